@@ -1,0 +1,56 @@
+import fastifyHelmet from "@fastify/helmet";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Context } from "./context.js";
+import { errorHandler, notFoundHandler } from "./http/error-handler.js";
+import { registerOpenApi } from "./http/openapi.js";
+import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
+import { sessionsRoutes } from "./sessions/routes.js";
+import { apiKeyAuth } from "./tenancy/api-key-auth.js";
+import { VERSION } from "./version.js";
+
+/** Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0. */
+export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // One access line per request is written by the onResponse hook below instead of two by Fastify.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: false,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(jsonSerializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  // JSON only: a text/plain body on a JSON endpoint is a 415, not a confusing validation error.
+  app.removeContentTypeParser("text/plain");
+
+  app.addHook("onResponse", async (request, reply) => {
+    const line = { method: request.method, url: request.routeOptions.url ?? "(unmatched)", status: reply.statusCode };
+    if (reply.statusCode >= 500) request.log.warn(line, "request failed");
+    else request.log.debug({ ...line, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+
+  await app.register(fastifyHelmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, global: true });
+  await registerOpenApi(app, ctx.config.publicUrl, VERSION);
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await ctx.database.ping();
+      return { status: "ok", database: ctx.database.dialect };
+    } catch {
+      return reply.status(503).send({ statusCode: 503, message: "database unreachable", timestamp: new Date().toISOString() });
+    }
+  });
+
+  // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
+  await app.register(async (api) => {
+    api.addHook("onRequest", apiKeyAuth(ctx.tenancy));
+    await api.register(sessionsRoutes, { sessions: ctx.sessions });
+  });
+
+  return app;
+}

@@ -1,0 +1,19 @@
+import type { Context } from "../context.js";
+import type { Principal } from "../tenancy/service.js";
+
+/**
+ * The principal a CLI command acts as: the given project, or the only project when there is one.
+ * The CLI runs on the server's own machine with database access, so it needs no API key.
+ */
+export async function projectPrincipal(ctx: Context, projectId: string | undefined): Promise<Principal> {
+  let id = projectId;
+  if (!id) {
+    const projects = await ctx.tenancy.listProjects();
+    if (projects.length !== 1) {
+      throw new Error(projects.length === 0 ? "no project yet: run `portico init`" : "several projects: pass --project <id>");
+    }
+    id = projects[0]!.project_id;
+  }
+  const project = await ctx.tenancy.requireProject(id);
+  return { organizationId: project.organization_id, projectId: project.project_id, keyId: "cli", keyPrefix: "cli" };
+}

@@ -1,0 +1,138 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * One schema over process.env. Every variable Portico reads is declared here, with its default,
+ * so the README's configuration table and the running service cannot drift apart.
+ */
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes"));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `must be an integer between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const list = (v: string) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const url = z
+  .string()
+  .optional()
+  .refine((v) => v === undefined || v === "" || URL.canParse(v), { message: "must be an absolute URL" });
+
+const envSchema = z.object({
+  PORTICO_DATA_DIR: z.string().min(1).default("./data"),
+  PORTICO_DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^(file:.+|postgres(ql)?:\/\/.+)$/.test(v), {
+      message: "must be file:<path> or postgres://...",
+    }),
+  PORTICO_PORT: int(4000, 0, 65535),
+  PORTICO_HOST: z.string().min(1).default("127.0.0.1"),
+  PORTICO_PUBLIC_URL: url,
+  PORTICO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PORTICO_BODY_LIMIT_BYTES: int(100 * 1024, 1024, 50 * 1024 * 1024),
+  PORTICO_ENCRYPTION_KEYS: z.string().optional(),
+  PORTICO_SANDBOX: bool(true),
+  PORTICO_ALLOW_PRIVATE_NETWORKS: bool(false),
+  PORTICO_CORS_ORIGINS: z.string().default("*"),
+  PORTICO_OAUTH_REDIRECT_URL: url,
+  PORTICO_REDIRECT_ORIGINS: z
+    .string()
+    .default("")
+    .refine((v) => list(v).every((o) => URL.canParse(o)), { message: "must be a comma-separated list of URLs" }),
+  PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
+  PORTICO_WORKERS: bool(true),
+  PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),
+  PORTICO_PROXY_TIMEOUT_MS: int(30000, 100, 600000),
+  PORTICO_WEBHOOK_TIMEOUT_MS: int(10000, 100, 120000),
+  PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS: int(86400, 0, 30 * 86400),
+  PORTICO_WEBHOOK_MAX_AGE_HOURS: int(72, 24, 24 * 30),
+  PORTICO_WEBHOOK_DISABLE_AFTER_HOURS: int(120, 1, 24 * 60),
+});
+
+export type Config = {
+  dataDir: string;
+  databaseUrl: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** `kid:base64key` pairs; the first is the key new ciphertexts use. Empty: keyring file in dataDir. */
+  encryptionKeys: string | undefined;
+  sandbox: boolean;
+  allowPrivateNetworks: boolean;
+  corsOrigins: string[] | "*";
+  oauthRedirectUrl: string;
+  redirectOrigins: string[];
+  apiKeyCacheSeconds: number;
+  workers: boolean;
+  tokenRefreshMarginSeconds: number;
+  proxyTimeoutMs: number;
+  webhookTimeoutMs: number;
+  webhookSecretOverlapSeconds: number;
+  webhookMaxAgeHours: number;
+  webhookDisableAfterHours: number;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const stripSlash = (u: string) => u.replace(/\/+$/, "");
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
+  const dataDir = path.resolve(e.PORTICO_DATA_DIR);
+  const cors = e.PORTICO_CORS_ORIGINS.trim();
+  return {
+    dataDir,
+    databaseUrl: e.PORTICO_DATABASE_URL ?? `file:${path.join(e.PORTICO_DATA_DIR, "portico.db")}`,
+    port: e.PORTICO_PORT,
+    host: e.PORTICO_HOST,
+    publicUrl,
+    logLevel: e.PORTICO_LOG_LEVEL,
+    bodyLimitBytes: e.PORTICO_BODY_LIMIT_BYTES,
+    encryptionKeys: e.PORTICO_ENCRYPTION_KEYS || undefined,
+    sandbox: e.PORTICO_SANDBOX,
+    allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,
+    corsOrigins: cors === "*" ? "*" : list(cors),
+    oauthRedirectUrl: stripSlash(e.PORTICO_OAUTH_REDIRECT_URL || `${publicUrl}/connect/oauth2/callback`),
+    redirectOrigins: list(e.PORTICO_REDIRECT_ORIGINS).map((o) => new URL(o).origin),
+    apiKeyCacheSeconds: e.PORTICO_API_KEY_CACHE_SECONDS,
+    workers: e.PORTICO_WORKERS,
+    tokenRefreshMarginSeconds: e.PORTICO_TOKEN_REFRESH_MARGIN_SECONDS,
+    proxyTimeoutMs: e.PORTICO_PROXY_TIMEOUT_MS,
+    webhookTimeoutMs: e.PORTICO_WEBHOOK_TIMEOUT_MS,
+    webhookSecretOverlapSeconds: e.PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS,
+    webhookMaxAgeHours: e.PORTICO_WEBHOOK_MAX_AGE_HOURS,
+    webhookDisableAfterHours: e.PORTICO_WEBHOOK_DISABLE_AFTER_HOURS,
+  };
+}

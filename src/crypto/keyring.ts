@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+export type Keyring = {
+  /** Key id new ciphertexts are written with. */
+  primary: string;
+  keys: Map<string, Buffer>;
+};
+
+export class KeyringError extends Error {
+  override name = "KeyringError";
+}
+
+const KID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses `kid:base64key[,kid:base64key...]`: the first entry encrypts, all of them decrypt, which is
+ * how `portico keys rotate` moves rows from an old key to a new one without downtime.
+ */
+export function parseKeyring(spec: string): Keyring {
+  const keys = new Map<string, Buffer>();
+  let primary = "";
+  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const i = part.indexOf(":");
+    const kid = part.slice(0, i);
+    const key = Buffer.from(part.slice(i + 1), "base64");
+    if (i < 1 || !KID.test(kid)) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: bad key id in "${kid}:..."`);
+    if (key.length !== 32) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key ${kid} must be 32 bytes, base64`);
+    if (keys.has(kid)) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key id ${kid} appears twice`);
+    keys.set(kid, key);
+    if (!primary) primary = kid;
+  }
+  if (!primary) throw new KeyringError("PORTICO_ENCRYPTION_KEYS: no key given");
+  return { primary, keys };
+}
+
+export const formatKeyring = (ring: Keyring): string =>
+  [ring.primary, ...[...ring.keys.keys()].filter((k) => k !== ring.primary)]
+    .map((kid) => `${kid}:${ring.keys.get(kid)!.toString("base64")}`)
+    .join(",");
+
+export const newKey = (): Buffer => randomBytes(32);
+
+export const newKeyId = (): string => `k${Date.now().toString(36)}`;
+
+export const keyringFile = (dataDir: string): string => path.join(dataDir, "keyring");
+
+/**
+ * The keyring from config, else from the data directory, else a new one written there (mode 0600).
+ * `created` tells the caller to say so: losing that file means losing every stored credential.
+ */
+export function loadKeyring(spec: string | undefined, dataDir: string): { ring: Keyring; created: string | null } {
+  if (spec) return { ring: parseKeyring(spec), created: null };
+  const file = keyringFile(dataDir);
+  if (fs.existsSync(file)) return { ring: parseKeyring(fs.readFileSync(file, "utf8")), created: null };
+  const ring: Keyring = { primary: newKeyId(), keys: new Map() };
+  ring.keys.set(ring.primary, newKey());
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${formatKeyring(ring)}\n`, { mode: 0o600, flag: "wx" });
+  return { ring, created: file };
+}
+
+/** Writes a keyring back to the data-directory file (used by `portico keys rotate`). */
+export function saveKeyringFile(dataDir: string, ring: Keyring): string {
+  const file = keyringFile(dataDir);
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, `${formatKeyring(ring)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return file;
+}

@@ -1,0 +1,33 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+
+/** Every secret Portico issues carries a prefix so leaks are recognisable and scanners can find them. */
+export const PREFIX = {
+  apiKey: "sk_",
+  sessionToken: "cst_",
+  webhookSecret: "whsec_",
+} as const;
+
+/** 32 random bytes, base64url, behind a prefix: the format of API keys and session tokens. */
+export function generateSecret(prefix: string, bytes = 32): string {
+  return prefix + randomBytes(bytes).toString("base64url");
+}
+
+/** A short URL-safe random id with a type prefix, for rows whose id appears on the wire. */
+export function generateId(prefix: string, bytes = 12): string {
+  return prefix + randomBytes(bytes).toString("base64url").replace(/[-_]/g, "x");
+}
+
+export const generateUuid = (): string => randomUUID();
+
+/** Only this digest of a token or key is stored; a leaked database yields nothing usable. */
+export function sha256(value: string): string {
+  return createHash("sha256").update(value).digest("base64url");
+}
+
+/** Constant-time comparison of two digests or secrets of any length. */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  if (ab.length !== bb.length) return false;
+  return timingSafeEqual(ab, bb);
+}

@@ -1,0 +1,62 @@
+import fs from "node:fs";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import type { DB } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export type Database = {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Where it lives, with any password removed: safe to log. */
+  describe: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
+
+// int8 columns (epoch-ms timestamps, identities) arrive as strings by default; every value Portico
+// stores fits in a double, so read them as numbers like SQLite does.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
+
+export function openDatabase(url: string, opts: { poolSize?: number } = {}): Database {
+  if (dialectOf(url) === "sqlite") {
+    const file = url.slice("file:".length);
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const handle = new SqliteDatabase(file);
+    // WAL lets readers run beside the single writer; busy_timeout makes a second process (a CLI
+    // command beside a running server) wait for the lock instead of failing at once.
+    handle.pragma("journal_mode = WAL");
+    handle.pragma("busy_timeout = 5000");
+    handle.pragma("synchronous = NORMAL");
+    handle.pragma("foreign_keys = ON");
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+    return {
+      db,
+      dialect: "sqlite",
+      describe: `sqlite ${path.resolve(file)}`,
+      ping: async () => {
+        handle.prepare("select 1").get();
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const u = new URL(url);
+  u.password = "";
+  return {
+    db,
+    dialect: "postgres",
+    describe: `postgres ${u.host}${u.pathname}`,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

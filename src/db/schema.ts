@@ -1,0 +1,87 @@
+import type { Generated } from "kysely";
+
+/**
+ * Table types shared by both dialects. Timestamps are epoch milliseconds (bigint), booleans 0/1,
+ * JSON documents text (see json.ts): one representation, so every query is the same on SQLite
+ * and PostgreSQL and every value leaves the database already in UTC.
+ */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface OrganizationsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+}
+
+export interface ProjectsTable {
+  id: string;
+  organization_id: number;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  key_hash: string;
+  prefix: string;
+  name: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ConnectSessionsTable {
+  id: Generated<number>;
+  organization_id: number;
+  project_id: string;
+  token_hash: string;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  categories: string | null;
+  provider: string | null;
+  account_id: string | null;
+  label: string | null;
+  metadata: string | null;
+  type: string;
+  multiple: number;
+  integration_id: string | null;
+  external_trigger_token: string;
+  /** The account this session linked, so later submissions from it can only edit that account. */
+  linked_account_id: string | null;
+  expires_in: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface AccountsTable {
+  id: string;
+  project_id: string;
+  provider: string;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  label: string | null;
+  metadata: string | null;
+  type: string;
+  status: string;
+  status_reasons: string | null;
+  /** Envelope ciphertext (crypto/envelope.ts) of the credential JSON; never plaintext. */
+  credentials: string | null;
+  setup_information: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DB {
+  meta: MetaTable;
+  organizations: OrganizationsTable;
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  connect_sessions: ConnectSessionsTable;
+  accounts: AccountsTable;
+}

@@ -1,0 +1,67 @@
+/**
+ * The one registry of Portico's errors. Every failure a client can see is declared here with its
+ * HTTP status and default message, and rendered by one error handler as StackOne's error body
+ * `{statusCode, message, timestamp}` (spec section 2.2): the official SDK maps that body to its
+ * typed errors only when `statusCode` is a number and `message` a single string.
+ */
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: "Bad Request" },
+  INVALID_JSON: { status: 400, message: "Malformed JSON in request body" },
+  VALIDATION: { status: 400, message: "Bad Request" },
+  INVALID_SESSION_TOKEN: { status: 400, message: "token: the connect session token is invalid or expired" },
+  UNKNOWN_PROVIDER: { status: 400, message: "provider: unknown provider" },
+  PROVIDER_REJECTED: { status: 400, message: "The provider refused the credentials" },
+  UNAUTHORIZED: { status: 401, message: "Unauthorized" },
+  FORBIDDEN: { status: 403, message: "Forbidden resource" },
+  NOT_FOUND: { status: 404, message: "Not Found" },
+  ROUTE_NOT_FOUND: { status: 404, message: "Not Found" },
+  ACCOUNT_NOT_FOUND: { status: 404, message: "account_id: account not found" },
+  METHOD_NOT_ALLOWED: { status: 405, message: "Method Not Allowed" },
+  REQUEST_TIMEOUT: { status: 408, message: "Request timed out" },
+  CONFLICT: { status: 409, message: "Conflict" },
+  PRECONDITION_FAILED: { status: 412, message: "Precondition failed" },
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Unsupported Media Type: send application/json" },
+  UNPROCESSABLE: { status: 422, message: "Unprocessable Entity" },
+  TOO_MANY_REQUESTS: { status: 429, message: "Too many requests" },
+  INTERNAL: { status: 500, message: "Internal server error" },
+  NOT_IMPLEMENTED: { status: 501, message: "Not Implemented" },
+  BAD_GATEWAY: { status: 502, message: "Bad Gateway" },
+  SERVICE_UNAVAILABLE: { status: 503, message: "Service Unavailable" },
+  GATEWAY_TIMEOUT: { status: 504, message: "Gateway Timeout" },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Extra fields some StackOne bodies carry: `provider_response` for the hub, `provider_errors` for the SDK. */
+export type ErrorExtras = Record<string, unknown>;
+
+export class PorticoError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly extras: ErrorExtras = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = "PorticoError";
+    this.statusCode = ERRORS[code].status;
+  }
+}
+
+export const fail = (code: ErrorCode, message?: string, extras?: ErrorExtras): never => {
+  throw new PorticoError(code, message, extras);
+};
+
+export type ErrorBody = { statusCode: number; message: string; timestamp: string } & ErrorExtras;
+
+export function errorBody(statusCode: number, message: string, extras: ErrorExtras = {}): ErrorBody {
+  return { statusCode, message, timestamp: new Date().toISOString(), ...extras };
+}
+
+/** The message a bare status gets when nothing more specific is known. */
+export function defaultMessage(status: number): string {
+  for (const e of Object.values(ERRORS)) if (e.status === status) return e.message;
+  return status >= 500 ? ERRORS.INTERNAL.message : ERRORS.BAD_REQUEST.message;
+}

@@ -1,0 +1,60 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { defaultMessage, ERRORS, errorBody, PorticoError } from "../errors.js";
+
+/** Fastify's own request errors, translated to the registry's messages. */
+const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ERRORS.INVALID_JSON,
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, message: "body: must be a JSON object, the request body is empty" },
+  FST_ERR_CTP_BODY_TOO_LARGE: ERRORS.PAYLOAD_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ERRORS.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: "Content-Length does not match the body" },
+  FST_ERR_BAD_URL: { status: 400, message: "Malformed URL" },
+};
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Hub routes: error bodies also carry `provider_response` as a string (hub-api.md section 4). */
+    hub?: boolean;
+  }
+}
+
+/**
+ * Renders every error as StackOne's body. Anything not declared in the registry is a 500 whose
+ * details go to the log, never to the client.
+ */
+export function errorHandler(err: FastifyError | PorticoError, request: FastifyRequest, reply: FastifyReply) {
+  let status: number;
+  let message: string;
+  let extras: Record<string, unknown> = {};
+  if (err instanceof PorticoError) {
+    status = err.statusCode;
+    message = err.message;
+    extras = err.extras;
+    for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  } else if (err.code && FASTIFY_ERRORS[err.code]) {
+    ({ status, message } = FASTIFY_ERRORS[err.code]!);
+  } else if (err.validation) {
+    status = 400;
+    message = err.message;
+  } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    status = err.statusCode;
+    message = defaultMessage(status);
+  } else {
+    request.log.error({ err }, "unhandled error");
+    status = 500;
+    message = ERRORS.INTERNAL.message;
+  }
+  if (request.routeOptions.config?.hub && typeof extras.provider_response !== "string") {
+    extras = { ...extras, provider_response: typeof extras.provider_response === "undefined" ? "" : JSON.stringify(extras.provider_response) };
+  }
+  if (status >= 500) request.log.warn({ status, message }, "request failed");
+  return reply.status(status).type("application/json; charset=utf-8").send(errorBody(status, message, extras));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split("?")[0];
+  return reply
+    .status(404)
+    .type("application/json; charset=utf-8")
+    .send(errorBody(404, `Route ${request.method} ${path} not found`));
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from "commander";
+import pc from "picocolors";
+import { ConfigError, loadConfig } from "./config.js";
+import { StartupError } from "./context.js";
+import { KeyringError } from "./crypto/keyring.js";
+import { registerDbCommands } from "./db/commands.js";
+import { PorticoError } from "./errors.js";
+import { serve } from "./server.js";
+import { registerSessionCommands } from "./sessions/commands.js";
+import { registerTenancyCommands } from "./tenancy/commands.js";
+import { VERSION } from "./version.js";
+
+const program = new Command("portico")
+  .description("Portico: a self-hostable connect layer, wire-compatible with StackOne")
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command("serve")
+  .description("Start the HTTP server (migrates the database first; initializes an empty one)")
+  .action(async () => serve(loadConfig()));
+
+registerDbCommands(program);
+registerTenancyCommands(program);
+registerSessionCommands(program);
+
+/** Expected failures print one clear line; anything else is a bug and keeps its stack. */
+function explain(err: unknown): string {
+  if (err instanceof ConfigError || err instanceof StartupError || err instanceof KeyringError) return err.message;
+  if (err instanceof PorticoError) return err.message;
+  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) return err.message;
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  process.stderr.write(`${pc.red("error:")} ${explain(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from "fastify";
+import pc from "picocolors";
+import { buildApp } from "./app.js";
+import type { Config } from "./config.js";
+import { type Context, createContext } from "./context.js";
+
+export type RunningServer = { app: FastifyInstance; ctx: Context; url: string; close(): Promise<void> };
+
+/** What a first start prints once: the key it will never show again and a request to try. */
+function firstStartBanner(ctx: Context, init: { organization_id: number; project_id: string; api_key: string }): string {
+  const url = ctx.config.publicUrl;
+  return [
+    "",
+    pc.green(pc.bold("Portico initialized a new database.")),
+    `  organization ${init.organization_id}, project ${init.project_id}`,
+    `  API key (shown once, store it now): ${pc.bold(init.api_key)}`,
+    "",
+    "Create a connect session:",
+    `  curl -s -u '${init.api_key}:' -H 'content-type: application/json' \\`,
+    `    -d '{"origin_owner_id":"customer-1","origin_owner_name":"Acme Inc"}' \\`,
+    `    ${url}/connect_sessions`,
+    "",
+  ].join("\n");
+}
+
+/** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const ctx = await createContext(config);
+  if (ctx.keyringCreated) {
+    ctx.logger.warn(
+      { file: ctx.keyringCreated },
+      "generated a new encryption keyring; back it up (losing it loses every stored credential) or set PORTICO_ENCRYPTION_KEYS",
+    );
+  }
+  if (await ctx.tenancy.isEmpty()) {
+    const init = await ctx.tenancy.init();
+    if (init) process.stdout.write(`${firstStartBanner(ctx, init)}\n`);
+  }
+  const app = await buildApp(ctx);
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  ctx.logger.info({ address, database: ctx.database.describe, public_url: config.publicUrl }, "Portico listening");
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await ctx.close();
+    })();
+    return closing;
+  };
+  return { app, ctx, url: address, close };
+}
+
+/** `portico serve`: runs until SIGINT or SIGTERM, then drains in-flight requests and exits. */
+export async function serve(config: Config): Promise<void> {
+  const server = await startServer(config);
+  const stop = (signal: string) => {
+    server.ctx.logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.ctx.logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

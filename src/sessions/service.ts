@@ -1,0 +1,122 @@
+import { generateSecret, generateUuid, PREFIX, safeEqual, sha256 } from "../crypto/tokens.js";
+import { fromJson, toJson } from "../db/json.js";
+import { PorticoError } from "../errors.js";
+import type { Principal } from "../tenancy/service.js";
+import {
+  type ConnectSession,
+  type ConnectSessionCreate,
+  type ConnectSessionTokenAuthLink,
+  EXPIRES_IN,
+} from "./schemas.js";
+import type { SessionRow, SessionsStore } from "./store.js";
+
+export type SessionsDeps = {
+  publicUrl: string;
+  /** True when the account exists in the project (accounts slice). */
+  accountExists: (projectId: string, accountId: string) => Promise<boolean>;
+  /** True when the provider is in the catalog (catalog slice). */
+  providerExists: (provider: string) => boolean;
+  now?: () => number;
+};
+
+export class SessionsService {
+  constructor(
+    private readonly store: SessionsStore,
+    private readonly deps: SessionsDeps,
+  ) {}
+
+  private now(): number {
+    return this.deps.now ? this.deps.now() : Date.now();
+  }
+
+  /** @see spec section 2.1: POST /connect_sessions -> 201 ConnectSessionTokenAuthLink */
+  async create(principal: Principal, input: ConnectSessionCreate): Promise<ConnectSessionTokenAuthLink> {
+    if (input.provider && !this.deps.providerExists(input.provider)) {
+      throw new PorticoError("UNKNOWN_PROVIDER", `provider: "${input.provider}" is not in the catalog`);
+    }
+    if (input.account_id && !(await this.deps.accountExists(principal.projectId, input.account_id))) {
+      throw new PorticoError("ACCOUNT_NOT_FOUND", `account_id: account ${input.account_id} not found`);
+    }
+    const token = generateSecret(PREFIX.sessionToken);
+    const now = this.now();
+    const expiresIn = input.expires_in ?? EXPIRES_IN.default;
+    const categories = input.categories?.length ? [...new Set(input.categories)] : null;
+    const row = await this.store.insert({
+      organization_id: principal.organizationId,
+      project_id: principal.projectId,
+      token_hash: sha256(token),
+      origin_owner_id: input.origin_owner_id,
+      origin_owner_name: input.origin_owner_name,
+      origin_username: input.origin_username ?? null,
+      categories: toJson(categories),
+      provider: input.provider ?? null,
+      account_id: input.account_id ?? null,
+      label: input.label ?? null,
+      metadata: toJson(input.metadata ?? null),
+      type: input.type ?? "production",
+      multiple: input.multiple ? 1 : 0,
+      integration_id: input.integration_id ?? null,
+      external_trigger_token: generateUuid(),
+      linked_account_id: null,
+      expires_in: expiresIn,
+      expires_at: now + expiresIn * 1000,
+      created_at: now,
+    });
+    return {
+      ...toWire(row),
+      token,
+      auth_link_url: `${this.deps.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
+    };
+  }
+
+  /**
+   * @see spec section 2.1: POST /connect_sessions/authenticate. Unknown, expired and other-project
+   * tokens get one and the same answer, so the response tells nothing about which it was.
+   */
+  async authenticate(principal: Principal, token: string): Promise<ConnectSession> {
+    const row = await this.resolve(token);
+    if (!row || !safeEqual(row.project_id, principal.projectId)) throw new PorticoError("INVALID_SESSION_TOKEN");
+    return toWire(row);
+  }
+
+  /** The live session a token names, or null when it is unknown or expired. */
+  async resolve(token: string | undefined): Promise<SessionRow | null> {
+    if (!token || !token.startsWith(PREFIX.sessionToken) || token.length > 200) return null;
+    const row = await this.store.findByTokenHash(sha256(token));
+    if (!row || row.expires_at <= this.now()) return null;
+    return row;
+  }
+
+  /** Marks the account a session linked first; false when another account got there first. */
+  recordLink(sessionId: number, accountId: string): Promise<boolean> {
+    return this.store.setLinkedAccount(sessionId, accountId);
+  }
+
+  /** Housekeeping: forget sessions expired for more than a day. */
+  purgeExpired(): Promise<number> {
+    return this.store.deleteExpired(this.now() - 86_400_000);
+  }
+}
+
+export function toWire(row: SessionRow): ConnectSession {
+  return {
+    id: Number(row.id),
+    organization_id: Number(row.organization_id),
+    project_id: row.project_id,
+    origin_owner_id: row.origin_owner_id,
+    origin_owner_name: row.origin_owner_name,
+    origin_username: row.origin_username,
+    categories: fromJson(row.categories),
+    provider: row.provider,
+    account_id: row.account_id,
+    label: row.label,
+    metadata: fromJson(row.metadata),
+    external_trigger_token: row.external_trigger_token,
+    type: row.type === "test" ? "test" : "production",
+    multiple: row.multiple === 1,
+    integration_id: row.integration_id,
+    expires_in: Number(row.expires_in),
+    expires_at: new Date(Number(row.expires_at)).toISOString(),
+    created_at: new Date(Number(row.created_at)).toISOString(),
+  };
+}

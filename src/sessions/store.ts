@@ -1,0 +1,39 @@
+import type { Kysely, Selectable } from "kysely";
+import type { ConnectSessionsTable, DB } from "../db/schema.js";
+
+export type SessionRow = Selectable<ConnectSessionsTable>;
+export type NewSessionRow = Omit<SessionRow, "id">;
+
+/** Persistence of connect sessions. Only the sessions service calls it. */
+export class SessionsStore {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async insert(row: NewSessionRow): Promise<SessionRow> {
+    const { id } = await this.db.insertInto("connect_sessions").values(row).returning("id").executeTakeFirstOrThrow();
+    return { ...row, id: Number(id) };
+  }
+
+  findByTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
+    return this.db.selectFrom("connect_sessions").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+  }
+
+  /**
+   * Records the account a session linked. Conditional on the column still being empty so two
+   * concurrent submissions from one session cannot both claim to be its first link.
+   */
+  async setLinkedAccount(id: number, accountId: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable("connect_sessions")
+      .set({ linked_account_id: accountId })
+      .where("id", "=", id)
+      .where("linked_account_id", "is", null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Drops sessions that expired before `before`; they can no longer authenticate anything. */
+  async deleteExpired(before: number): Promise<number> {
+    const res = await this.db.deleteFrom("connect_sessions").where("expires_at", "<", before).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}

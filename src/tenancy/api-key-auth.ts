@@ -1,0 +1,34 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { PorticoError } from "../errors.js";
+import type { Principal, TenancyService } from "./service.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/**
+ * The API key from an HTTP Basic header: the username, with the password empty. The colon-less
+ * form (base64 of the bare key) that older StackOne docs show is accepted too.
+ * @see RFC 7617
+ */
+export function apiKeyFromBasic(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
+  const i = decoded.indexOf(":");
+  const key = i === -1 ? decoded : decoded.slice(0, i);
+  return key.length > 0 ? key : null;
+}
+
+/** onRequest hook for the public API: resolves the caller's project or answers 401. */
+export function apiKeyAuth(tenancy: TenancyService) {
+  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const key = apiKeyFromBasic(request.headers.authorization);
+    const principal = key ? await tenancy.authenticate(key) : null;
+    if (!principal) throw new PorticoError("UNAUTHORIZED");
+    request.principal = principal;
+  };
+}

@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import pc from "picocolors";
+import { print, table } from "../cli/output.js";
+import { withContext } from "../cli/with-context.js";
+
+const intArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+};
+
+export function registerTenancyCommands(program: Command): void {
+  program
+    .command("init")
+    .description("On an empty database: create an organization, a project and an API key (shown once)")
+    .option("--organization-name <name>", "name of the organization", "Default organization")
+    .option("--project-name <name>", "name of the project", "Default project")
+    .option("--json", "print JSON")
+    .action(async (opts) =>
+      withContext(async (ctx) => {
+        const result = await ctx.tenancy.init({ organizationName: opts.organizationName, projectName: opts.projectName });
+        if (!result) {
+          throw new Error(
+            "this database is already initialized. Use `portico projects create` and `portico api-keys create --project <id>` instead.",
+          );
+        }
+        print(opts.json, result, () =>
+          [
+            `${pc.green("Initialized.")} organization ${result.organization_id}, project ${result.project_id}`,
+            `API key (shown once, store it now): ${pc.bold(result.api_key)}`,
+          ].join("\n"),
+        );
+      }),
+    );
+
+  const projects = program.command("projects").description("Manage projects");
+  projects
+    .command("create")
+    .description("Create a project")
+    .option("--name <name>", "project name", "Project")
+    .option("--organization <id>", "organization id (default: the first organization)", intArg("--organization"))
+    .option("--json", "print JSON")
+    .action(async (opts) =>
+      withContext(async (ctx) => {
+        const project = await ctx.tenancy.createProject({ name: opts.name, organizationId: opts.organization });
+        print(opts.json, project, () => `Created project ${pc.bold(project.project_id)} (${project.name})`);
+      }),
+    );
+  projects
+    .command("list")
+    .description("List projects")
+    .option("--json", "print JSON")
+    .action(async (opts) =>
+      withContext(async (ctx) => {
+        const list = await ctx.tenancy.listProjects();
+        print(opts.json, list, () => table(list, ["project_id", "organization_id", "name", "created_at"]));
+      }),
+    );
+
+  const keys = program.command("api-keys").description("Manage API keys");
+  keys
+    .command("create")
+    .description("Create an API key for a project (the key is shown once)")
+    .requiredOption("--project <id>", "project id")
+    .option("--name <name>", "a name to recognise the key by")
+    .option("--json", "print JSON")
+    .action(async (opts) =>
+      withContext(async (ctx) => {
+        const key = await ctx.tenancy.createApiKey(opts.project, opts.name);
+        print(opts.json, key, () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${pc.bold(key.api_key)}`);
+      }),
+    );
+  keys
+    .command("list")
+    .description("List API keys (prefixes only; keys are not stored)")
+    .option("--project <id>", "only this project's keys")
+    .option("--json", "print JSON")
+    .action(async (opts) =>
+      withContext(async (ctx) => {
+        const list = await ctx.tenancy.listApiKeys(opts.project);
+        print(opts.json, list, () =>
+          table(list, ["id", "project_id", "prefix", "name", "created_at", "last_used_at", "revoked_at"]),
+        );
+      }),
+    );
+  keys
+    .command("revoke")
+    .description("Revoke an API key by id")
+    .argument("<id>", "key id (key_...)")
+    .option("--json", "print JSON")
+    .action(async (id, opts) =>
+      withContext(async (ctx) => {
+        const key = await ctx.tenancy.revokeApiKey(id);
+        print(opts.json, key, () => `Revoked ${key.id} (${key.prefix})`);
+      }),
+    );
+}
