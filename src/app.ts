@@ -28,12 +28,20 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   app.removeContentTypeParser("text/plain");
 
   app.addHook("onResponse", async (request, reply) => {
-    const line = { method: request.method, url: request.routeOptions.url ?? "(unmatched)", status: reply.statusCode };
+    const line = {
+      method: request.method,
+      url: request.routeOptions.url ?? "(unmatched)",
+      status: reply.statusCode,
+    };
     if (reply.statusCode >= 500) request.log.warn(line, "request failed");
     else request.log.debug({ ...line, ms: Math.round(reply.elapsedTime) }, "request");
   });
 
-  await app.register(fastifyHelmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, global: true });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+    global: true,
+  });
   await registerOpenApi(app, ctx.config.publicUrl, VERSION);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
@@ -42,7 +50,9 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       await ctx.database.ping();
       return { status: "ok", database: ctx.database.dialect };
     } catch {
-      return reply.status(503).send({ statusCode: 503, message: "database unreachable", timestamp: new Date().toISOString() });
+      return reply
+        .status(503)
+        .send({ statusCode: 503, message: "database unreachable", timestamp: new Date().toISOString() });
     }
   });
 

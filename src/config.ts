@@ -57,7 +57,9 @@ const envSchema = z.object({
   PORTICO_REDIRECT_ORIGINS: z
     .string()
     .default("")
-    .refine((v) => list(v).every((o) => URL.canParse(o)), { message: "must be a comma-separated list of URLs" }),
+    .refine((v) => list(v).every((o) => URL.canParse(o)), {
+      message: "must be a comma-separated list of URLs",
+    }),
   PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
   PORTICO_WORKERS: bool(true),
   PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { AccountsStore } from "./accounts/store.js";
 import type { Config } from "./config.js";
-import { aad, Vault, VaultError } from "./crypto/envelope.js";
+import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
@@ -37,7 +37,11 @@ const KEYRING_CHECK = { key: "keyring_check", plaintext: "portico-keyring-check"
  */
 async function checkKeyring(database: Database, vault: Vault): Promise<void> {
   const where = aad("meta", KEYRING_CHECK.key, "value");
-  const row = await database.db.selectFrom("meta").select("value").where("key", "=", KEYRING_CHECK.key).executeTakeFirst();
+  const row = await database.db
+    .selectFrom("meta")
+    .select("value")
+    .where("key", "=", KEYRING_CHECK.key)
+    .executeTakeFirst();
   if (!row) {
     await database.db
       .insertInto("meta")
@@ -56,7 +60,10 @@ async function checkKeyring(database: Database, vault: Vault): Promise<void> {
   }
 }
 
-export async function createContext(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<Context> {
+export async function createContext(
+  config: Config,
+  opts: { logger?: Logger; migrate?: boolean } = {},
+): Promise<Context> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const { ring, created } = loadKeyring(config.encryptionKeys, config.dataDir);
   const vault = new Vault(ring);
@@ -69,9 +76,11 @@ export async function createContext(config: Config, opts: { logger?: Logger; mig
     throw err;
   }
   const accounts = new AccountsStore(database.db);
-  const tenancy = new TenancyService(new TenancyStore(database.db), { apiKeyCacheSeconds: config.apiKeyCacheSeconds });
+  const tenancy = new TenancyService(new TenancyStore(database.db), {
+    apiKeyCacheSeconds: config.apiKeyCacheSeconds,
+  });
   const sessions = new SessionsService(new SessionsStore(database.db), {
-    publicUrl: config.publicUrl,
+    config,
     accountExists: (projectId, id) => accounts.exists(projectId, id),
     providerExists: () => true,
   });

@@ -27,9 +27,11 @@ registerSessionCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {
-  if (err instanceof ConfigError || err instanceof StartupError || err instanceof KeyringError) return err.message;
+  if (err instanceof ConfigError || err instanceof StartupError || err instanceof KeyringError)
+    return err.message;
   if (err instanceof PorticoError) return err.message;
-  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) return err.message;
+  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError))
+    return err.message;
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 

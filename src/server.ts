@@ -7,7 +7,10 @@ import { type Context, createContext } from "./context.js";
 export type RunningServer = { app: FastifyInstance; ctx: Context; url: string; close(): Promise<void> };
 
 /** What a first start prints once: the key it will never show again and a request to try. */
-function firstStartBanner(ctx: Context, init: { organization_id: number; project_id: string; api_key: string }): string {
+function firstStartBanner(
+  ctx: Context,
+  init: { organization_id: number; project_id: string; api_key: string },
+): string {
   const url = ctx.config.publicUrl;
   return [
     "",
@@ -44,7 +47,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await ctx.close();
     throw err;
   }
-  ctx.logger.info({ address, database: ctx.database.describe, public_url: config.publicUrl }, "Portico listening");
+  ctx.logger.info(
+    { address, database: ctx.database.describe, public_url: config.publicUrl },
+    "Portico listening",
+  );
 
   let closing: Promise<void> | null = null;
   const close = () => {

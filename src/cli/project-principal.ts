@@ -10,10 +10,19 @@ export async function projectPrincipal(ctx: Context, projectId: string | undefin
   if (!id) {
     const projects = await ctx.tenancy.listProjects();
     if (projects.length !== 1) {
-      throw new Error(projects.length === 0 ? "no project yet: run `portico init`" : "several projects: pass --project <id>");
+      throw new Error(
+        projects.length === 0
+          ? "no project yet: run `portico init`"
+          : "several projects: pass --project <id>",
+      );
     }
     id = projects[0]!.project_id;
   }
   const project = await ctx.tenancy.requireProject(id);
-  return { organizationId: project.organization_id, projectId: project.project_id, keyId: "cli", keyPrefix: "cli" };
+  return {
+    organizationId: project.organization_id,
+    projectId: project.project_id,
+    keyId: "cli",
+    keyPrefix: "cli",
+  };
 }

@@ -21,9 +21,13 @@ export class Vault {
     const cipher = createCipheriv("aes-256-gcm", key, iv);
     cipher.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-    return ["v1", kid, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(
-      ".",
-    );
+    return [
+      "v1",
+      kid,
+      iv.toString("base64url"),
+      cipher.getAuthTag().toString("base64url"),
+      ct.toString("base64url"),
+    ].join(".");
   }
 
   decrypt(envelope: string, aad: string): string {

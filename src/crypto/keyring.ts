@@ -21,12 +21,17 @@ const KID = /^[A-Za-z0-9_-]{1,32}$/;
 export function parseKeyring(spec: string): Keyring {
   const keys = new Map<string, Buffer>();
   let primary = "";
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(":");
     const kid = part.slice(0, i);
     const key = Buffer.from(part.slice(i + 1), "base64");
-    if (i < 1 || !KID.test(kid)) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: bad key id in "${kid}:..."`);
-    if (key.length !== 32) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key ${kid} must be 32 bytes, base64`);
+    if (i < 1 || !KID.test(kid))
+      throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: bad key id in "${kid}:..."`);
+    if (key.length !== 32)
+      throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key ${kid} must be 32 bytes, base64`);
     if (keys.has(kid)) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key id ${kid} appears twice`);
     keys.set(kid, key);
     if (!primary) primary = kid;
@@ -50,7 +55,10 @@ export const keyringFile = (dataDir: string): string => path.join(dataDir, "keyr
  * The keyring from config, else from the data directory, else a new one written there (mode 0600).
  * `created` tells the caller to say so: losing that file means losing every stored credential.
  */
-export function loadKeyring(spec: string | undefined, dataDir: string): { ring: Keyring; created: string | null } {
+export function loadKeyring(
+  spec: string | undefined,
+  dataDir: string,
+): { ring: Keyring; created: string | null } {
   if (spec) return { ring: parseKeyring(spec), created: null };
   const file = keyringFile(dataDir);
   if (fs.existsSync(file)) return { ring: parseKeyring(fs.readFileSync(file, "utf8")), created: null };

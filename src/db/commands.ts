@@ -15,7 +15,9 @@ export function registerDbCommands(program: Command): void {
       try {
         const applied = await migrate(database.db, database.dialect);
         print(opts.json, { database: database.describe, applied }, () =>
-          applied.length ? `Applied ${applied.join(", ")} to ${database.describe}` : `${database.describe} is up to date`,
+          applied.length
+            ? `Applied ${applied.join(", ")} to ${database.describe}`
+            : `${database.describe} is up to date`,
         );
       } finally {
         await database.close();

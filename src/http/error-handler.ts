@@ -4,7 +4,10 @@ import { defaultMessage, ERRORS, errorBody, PorticoError } from "../errors.js";
 /** Fastify's own request errors, translated to the registry's messages. */
 const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ERRORS.INVALID_JSON,
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, message: "body: must be a JSON object, the request body is empty" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    message: "body: must be a JSON object, the request body is empty",
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: ERRORS.PAYLOAD_TOO_LARGE,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ERRORS.UNSUPPORTED_MEDIA_TYPE,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: "Content-Length does not match the body" },
@@ -45,10 +48,17 @@ export function errorHandler(err: FastifyError | PorticoError, request: FastifyR
     message = ERRORS.INTERNAL.message;
   }
   if (request.routeOptions.config?.hub && typeof extras.provider_response !== "string") {
-    extras = { ...extras, provider_response: typeof extras.provider_response === "undefined" ? "" : JSON.stringify(extras.provider_response) };
+    extras = {
+      ...extras,
+      provider_response:
+        typeof extras.provider_response === "undefined" ? "" : JSON.stringify(extras.provider_response),
+    };
   }
   if (status >= 500) request.log.warn({ status, message }, "request failed");
-  return reply.status(status).type("application/json; charset=utf-8").send(errorBody(status, message, extras));
+  return reply
+    .status(status)
+    .type("application/json; charset=utf-8")
+    .send(errorBody(status, message, extras));
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

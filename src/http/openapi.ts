@@ -17,7 +17,11 @@ export const ErrorResponse = z
  * OpenAPI 3.1 generated from the same zod schemas the routes validate with, served at
  * /openapi.json, with a browsable UI at /docs.
  */
-export async function registerOpenApi(app: FastifyInstance, publicUrl: string, version: string): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  publicUrl: string,
+  version: string,
+): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",

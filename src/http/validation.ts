@@ -14,7 +14,9 @@ function describeIssue(issue: Issue, context: string): string {
   let what: string;
   switch (issue.code) {
     case "invalid_type":
-      what = /received undefined/.test(issue.message) ? "is required" : `must be ${describeExpected(issue.expected)}`;
+      what = /received undefined/.test(issue.message)
+        ? "is required"
+        : `must be ${describeExpected(issue.expected)}`;
       break;
     case "invalid_value":
       what = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;

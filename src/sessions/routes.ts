@@ -1,18 +1,32 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ErrorResponse } from "../http/openapi.js";
-import { ConnectSession, ConnectSessionAuthenticate, ConnectSessionCreate, ConnectSessionTokenAuthLink } from "./schemas.js";
+import {
+  ConnectSession,
+  ConnectSessionAuthenticate,
+  ConnectSessionCreate,
+  ConnectSessionTokenAuthLink,
+} from "./schemas.js";
 import type { SessionsService } from "./service.js";
 
-export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }> = async (app, { sessions }) => {
+export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }> = async (
+  app,
+  { sessions },
+) => {
   app.post("/connect_sessions", {
     schema: {
       operationId: "stackone_create_connect_session",
       tags: ["Connect Sessions"],
       summary: "Create a connect session",
       body: ConnectSessionCreate,
-      response: { 201: ConnectSessionTokenAuthLink, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
+      response: {
+        201: ConnectSessionTokenAuthLink,
+        400: ErrorResponse,
+        401: ErrorResponse,
+        404: ErrorResponse,
+      },
     },
-    handler: async (request, reply) => reply.status(201).send(await sessions.create(request.principal, request.body)),
+    handler: async (request, reply) =>
+      reply.status(201).send(await sessions.create(request.principal, request.body)),
   });
 
   app.post("/connect_sessions/authenticate", {

@@ -11,7 +11,8 @@ import {
 import type { SessionRow, SessionsStore } from "./store.js";
 
 export type SessionsDeps = {
-  publicUrl: string;
+  /** Read at each call: the auth link is built on the configured public URL. */
+  config: { publicUrl: string };
   /** True when the account exists in the project (accounts slice). */
   accountExists: (projectId: string, accountId: string) => Promise<boolean>;
   /** True when the provider is in the catalog (catalog slice). */
@@ -65,7 +66,7 @@ export class SessionsService {
     return {
       ...toWire(row),
       token,
-      auth_link_url: `${this.deps.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
+      auth_link_url: `${this.deps.config.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
     };
   }
 
@@ -75,13 +76,14 @@ export class SessionsService {
    */
   async authenticate(principal: Principal, token: string): Promise<ConnectSession> {
     const row = await this.resolve(token);
-    if (!row || !safeEqual(row.project_id, principal.projectId)) throw new PorticoError("INVALID_SESSION_TOKEN");
+    if (!row || !safeEqual(row.project_id, principal.projectId))
+      throw new PorticoError("INVALID_SESSION_TOKEN");
     return toWire(row);
   }
 
   /** The live session a token names, or null when it is unknown or expired. */
   async resolve(token: string | undefined): Promise<SessionRow | null> {
-    if (!token || !token.startsWith(PREFIX.sessionToken) || token.length > 200) return null;
+    if (!token?.startsWith(PREFIX.sessionToken) || token.length > 200) return null;
     const row = await this.store.findByTokenHash(sha256(token));
     if (!row || row.expires_at <= this.now()) return null;
     return row;

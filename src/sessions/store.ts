@@ -9,12 +9,20 @@ export class SessionsStore {
   constructor(private readonly db: Kysely<DB>) {}
 
   async insert(row: NewSessionRow): Promise<SessionRow> {
-    const { id } = await this.db.insertInto("connect_sessions").values(row).returning("id").executeTakeFirstOrThrow();
+    const { id } = await this.db
+      .insertInto("connect_sessions")
+      .values(row)
+      .returning("id")
+      .executeTakeFirstOrThrow();
     return { ...row, id: Number(id) };
   }
 
   findByTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
-    return this.db.selectFrom("connect_sessions").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+    return this.db
+      .selectFrom("connect_sessions")
+      .selectAll()
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
   }
 
   /**
@@ -33,7 +41,10 @@ export class SessionsStore {
 
   /** Drops sessions that expired before `before`; they can no longer authenticate anything. */
   async deleteExpired(before: number): Promise<number> {
-    const res = await this.db.deleteFrom("connect_sessions").where("expires_at", "<", before).executeTakeFirst();
+    const res = await this.db
+      .deleteFrom("connect_sessions")
+      .where("expires_at", "<", before)
+      .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 }

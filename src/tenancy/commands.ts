@@ -18,7 +18,10 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
-        const result = await ctx.tenancy.init({ organizationName: opts.organizationName, projectName: opts.projectName });
+        const result = await ctx.tenancy.init({
+          organizationName: opts.organizationName,
+          projectName: opts.projectName,
+        });
         if (!result) {
           throw new Error(
             "this database is already initialized. Use `portico projects create` and `portico api-keys create --project <id>` instead.",
@@ -38,11 +41,18 @@ export function registerTenancyCommands(program: Command): void {
     .command("create")
     .description("Create a project")
     .option("--name <name>", "project name", "Project")
-    .option("--organization <id>", "organization id (default: the first organization)", intArg("--organization"))
+    .option(
+      "--organization <id>",
+      "organization id (default: the first organization)",
+      intArg("--organization"),
+    )
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
-        const project = await ctx.tenancy.createProject({ name: opts.name, organizationId: opts.organization });
+        const project = await ctx.tenancy.createProject({
+          name: opts.name,
+          organizationId: opts.organization,
+        });
         print(opts.json, project, () => `Created project ${pc.bold(project.project_id)} (${project.name})`);
       }),
     );
@@ -67,7 +77,11 @@ export function registerTenancyCommands(program: Command): void {
     .action(async (opts) =>
       withContext(async (ctx) => {
         const key = await ctx.tenancy.createApiKey(opts.project, opts.name);
-        print(opts.json, key, () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${pc.bold(key.api_key)}`);
+        print(
+          opts.json,
+          key,
+          () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${pc.bold(key.api_key)}`,
+        );
       }),
     );
   keys

@@ -61,8 +61,15 @@ export class TenancyService {
     try {
       return await this.store.transaction(async (trx) => {
         if ((await this.store.countOrganizations(trx)) > 0) return null;
-        await trx.insertInto("meta").values({ key: "initialized_at", value: String(this.now()) }).execute();
-        const organizationId = await this.store.insertOrganization(trx, opts.organizationName ?? "Default organization", this.now());
+        await trx
+          .insertInto("meta")
+          .values({ key: "initialized_at", value: String(this.now()) })
+          .execute();
+        const organizationId = await this.store.insertOrganization(
+          trx,
+          opts.organizationName ?? "Default organization",
+          this.now(),
+        );
         const project = await this.insertProject(trx, organizationId, opts.projectName ?? "Default project");
         const key = await this.insertApiKey(trx, project.project_id, "initial key");
         return { organization_id: organizationId, project_id: project.project_id, api_key: key.api_key };
@@ -106,7 +113,14 @@ export class TenancyService {
 
   async getProject(id: string): Promise<ProjectView | undefined> {
     const p = await this.store.getProject(id);
-    return p && { project_id: p.id, organization_id: Number(p.organization_id), name: p.name, created_at: iso(p.created_at)! };
+    return (
+      p && {
+        project_id: p.id,
+        organization_id: Number(p.organization_id),
+        name: p.name,
+        created_at: iso(p.created_at)!,
+      }
+    );
   }
 
   async requireProject(id: string): Promise<ProjectView> {
@@ -182,14 +196,22 @@ export class TenancyService {
     });
   }
 
-  private async insertProject(trx: Transaction<DB>, organizationId: number, name: string): Promise<ProjectView> {
+  private async insertProject(
+    trx: Transaction<DB>,
+    organizationId: number,
+    name: string,
+  ): Promise<ProjectView> {
     const now = this.now();
     const id = generateId("proj_");
     await this.store.insertProject(trx, { id, organization_id: organizationId, name, created_at: now });
     return { project_id: id, organization_id: organizationId, name, created_at: iso(now)! };
   }
 
-  private async insertApiKey(trx: Transaction<DB>, projectId: string, name: string | null): Promise<CreatedApiKey> {
+  private async insertApiKey(
+    trx: Transaction<DB>,
+    projectId: string,
+    name: string | null,
+  ): Promise<CreatedApiKey> {
     const now = this.now();
     const apiKey = generateSecret(PREFIX.apiKey);
     const row = {

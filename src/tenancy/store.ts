@@ -12,7 +12,10 @@ export class TenancyStore {
   }
 
   async countOrganizations(ex: Executor = this.db): Promise<number> {
-    const row = await ex.selectFrom("organizations").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const row = await ex
+      .selectFrom("organizations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -30,7 +33,12 @@ export class TenancyStore {
   }
 
   async firstOrganizationId(): Promise<number | undefined> {
-    const row = await this.db.selectFrom("organizations").select("id").orderBy("id").limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("organizations")
+      .select("id")
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirst();
     return row ? Number(row.id) : undefined;
   }
 

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("has the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(4000);
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.publicUrl).toBe("http://localhost:4000");
+    expect(c.databaseUrl).toBe("file:data/portico.db");
+    expect(c.bodyLimitBytes).toBe(102400);
+    expect(c.sandbox).toBe(true);
+    expect(c.allowPrivateNetworks).toBe(false);
+  });
+
+  it("derives the public URL from the port and strips a trailing slash", () => {
+    expect(loadConfig({ PORTICO_PORT: "5000" }).publicUrl).toBe("http://localhost:5000");
+    expect(loadConfig({ PORTICO_PUBLIC_URL: "https://connect.example.com/" }).publicUrl).toBe(
+      "https://connect.example.com",
+    );
+  });
+
+  it("names every bad variable at once", () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        PORTICO_PORT: "seventy",
+        PORTICO_DATABASE_URL: "mysql://x",
+        PORTICO_LOG_LEVEL: "loud",
+        PORTICO_SANDBOX: "maybe",
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join("\n");
+    for (const v of ["PORTICO_PORT", "PORTICO_DATABASE_URL", "PORTICO_LOG_LEVEL", "PORTICO_SANDBOX"])
+      expect(problems).toContain(v);
+  });
+});

@@ -1,0 +1,157 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from "../helpers/dialects.js";
+import { portico, spawnServe } from "../helpers/processes.js";
+import { basic } from "../helpers/test-server.js";
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialectAvailable(dialect))(`portico CLI on ${dialect}`, () => {
+    let db: TestDatabase;
+    let env: Record<string, string>;
+    beforeAll(async () => {
+      db = await createTestDatabase(dialect);
+      env = {
+        PORTICO_DATABASE_URL: db.url,
+        PORTICO_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "portico-cli-")),
+        PORTICO_LOG_LEVEL: "warn",
+      };
+    });
+    afterAll(async () => {
+      await db?.drop();
+      if (env) fs.rmSync(env.PORTICO_DATA_DIR!, { recursive: true, force: true });
+    });
+
+    it("migrates, initializes once, and chains create commands through --json", async () => {
+      const m = await portico(["migrate", "--json"], env);
+      expect(m.code).toBe(0);
+      expect(JSON.parse(m.stdout).applied).toContain("001_foundation");
+
+      const init = await portico(["init", "--json"], env);
+      expect(init.code, init.stderr).toBe(0);
+      const first = JSON.parse(init.stdout);
+      expect(Object.keys(first).sort()).toEqual(["api_key", "organization_id", "project_id"]);
+      expect(typeof first.organization_id).toBe("number");
+
+      const again = await portico(["init", "--json"], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/already initialized/);
+
+      const project = JSON.parse(
+        (await portico(["projects", "create", "--name", "Second", "--json"], env)).stdout,
+      );
+      expect(project.project_id).toMatch(/^proj_/);
+      const key = JSON.parse(
+        (await portico(["api-keys", "create", "--project", project.project_id, "--json"], env)).stdout,
+      );
+      expect(key.api_key).toMatch(/^sk_/);
+      expect(key.project_id).toBe(project.project_id);
+
+      const projects = JSON.parse((await portico(["projects", "list", "--json"], env)).stdout);
+      expect(projects.map((p: { project_id: string }) => p.project_id)).toEqual([
+        first.project_id,
+        project.project_id,
+      ]);
+
+      const keys = JSON.parse(
+        (await portico(["api-keys", "list", "--project", project.project_id, "--json"], env)).stdout,
+      );
+      expect(keys).toHaveLength(1);
+      expect(keys[0].id).toBe(key.id);
+      expect(JSON.stringify(keys)).not.toContain(key.api_key);
+
+      const session = JSON.parse(
+        (
+          await portico(
+            [
+              "sessions",
+              "create",
+              "--project",
+              project.project_id,
+              "--origin-owner-id",
+              "c1",
+              "--origin-owner-name",
+              "Acme",
+              "--categories",
+              "hris,ats",
+              "--json",
+            ],
+            env,
+          )
+        ).stdout,
+      );
+      expect(session.project_id).toBe(project.project_id);
+      expect(session.categories).toEqual(["hris", "ats"]);
+      expect(session.auth_link_url).toContain(session.token);
+
+      const revoked = JSON.parse((await portico(["api-keys", "revoke", key.id, "--json"], env)).stdout);
+      expect(revoked.revoked_at).not.toBeNull();
+    });
+
+    it("explains bad input and bad configuration without a stack trace", async () => {
+      const bad = await portico(
+        ["sessions", "create", "--project", "proj_x", "--origin-owner-id", "c1", "--origin-owner-name", "A"],
+        env,
+      );
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/project proj_x not found/);
+      const cat = await portico(
+        [
+          "sessions",
+          "create",
+          "--origin-owner-id",
+          "c1",
+          "--origin-owner-name",
+          "A",
+          "--categories",
+          "hrisLegacy",
+        ],
+        env,
+      );
+      expect(cat.code).toBe(1);
+      expect(cat.stderr).toMatch(/categories\.0/);
+      const conf = await portico(["projects", "list"], {
+        ...env,
+        PORTICO_PORT: "x",
+        PORTICO_LOG_LEVEL: "loud",
+      });
+      expect(conf.code).toBe(1);
+      expect(conf.stderr).toMatch(/PORTICO_PORT/);
+      expect(conf.stderr).toMatch(/PORTICO_LOG_LEVEL/);
+      expect(conf.stderr).not.toMatch(/at .*\.ts:\d+/);
+    });
+  });
+
+  describe.skipIf(!dialectAvailable(dialect))(`first start on ${dialect}`, () => {
+    it("prints a key and a working curl once, and neither on later starts", async () => {
+      const db = await createTestDatabase(dialect);
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-serve-"));
+      const env = { PORTICO_DATABASE_URL: db.url, PORTICO_DATA_DIR: dataDir, PORTICO_LOG_LEVEL: "info" };
+      try {
+        const first = await spawnServe(env);
+        const out = first.output();
+        const key = /API key \(shown once, store it now\): (sk_[A-Za-z0-9_-]+)/.exec(out)?.[1];
+        expect(key, out).toBeDefined();
+        expect(out).toContain(`curl -s -u '${key}:'`);
+        expect(out).toContain(`${new URL(first.url).port}/connect_sessions`);
+        const res = await fetch(`${first.url}/connect_sessions`, {
+          method: "POST",
+          headers: { authorization: basic(key!), "content-type": "application/json" },
+          body: JSON.stringify({ origin_owner_id: "customer-1", origin_owner_name: "Acme Inc" }),
+        });
+        expect(res.status).toBe(201);
+        expect(await first.stop()).toBe(0);
+        expect(first.output()).not.toContain("unhandled");
+
+        const second = await spawnServe(env);
+        expect(second.output()).not.toContain("API key");
+        expect(second.output()).not.toMatch(/sk_[A-Za-z0-9_-]{20,}/);
+        await second.stop();
+      } finally {
+        await db.drop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+}

@@ -1,0 +1,30 @@
+import fs from "node:fs";
+import pg from "pg";
+import { CHROMIUM, PG_URL, REQUIRE_ALL } from "./env.js";
+
+/**
+ * Probes the optional services once and tells every worker what is there. What is missing is
+ * said loudly; with PORTICO_TEST_REQUIRE_ALL=1 the suites that need it run anyway and fail.
+ */
+export default async function setup(): Promise<void> {
+  let postgres = false;
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    postgres = true;
+  } catch (err) {
+    console.warn(
+      `\n!! PostgreSQL unreachable at ${PG_URL} (${(err as Error).message}): PostgreSQL suites will be skipped${REQUIRE_ALL ? " and counted as failed" : ""}.\n`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const chromium = fs.existsSync(CHROMIUM);
+  if (!chromium)
+    console.warn(
+      `\n!! Chromium not found at ${CHROMIUM}: browser suites will be skipped (apt-get install -y chromium).\n`,
+    );
+  process.env.PORTICO_TEST_HAS_POSTGRES = postgres ? "1" : "0";
+  process.env.PORTICO_TEST_HAS_CHROMIUM = chromium ? "1" : "0";
+}

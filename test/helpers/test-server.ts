@@ -1,0 +1,69 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { buildApp } from "../../src/app.js";
+import { type Config, loadConfig } from "../../src/config.js";
+import { type Context, createContext } from "../../src/context.js";
+import type { Dialect } from "../../src/db/database.js";
+import { createTestDatabase } from "./dialects.js";
+
+export type TestServer = {
+  url: string;
+  apiKey: string;
+  projectId: string;
+  organizationId: number;
+  ctx: Context;
+  config: Config;
+  close(): Promise<void>;
+};
+
+/**
+ * A live Portico on 127.0.0.1 with a fresh database of the given dialect, initialized like a first
+ * start. `env` overrides configuration exactly as environment variables would.
+ */
+export async function startTestServer(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const database = await createTestDatabase(dialect);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-data-"));
+  const baseConfig = loadConfig({
+    PORTICO_DATA_DIR: dataDir,
+    PORTICO_DATABASE_URL: database.url,
+    PORTICO_PORT: "0",
+    PORTICO_LOG_LEVEL: "silent",
+    PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
+    ...env,
+  });
+  const ctx = await createContext(baseConfig, {
+    logger: pino({ level: process.env.PORTICO_TEST_LOG ?? "silent" }),
+  });
+  const init = await ctx.tenancy.init();
+  if (!init) throw new Error("test database was not empty");
+  const app = await buildApp(ctx);
+  const address = await app.listen({ port: 0, host: "127.0.0.1" });
+  // The public URL is known only once the port is: tests see the same links a user would.
+  const config: Config = {
+    ...baseConfig,
+    port: Number(new URL(address).port),
+    publicUrl: env.PORTICO_PUBLIC_URL ?? address,
+  };
+  Object.assign(ctx.config, config);
+  return {
+    url: address,
+    apiKey: init.api_key,
+    projectId: init.project_id,
+    organizationId: init.organization_id,
+    ctx,
+    config,
+    close: async () => {
+      await app.close();
+      await ctx.close();
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString("base64")}`;

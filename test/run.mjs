@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// The test command. It runs the static checks (typecheck, lint) and every vitest suite, then prints
+// one plain line `N passed, N failed`: CI reads that line, not vitest's summary. With
+// PORTICO_TEST_REQUIRE_ALL=1 a skipped test counts as failed, so a missing PostgreSQL or Chromium
+// can never turn CI green.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+let passed = 0;
+let failed = 0;
+
+const vitestArgs = process.argv.slice(2);
+// A filtered run (`npm test -- test/http`) is a developer's quick loop: skip the static checks.
+if (vitestArgs.length === 0) {
+  for (const [name, cmd, args] of [
+    ["typecheck (tsc --noEmit)", "npx", ["tsc", "--noEmit"]],
+    ["lint (biome check)", "npx", ["biome", "check", "."]],
+  ]) {
+    const r = spawnSync(cmd, args, { stdio: "inherit" });
+    if (r.status === 0) passed++;
+    else {
+      failed++;
+      console.log(`FAILED: ${name}`);
+    }
+  }
+}
+
+const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-vitest-")), "results.json");
+const run = spawnSync(
+  "npx",
+  ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs],
+  { stdio: "inherit", env: process.env },
+);
+
+let skipped = 0;
+const skippedNames = [];
+let counted = 0;
+if (fs.existsSync(out)) {
+  const report = JSON.parse(fs.readFileSync(out, "utf8"));
+  for (const file of report.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      counted++;
+      if (t.status === "passed") passed++;
+      else if (t.status === "failed") failed++;
+      else {
+        skipped++;
+        skippedNames.push(t.fullName);
+      }
+    }
+    // A file that failed to load has no assertion results; count it, or a syntax error passes.
+    if ((file.assertionResults ?? []).length === 0 && file.status === "failed") failed++;
+  }
+}
+if (run.status !== 0 && counted === 0) failed++;
+const requireAll = process.env.PORTICO_TEST_REQUIRE_ALL === "1";
+if (skipped > 0) {
+  console.log(`\n${skipped} skipped${requireAll ? " (counted as failed: PORTICO_TEST_REQUIRE_ALL=1)" : ""}:`);
+  for (const n of skippedNames.slice(0, 20)) console.log(`  - ${n}`);
+  if (requireAll) failed += skipped;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || run.status !== 0 ? 1 : 0);
