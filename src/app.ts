@@ -1,10 +1,17 @@
 import fastifyHelmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { accountsRoutes } from "./accounts/routes.js";
+import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
+import { pagesRoutes } from "./hub/pages.js";
+import { hubRoutes } from "./hub/routes.js";
+import { SANDBOX_HOST } from "./sandbox/entries.js";
+import { sandboxIndexHtml } from "./sandbox/index-page.js";
+import { sandboxRoutes } from "./sandbox/routes.js";
 import { sessionsRoutes } from "./sessions/routes.js";
 import { apiKeyAuth } from "./tenancy/api-key-auth.js";
 import { VERSION } from "./version.js";
@@ -60,7 +67,45 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await app.register(async (api) => {
     api.addHook("onRequest", apiKeyAuth(ctx.tenancy));
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
+    await api.register(accountsRoutes, { accounts: ctx.accounts });
+    await api.register(catalogRoutes, {
+      catalog: ctx.catalog,
+      integrations: ctx.integrations,
+      logoUrl: ctx.logoUrl,
+    });
   });
+
+  // What the official hub web component calls, authenticated by the session token.
+  await app.register(hubRoutes, {
+    prefix: "/hub",
+    sessions: ctx.sessions,
+    accounts: ctx.accounts,
+    connectors: ctx.hubConnectors,
+    corsOrigins: ctx.config.corsOrigins,
+  });
+  await app.register(pagesRoutes, {
+    sessions: ctx.sessions,
+    publicUrl: () => ctx.config.publicUrl,
+    frameAncestors: ctx.config.corsOrigins,
+    logos: ctx.logos,
+  });
+
+  if (ctx.config.sandbox) {
+    await app.register(sandboxRoutes, { prefix: "/sandbox" });
+    app.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
+      reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),
+    );
+    // Requests to the sandbox's virtual host are answered in-process: no network, no SSRF exception.
+    ctx.outbound.mountInternal(SANDBOX_HOST, async (req) => {
+      const res = await app.inject({
+        method: req.method as "GET",
+        url: `/sandbox${req.url.pathname}${req.url.search}`,
+        headers: req.headers,
+        payload: req.body,
+      });
+      return { status: res.statusCode, headers: res.headers as Record<string, string>, body: res.rawPayload };
+    });
+  }
 
   return app;
 }

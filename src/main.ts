@@ -5,6 +5,7 @@ import { StartupError } from "./context.js";
 import { KeyringError } from "./crypto/keyring.js";
 import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
+import { registerIntegrationCommands } from "./integrations/commands.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
 import { registerTenancyCommands } from "./tenancy/commands.js";
@@ -24,6 +25,7 @@ program
 registerDbCommands(program);
 registerTenancyCommands(program);
 registerSessionCommands(program);
+registerIntegrationCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import pc from "picocolors";
 import { buildApp } from "./app.js";
+import { initialize } from "./bootstrap.js";
 import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
 
@@ -36,7 +37,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     );
   }
   if (await ctx.tenancy.isEmpty()) {
-    const init = await ctx.tenancy.init();
+    const init = await initialize(ctx);
     if (init) process.stdout.write(`${firstStartBanner(ctx, init)}\n`);
   }
   const app = await buildApp(ctx);

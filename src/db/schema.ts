@@ -77,6 +77,19 @@ export interface AccountsTable {
   updated_at: number;
 }
 
+export interface IntegrationsTable {
+  project_id: string;
+  provider: string;
+  active: number;
+  client_id: string | null;
+  /** Envelope ciphertext of the OAuth client secret. */
+  client_secret: string | null;
+  /** JSON array overriding the catalog's default scopes. */
+  scopes: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   meta: MetaTable;
   organizations: OrganizationsTable;
@@ -84,4 +97,5 @@ export interface DB {
   api_keys: ApiKeysTable;
   connect_sessions: ConnectSessionsTable;
   accounts: AccountsTable;
+  integrations: IntegrationsTable;
 }

@@ -1,5 +1,7 @@
+import type { Transaction } from "kysely";
 import { generateSecret, generateUuid, PREFIX, safeEqual, sha256 } from "../crypto/tokens.js";
 import { fromJson, toJson } from "../db/json.js";
+import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
 import type { Principal } from "../tenancy/service.js";
 import {
@@ -90,8 +92,13 @@ export class SessionsService {
   }
 
   /** Marks the account a session linked first; false when another account got there first. */
-  recordLink(sessionId: number, accountId: string): Promise<boolean> {
-    return this.store.setLinkedAccount(sessionId, accountId);
+  recordLink(sessionId: number, accountId: string, trx?: Transaction<DB>): Promise<boolean> {
+    return this.store.setLinkedAccount(sessionId, accountId, trx);
+  }
+
+  /** A session as it is now (after another request may have linked an account through it). */
+  async reload(id: number): Promise<SessionRow | undefined> {
+    return this.store.get(id);
   }
 
   /** Housekeeping: forget sessions expired for more than a day. */

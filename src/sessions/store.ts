@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import type { ConnectSessionsTable, DB } from "../db/schema.js";
 
 export type SessionRow = Selectable<ConnectSessionsTable>;
@@ -29,14 +29,22 @@ export class SessionsStore {
    * Records the account a session linked. Conditional on the column still being empty so two
    * concurrent submissions from one session cannot both claim to be its first link.
    */
-  async setLinkedAccount(id: number, accountId: string): Promise<boolean> {
-    const res = await this.db
+  async setLinkedAccount(
+    id: number,
+    accountId: string,
+    ex: Kysely<DB> | Transaction<DB> = this.db,
+  ): Promise<boolean> {
+    const res = await ex
       .updateTable("connect_sessions")
       .set({ linked_account_id: accountId })
       .where("id", "=", id)
       .where("linked_account_id", "is", null)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  get(id: number): Promise<SessionRow | undefined> {
+    return this.db.selectFrom("connect_sessions").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
   /** Drops sessions that expired before `before`; they can no longer authenticate anything. */

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import pc from "picocolors";
+import { initialize } from "../bootstrap.js";
 import { print, table } from "../cli/output.js";
 import { withContext } from "../cli/with-context.js";
 
@@ -18,7 +19,7 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
-        const result = await ctx.tenancy.init({
+        const result = await initialize(ctx, {
           organizationName: opts.organizationName,
           projectName: opts.projectName,
         });

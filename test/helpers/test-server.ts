@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { buildApp } from "../../src/app.js";
+import { initialize } from "../../src/bootstrap.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Context, createContext } from "../../src/context.js";
 import type { Dialect } from "../../src/db/database.js";
@@ -39,7 +40,7 @@ export async function startTestServer(
   const ctx = await createContext(baseConfig, {
     logger: pino({ level: process.env.PORTICO_TEST_LOG ?? "silent" }),
   });
-  const init = await ctx.tenancy.init();
+  const init = await initialize(ctx);
   if (!init) throw new Error("test database was not empty");
   const app = await buildApp(ctx);
   const address = await app.listen({ port: 0, host: "127.0.0.1" });

@@ -1,0 +1,74 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ErrorResponse } from "../http/openapi.js";
+import {
+  AccountIdParams,
+  LinkedAccount,
+  LinkedAccountMeta,
+  ListAccountsQuery,
+  PatchAccount,
+} from "./schemas.js";
+import type { AccountsService } from "./service.js";
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse };
+
+export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }> = async (
+  app,
+  { accounts },
+) => {
+  app.get("/accounts", {
+    schema: {
+      operationId: "stackone_list_linked_accounts",
+      tags: ["Accounts"],
+      summary: "List linked accounts (a bare array, 1-based pages, stable order)",
+      querystring: ListAccountsQuery,
+      response: { 200: z.array(LinkedAccount), ...errors },
+    },
+    handler: (request) => accounts.list(request.principal.projectId, request.query),
+  });
+
+  app.get("/accounts/:id", {
+    schema: {
+      operationId: "stackone_get_account",
+      tags: ["Accounts"],
+      summary: "Get an account",
+      params: AccountIdParams,
+      response: { 200: LinkedAccount, ...errors },
+    },
+    handler: (request) => accounts.get(request.principal.projectId, request.params.id),
+  });
+
+  app.patch("/accounts/:id", {
+    schema: {
+      operationId: "stackone_update_account",
+      tags: ["Accounts"],
+      summary: "Update an account (new credentials are verified with the provider first)",
+      params: AccountIdParams,
+      body: PatchAccount,
+      response: { 200: LinkedAccount, ...errors, 502: ErrorResponse },
+    },
+    handler: (request) => accounts.update(request.principal.projectId, request.params.id, request.body),
+  });
+
+  app.delete("/accounts/:id", {
+    schema: {
+      operationId: "stackone_delete_account",
+      tags: ["Accounts"],
+      summary: "Delete an account and destroy its credentials; returns the deleted account",
+      params: AccountIdParams,
+      response: { 200: LinkedAccount, ...errors },
+    },
+    handler: (request) => accounts.delete(request.principal.projectId, request.params.id),
+  });
+
+  app.get("/accounts/:id/meta", {
+    schema: {
+      operationId: "stackone_get_account_meta_info",
+      tags: ["Accounts"],
+      summary: "Get an account's meta information",
+      params: AccountIdParams,
+      response: { 200: LinkedAccountMeta, ...errors },
+    },
+    handler: (request) => accounts.meta(request.principal.projectId, request.params.id),
+  });
+};

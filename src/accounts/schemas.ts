@@ -1,0 +1,93 @@
+import { z } from "zod";
+import { Metadata, SessionType } from "../sessions/schemas.js";
+
+/** @see ../../../shared/spec/stackone-api.md section 2.2, LinkedAccount */
+export const StatusReason = z
+  .object({ code: z.string().nullable(), description: z.string().nullable(), timestamp: z.iso.datetime() })
+  .meta({ id: "StatusReason" });
+export type StatusReason = z.infer<typeof StatusReason>;
+
+export const LinkedAccount = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    provider_name: z.string().nullable(),
+    status: z.string().describe("active, inactive or error"),
+    status_reasons: z.array(StatusReason).nullable(),
+    origin_owner_id: z.string(),
+    origin_owner_name: z.string(),
+    origin_username: z.string().nullable(),
+    setup_information: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("Non-secret setup values; credentials are never returned"),
+    label: z.string().nullable(),
+    type: SessionType,
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    integration_id: z.string(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: "LinkedAccount" });
+export type LinkedAccount = z.infer<typeof LinkedAccount>;
+
+export const LinkedAccountMeta = z
+  .object({ provider: z.string(), category: z.string(), models: z.record(z.string(), z.unknown()) })
+  .meta({ id: "LinkedAccountMeta" });
+export type LinkedAccountMeta = z.infer<typeof LinkedAccountMeta>;
+
+export const PAGE_SIZE = { default: 25, max: 1000 } as const;
+
+/** Repeated keys (`?a=1&a=2`, the SDK's form) and comma-separated values (`?a=1,2`) both work. */
+const list = z.preprocess(
+  (v) =>
+    v === undefined
+      ? undefined
+      : (Array.isArray(v) ? v : [v])
+          .flatMap((s) => String(s).split(","))
+          .map((s) => s.trim())
+          .filter(Boolean),
+  z.array(z.string().max(255)).max(1000).optional(),
+);
+
+const positiveInt = (max: number) =>
+  z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(max).optional());
+
+export const ListAccountsQuery = z.object({
+  page: positiveInt(1_000_000).describe("1-based page number"),
+  page_size: positiveInt(PAGE_SIZE.max).describe(`Default ${PAGE_SIZE.default}, at most ${PAGE_SIZE.max}`),
+  provider: z.string().max(255).optional().describe("Deprecated: use providers"),
+  providers: list,
+  origin_owner_id: z.string().max(255).optional(),
+  origin_owner_ids: list,
+  account_ids: list,
+  status: list,
+});
+export type ListAccountsQuery = z.infer<typeof ListAccountsQuery>;
+
+export const AccountIdParams = z.object({ id: z.string().min(1).max(255) });
+
+const stringMap = z.record(z.string(), z.unknown());
+
+/**
+ * PatchAccountExternalDto. The SDK sends free-form objects as `{}` and always `type:"production"`,
+ * so `{}` means "no change" and `production` never downgrades a test account (spec 2.1).
+ */
+export const PatchAccount = z
+  .object({
+    provider: z.string().max(255).nullish(),
+    origin_owner_id: z.string().min(1).max(255).nullish(),
+    origin_owner_name: z.string().min(1).max(255).nullish(),
+    origin_username: z.string().max(255).nullish(),
+    authentication_config_key: z.string().nullish(),
+    environment: z.string().nullish(),
+    integration_id: z.string().nullish(),
+    credentials: stringMap.nullish(),
+    setup_information: stringMap.nullish(),
+    secrets: stringMap.nullish(),
+    metadata: Metadata.nullish(),
+    label: z.union([z.string().max(255), z.record(z.string(), z.unknown())]).nullish(),
+    type: SessionType.nullish(),
+  })
+  .meta({ id: "PatchAccountExternalDto" });
+export type PatchAccount = z.infer<typeof PatchAccount>;

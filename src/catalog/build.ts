@@ -1,0 +1,18 @@
+import fs from "node:fs";
+import path from "node:path";
+import { SANDBOX_LOGO_DIR, sandboxEntries } from "../sandbox/entries.js";
+import { Catalog } from "./catalog.js";
+import { LOGO_DIR, loadCatalogFiles } from "./loader.js";
+
+export type BuiltCatalog = { catalog: Catalog; logos: Map<string, string> };
+
+/** The catalog this Portico serves: the provider files, plus the sandbox unless it is turned off. */
+export function buildCatalog(opts: { sandbox: boolean; publicUrl: string }): BuiltCatalog {
+  const files = loadCatalogFiles();
+  const sandbox = opts.sandbox ? sandboxEntries(opts.publicUrl) : [];
+  const logos = new Map<string, string>();
+  for (const e of files) logos.set(e.logo, path.join(LOGO_DIR, e.logo));
+  for (const e of sandbox) logos.set(e.logo, path.join(SANDBOX_LOGO_DIR, e.logo));
+  for (const [file, p] of logos) if (!fs.existsSync(p)) throw new Error(`logo ${file} is missing at ${p}`);
+  return { catalog: new Catalog([...files, ...sandbox]), logos };
+}

@@ -1,0 +1,111 @@
+import type { Catalog } from "../catalog/catalog.js";
+import type { CatalogEntry, CatalogField } from "../catalog/schema.js";
+import type { IntegrationsService } from "../integrations/service.js";
+import type { SessionRow } from "../sessions/store.js";
+
+/** One integration in `GET /hub/connectors` (hub-api.md section 2.2). */
+export type HubIntegration = {
+  integration_id: string;
+  provider: string;
+  name: string;
+  active: boolean;
+  type: string;
+  logo_url: string;
+  version: string;
+};
+
+/** The "Falcon" connector config of `GET /hub/connectors/:id` (hub-api.md section 2.3). */
+export type FalconConfig = {
+  key: string;
+  name: string;
+  type: "oauth2" | "custom";
+  grantType?: "authorization_code" | "client_credentials";
+  configFields: Record<string, unknown>[];
+  configNotices: Record<string, unknown>[];
+  assets: { icon: string };
+  support: { link: string | null; description: string | null };
+};
+
+/**
+ * Which integrations a session may offer: active on its project, and within its `provider` and
+ * `categories` when it has them.
+ */
+export class HubConnectors {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly integrations: IntegrationsService,
+    private readonly logoUrl: (entry: CatalogEntry) => string,
+  ) {}
+
+  private sessionCategories(session: SessionRow): Set<string> | null {
+    const list = session.categories ? (JSON.parse(session.categories) as string[]) : null;
+    return list?.length ? new Set(list) : null;
+  }
+
+  private allows(session: SessionRow, entry: CatalogEntry, categories: Set<string> | null): boolean {
+    if (session.provider && this.catalog.get(session.provider)?.key !== entry.key) return false;
+    return !categories || entry.categories.some((c) => categories.has(c));
+  }
+
+  async allowed(session: SessionRow, onlyProvider?: string): Promise<CatalogEntry[]> {
+    const active = await this.integrations.activeProviders(session.project_id);
+    const categories = this.sessionCategories(session);
+    const only = onlyProvider ? (this.catalog.get(onlyProvider)?.key ?? "\0") : null;
+    return this.catalog
+      .list()
+      .filter((e) => active.has(e.key) && this.allows(session, e, categories) && (!only || e.key === only));
+  }
+
+  /** The entry for an integration id, if this session may use it. */
+  async find(session: SessionRow, integrationId: string): Promise<CatalogEntry | undefined> {
+    const entry = this.catalog.get(integrationId);
+    if (!entry || !this.allows(session, entry, this.sessionCategories(session))) return undefined;
+    return (await this.integrations.isActive(session.project_id, entry.key)) ? entry : undefined;
+  }
+
+  toIntegration(session: SessionRow, entry: CatalogEntry): HubIntegration {
+    const categories = this.sessionCategories(session);
+    return {
+      integration_id: entry.key,
+      provider: entry.key,
+      name: entry.name,
+      active: true,
+      type: entry.categories.find((c) => categories?.has(c)) ?? entry.categories[0]!,
+      logo_url: this.logoUrl(entry),
+      version: "1",
+    };
+  }
+
+  toConfig(entry: CatalogEntry): FalconConfig {
+    const oauth = entry.auth.scheme === "oauth2" ? entry.auth.oauth2 : undefined;
+    return {
+      key: entry.key,
+      name: entry.name,
+      type: oauth ? "oauth2" : "custom",
+      ...(oauth ? { grantType: oauth.grant } : {}),
+      configFields: entry.auth.fields.map(toHubField),
+      configNotices: entry.auth.notice
+        ? [{ key: "notice", type: "info", description: entry.auth.notice, position: "top" }]
+        : [],
+      assets: { icon: this.logoUrl(entry) },
+      support: { link: entry.docs, description: null },
+    };
+  }
+}
+
+function toHubField(f: CatalogField): Record<string, unknown> {
+  return {
+    key: f.key,
+    label: f.label,
+    type: f.type,
+    required: f.required,
+    secret: f.secret !== false,
+    ...(f.placeholder ? { placeholder: f.placeholder } : {}),
+    ...(f.description ? { description: f.description } : {}),
+    ...(f.validation
+      ? { validation: { type: "html-pattern", pattern: f.validation.pattern, error: f.validation.error } }
+      : {}),
+    ...(f.options ? { options: f.options } : {}),
+    ...(f.value ? { value: f.value } : {}),
+  };
+}

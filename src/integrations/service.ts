@@ -1,0 +1,139 @@
+import type { Catalog } from "../catalog/catalog.js";
+import type { CatalogEntry } from "../catalog/schema.js";
+import { aad, type Vault } from "../crypto/envelope.js";
+import { fromJson, toJson } from "../db/json.js";
+import { PorticoError } from "../errors.js";
+import type { IntegrationRow, IntegrationsStore } from "./store.js";
+
+export type IntegrationView = {
+  provider: string;
+  name: string;
+  categories: string[];
+  scheme: string;
+  active: boolean;
+  oauth_client_id: string | null;
+  oauth_client_secret_set: boolean;
+  scopes: string[] | null;
+};
+
+/** The OAuth app a project registered with a provider; the secret decrypted only when used. */
+export type OAuthApp = { clientId: string; clientSecret: string | null; scopes: string[] | null };
+
+export type EnableOptions = { clientId?: string; clientSecret?: string; scopes?: string[] };
+
+/** Which providers each project offers to its end users, and the OAuth apps they use. */
+export class IntegrationsService {
+  constructor(
+    private readonly store: IntegrationsStore,
+    private readonly catalog: Catalog,
+    private readonly vault: Vault,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private entry(provider: string): CatalogEntry {
+    const entry = this.catalog.get(provider);
+    if (!entry) throw new PorticoError("UNKNOWN_PROVIDER", `provider: "${provider}" is not in the catalog`);
+    return entry;
+  }
+
+  /** Keys of the providers active on a project. */
+  async activeProviders(projectId: string): Promise<Set<string>> {
+    const rows = await this.store.list(projectId);
+    return new Set(
+      rows
+        .filter((r) => r.active === 1 && this.catalog.has(r.provider))
+        .map((r) => this.catalog.get(r.provider)!.key),
+    );
+  }
+
+  async isActive(projectId: string, provider: string): Promise<boolean> {
+    const key = this.catalog.get(provider)?.key;
+    if (!key) return false;
+    const row = await this.store.get(projectId, key);
+    return row?.active === 1;
+  }
+
+  async list(projectId: string): Promise<IntegrationView[]> {
+    const rows = new Map((await this.store.list(projectId)).map((r) => [r.provider, r]));
+    return this.catalog.list().map((e) => this.view(e, rows.get(e.key)));
+  }
+
+  async enable(projectId: string, provider: string, opts: EnableOptions = {}): Promise<IntegrationView> {
+    const entry = this.entry(provider);
+    if ((opts.clientId || opts.clientSecret) && entry.auth.scheme !== "oauth2") {
+      throw new PorticoError("VALIDATION", `client-id: ${entry.name} does not use OAuth2`);
+    }
+    const now = this.now();
+    const secret = opts.clientSecret
+      ? this.vault.encrypt(
+          opts.clientSecret,
+          aad("integrations", `${projectId}/${entry.key}`, "client_secret"),
+        )
+      : null;
+    const row: IntegrationRow = {
+      project_id: projectId,
+      provider: entry.key,
+      active: 1,
+      client_id: opts.clientId ?? null,
+      client_secret: secret,
+      scopes: toJson(opts.scopes ?? null),
+      created_at: now,
+      updated_at: now,
+    };
+    const update: Partial<IntegrationRow> = { active: 1, updated_at: now };
+    if (opts.clientId !== undefined) update.client_id = opts.clientId;
+    if (secret !== null) update.client_secret = secret;
+    if (opts.scopes !== undefined) update.scopes = toJson(opts.scopes);
+    await this.store.upsert(row, update);
+    return this.view(entry, await this.store.get(projectId, entry.key));
+  }
+
+  async disable(projectId: string, provider: string): Promise<IntegrationView> {
+    const entry = this.entry(provider);
+    const now = this.now();
+    await this.store.upsert(
+      {
+        project_id: projectId,
+        provider: entry.key,
+        active: 0,
+        client_id: null,
+        client_secret: null,
+        scopes: null,
+        created_at: now,
+        updated_at: now,
+      },
+      { active: 0, updated_at: now },
+    );
+    return this.view(entry, await this.store.get(projectId, entry.key));
+  }
+
+  /** The project's OAuth app for a provider, or null when none is registered. */
+  async oauthApp(projectId: string, provider: string): Promise<OAuthApp | null> {
+    const entry = this.entry(provider);
+    const row = await this.store.get(projectId, entry.key);
+    if (!row?.client_id) return null;
+    return {
+      clientId: row.client_id,
+      clientSecret: row.client_secret
+        ? this.vault.decrypt(
+            row.client_secret,
+            aad("integrations", `${projectId}/${entry.key}`, "client_secret"),
+          )
+        : null,
+      scopes: fromJson<string[]>(row.scopes),
+    };
+  }
+
+  private view(entry: CatalogEntry, row: IntegrationRow | undefined): IntegrationView {
+    return {
+      provider: entry.key,
+      name: entry.name,
+      categories: entry.categories,
+      scheme: entry.auth.scheme,
+      active: row?.active === 1,
+      oauth_client_id: row?.client_id ?? null,
+      oauth_client_secret_set: !!row?.client_secret,
+      scopes: fromJson<string[]>(row?.scopes),
+    };
+  }
+}

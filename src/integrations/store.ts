@@ -1,0 +1,31 @@
+import type { Kysely, Selectable } from "kysely";
+import type { DB, IntegrationsTable } from "../db/schema.js";
+
+export type IntegrationRow = Selectable<IntegrationsTable>;
+
+/** Persistence of per-project integrations. Only the integrations service calls it. */
+export class IntegrationsStore {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  list(projectId: string): Promise<IntegrationRow[]> {
+    return this.db.selectFrom("integrations").selectAll().where("project_id", "=", projectId).execute();
+  }
+
+  get(projectId: string, provider: string): Promise<IntegrationRow | undefined> {
+    return this.db
+      .selectFrom("integrations")
+      .selectAll()
+      .where("project_id", "=", projectId)
+      .where("provider", "=", provider)
+      .executeTakeFirst();
+  }
+
+  /** Insert or update in one statement, so two nodes enabling at once cannot collide. */
+  async upsert(row: IntegrationRow, update: Partial<IntegrationRow>): Promise<void> {
+    await this.db
+      .insertInto("integrations")
+      .values(row)
+      .onConflict((oc) => oc.columns(["project_id", "provider"]).doUpdateSet(update))
+      .execute();
+  }
+}

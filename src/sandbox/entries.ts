@@ -1,0 +1,81 @@
+import path from "node:path";
+import type { CatalogEntry } from "../catalog/schema.js";
+
+/**
+ * Built-in demo providers, served by Portico itself under /sandbox and reached in-process through
+ * the virtual host below, so linking, verification and the proxy work offline. On by default;
+ * PORTICO_SANDBOX=false removes them from the catalog.
+ */
+export const SANDBOX_HOST = "sandbox.portico.internal";
+export const SANDBOX_LOGO_DIR = path.resolve(import.meta.dirname, "logos");
+
+export const SANDBOX_CREDENTIALS = {
+  hrisApiKey: "sandbox-demo-key",
+  atsUsername: "demo",
+  atsPassword: "sandbox-password",
+} as const;
+
+export const isSandboxProvider = (key: string): boolean =>
+  key === "sandbox-hris" || key === "sandbox-ats" || key === "sandbox-crm";
+
+/** The sandbox entries; their docs link is Portico's own /sandbox page. */
+export const sandboxEntries = (publicUrl: string): CatalogEntry[] => [
+  {
+    key: "sandbox-hris",
+    name: "Sandbox HRIS",
+    categories: ["hris"],
+    logo: "sandbox-hris.svg",
+    docs: `${publicUrl}/sandbox`,
+    sources: [`${publicUrl}/sandbox`],
+    aliases: [],
+    auth: {
+      scheme: "api_key",
+      fields: [
+        {
+          key: "api_key",
+          label: "API key",
+          type: "password",
+          required: true,
+          placeholder: SANDBOX_CREDENTIALS.hrisApiKey,
+          description: `Portico's offline demo HRIS. Use the demo key \`${SANDBOX_CREDENTIALS.hrisApiKey}\`; any other key is refused.`,
+        },
+      ],
+    },
+    api: {
+      base_url: `https://${SANDBOX_HOST}/hris`,
+      headers: { accept: "application/json" },
+      inject: { bearer: "{{api_key}}" },
+    },
+    verify: { method: "GET", path: "/me", expect_status: 200 },
+  },
+  {
+    key: "sandbox-ats",
+    name: "Sandbox ATS",
+    categories: ["ats"],
+    logo: "sandbox-ats.svg",
+    docs: `${publicUrl}/sandbox`,
+    sources: [`${publicUrl}/sandbox`],
+    aliases: [],
+    auth: {
+      scheme: "basic",
+      fields: [
+        {
+          key: "username",
+          label: "Username",
+          type: "text",
+          required: true,
+          secret: false,
+          placeholder: SANDBOX_CREDENTIALS.atsUsername,
+          description: `Portico's offline demo ATS with basic credentials: \`${SANDBOX_CREDENTIALS.atsUsername}\` / \`${SANDBOX_CREDENTIALS.atsPassword}\`.`,
+        },
+        { key: "password", label: "Password", type: "password", required: true },
+      ],
+    },
+    api: {
+      base_url: `https://${SANDBOX_HOST}/ats`,
+      headers: { accept: "application/json" },
+      inject: { basic: { username: "{{username}}", password: "{{password}}" } },
+    },
+    verify: { method: "GET", path: "/me", expect_status: 200 },
+  },
+];
