@@ -52,16 +52,29 @@ for (const dialect of DIALECTS) {
     });
 
     it("re-connects the same owner and provider in place, and creates when multiple", async () => {
-      const first = await linkSandboxHris(s, (await createSession(s, { origin_owner_id: "rules-3", origin_owner_name: "Three" })).token);
+      const first = await linkSandboxHris(
+        s,
+        (await createSession(s, { origin_owner_id: "rules-3", origin_owner_name: "Three" })).token,
+      );
       const again = await linkSandboxHris(
         s,
-        (await createSession(s, { origin_owner_id: "rules-3", origin_owner_name: "Three Renamed", label: "new" })).token,
+        (
+          await createSession(s, {
+            origin_owner_id: "rules-3",
+            origin_owner_name: "Three Renamed",
+            label: "new",
+          })
+        ).token,
       );
       expect(again).toBe(first);
       const [account] = await accountsOf("rules-3");
       expect(account).toMatchObject({ id: first, origin_owner_name: "Three Renamed", label: "new" });
 
-      const multi = await createSession(s, { origin_owner_id: "rules-3", origin_owner_name: "Three", multiple: true });
+      const multi = await createSession(s, {
+        origin_owner_id: "rules-3",
+        origin_owner_name: "Three",
+        multiple: true,
+      });
       const second = await linkSandboxHris(s, multi.token);
       const third = await linkSandboxHris(s, multi.token);
       expect(new Set([first, second, third]).size).toBe(3);
@@ -88,7 +101,12 @@ for (const dialect of DIALECTS) {
       const owner = await createSession(s, { origin_owner_id: "rules-5", origin_owner_name: "Five" });
       const id = await linkSandboxHris(s, owner.token);
       const before = (await accountsOf("rules-5"))[0]!;
-      const edit = await createSession(s, { origin_owner_id: "rules-5", origin_owner_name: "Five", account_id: id, label: "edited" });
+      const edit = await createSession(s, {
+        origin_owner_id: "rules-5",
+        origin_owner_name: "Five",
+        account_id: id,
+        label: "edited",
+      });
       expect((await (await hubFetch(s, edit.token, "/settings")).json()).existing_account_id).toBe(id);
       const view = await (await hubFetch(s, edit.token, `/accounts/${id}`)).json();
       expect(view).toEqual({
@@ -98,7 +116,10 @@ for (const dialect of DIALECTS) {
         secrets: { api_key: "__secretvalue:**redacted**" },
       });
       await new Promise((r) => setTimeout(r, 5));
-      const res = await hubFetch(s, edit.token, `/accounts/${id}`, { method: "PATCH", body: { integration_id: "sandbox-hris", credentials: {} } });
+      const res = await hubFetch(s, edit.token, `/accounts/${id}`, {
+        method: "PATCH",
+        body: { integration_id: "sandbox-hris", credentials: {} },
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ id, provider: "sandbox-hris" });
       const after = (await accountsOf("rules-5"))[0]!;
@@ -117,13 +138,24 @@ for (const dialect of DIALECTS) {
         body: { integration_id: "sandbox-hris", credentials: { api_key: "rotated-but-wrong" } },
       });
       expect(res.status).toBe(400);
-      const row = await s.ctx.database.db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+      const row = await s.ctx.database.db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
       expect(s.ctx.accounts.readValues(row).secrets).toEqual({ api_key: SANDBOX_HRIS_KEY });
     });
 
     it("stores credentials encrypted and bound to the row", async () => {
-      const id = await linkSandboxHris(s, (await createSession(s, { origin_owner_id: "rules-7", origin_owner_name: "Seven" })).token);
-      const row = await s.ctx.database.db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+      const id = await linkSandboxHris(
+        s,
+        (await createSession(s, { origin_owner_id: "rules-7", origin_owner_name: "Seven" })).token,
+      );
+      const row = await s.ctx.database.db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
       expect(row.credentials).toMatch(/^v1\./);
       expect(row.credentials).not.toContain(SANDBOX_HRIS_KEY);
       expect(() => s.ctx.accounts.readValues({ ...row, id: "acc_other" })).toThrow(/failed authentication/);

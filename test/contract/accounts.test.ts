@@ -14,7 +14,12 @@ for (const dialect of DIALECTS) {
       s = await startTestServer(dialect);
       ids = [];
       for (const owner of ["sdk-a", "sdk-b", "sdk-a"]) {
-        const session = await createSession(s, { origin_owner_id: owner, origin_owner_name: `Owner ${owner}`, label: "L", multiple: true });
+        const session = await createSession(s, {
+          origin_owner_id: owner,
+          origin_owner_name: `Owner ${owner}`,
+          label: "L",
+          multiple: true,
+        });
         ids.push(await linkSandboxHris(s, session.token));
       }
     });
@@ -33,7 +38,11 @@ for (const dialect of DIALECTS) {
 
       const owned = await so.accounts.listLinkedAccounts({ originOwnerId: "sdk-a" });
       expect(owned.classes!.map((x) => x.id)).toEqual([ids[0], ids[2]]);
-      const both = await so.accounts.listLinkedAccounts({ originOwnerIds: ["sdk-a", "sdk-b"], providers: ["sandbox-hris"], status: ["active"] });
+      const both = await so.accounts.listLinkedAccounts({
+        originOwnerIds: ["sdk-a", "sdk-b"],
+        providers: ["sandbox-hris"],
+        status: ["active"],
+      });
       expect(both.classes).toHaveLength(3);
       const page2 = await so.accounts.listLinkedAccounts({ page: 2, pageSize: 2 });
       expect(page2.classes!.map((x) => x.id)).toEqual([ids[2]]);
@@ -47,7 +56,10 @@ for (const dialect of DIALECTS) {
       expect(got.linkedAccount!.id).toBe(ids[0]);
       expect(got.linkedAccount!.originOwnerId).toBe("sdk-a");
 
-      const updated = await so.accounts.updateAccount({ id: ids[0]!, patchAccountExternalDto: { originOwnerName: "Renamed", originUsername: "jo" } });
+      const updated = await so.accounts.updateAccount({
+        id: ids[0]!,
+        patchAccountExternalDto: { originOwnerName: "Renamed", originUsername: "jo" },
+      });
       expect(updated.statusCode).toBe(200);
       expect(updated.linkedAccount!.originOwnerName).toBe("Renamed");
       expect(updated.linkedAccount!.originUsername).toBe("jo");
@@ -69,8 +81,14 @@ for (const dialect of DIALECTS) {
       expect(hris.resources?.images?.logoUrl).toMatch(/\/assets\/logos\/sandbox-hris\.svg$/);
       expect(list.classes!.find((c) => c.provider === "bamboohr")?.active).toBe(false);
       const one = await so.connectors.getConnectorMeta({ provider: "bamboohr" });
-      expect(one.connectorsMeta).toMatchObject({ provider: "bamboohr", providerName: "BambooHR", active: false });
-      expect(await thrown(so.connectors.getConnectorMeta({ provider: "nope" }))).toBeInstanceOf(errors.NotFoundResponse);
+      expect(one.connectorsMeta).toMatchObject({
+        provider: "bamboohr",
+        providerName: "BambooHR",
+        active: false,
+      });
+      expect(await thrown(so.connectors.getConnectorMeta({ provider: "nope" }))).toBeInstanceOf(
+        errors.NotFoundResponse,
+      );
     });
 
     it("scopes every account call to the caller's project", async () => {
@@ -86,14 +104,22 @@ for (const dialect of DIALECTS) {
       ]) {
         expect(await thrown(call())).toBeInstanceOf(errors.NotFoundResponse);
       }
-      expect((await sdkFor(s.url, s.apiKey).accounts.getAccount({ id: ids[0]! })).linkedAccount!.id).toBe(ids[0]);
+      expect((await sdkFor(s.url, s.apiKey).accounts.getAccount({ id: ids[0]! })).linkedAccount!.id).toBe(
+        ids[0],
+      );
     });
 
     it("surfaces bad input and a bad key as typed errors", async () => {
       const so = sdkFor(s.url, s.apiKey);
-      expect(await thrown(sdkFor(s.url, "sk_nope").accounts.listLinkedAccounts({}))).toBeInstanceOf(errors.UnauthorizedResponse);
-      expect(await thrown(so.accounts.listLinkedAccounts({ pageSize: 5000 }))).toBeInstanceOf(errors.BadRequestResponse);
-      const err = await thrown(so.accounts.updateAccount({ id: ids[0]!, patchAccountExternalDto: { provider: "bamboohr" } }));
+      expect(await thrown(sdkFor(s.url, "sk_nope").accounts.listLinkedAccounts({}))).toBeInstanceOf(
+        errors.UnauthorizedResponse,
+      );
+      expect(await thrown(so.accounts.listLinkedAccounts({ pageSize: 5000 }))).toBeInstanceOf(
+        errors.BadRequestResponse,
+      );
+      const err = await thrown(
+        so.accounts.updateAccount({ id: ids[0]!, patchAccountExternalDto: { provider: "bamboohr" } }),
+      );
       expect(err).toBeInstanceOf(errors.BadRequestResponse);
       expect((err as errors.BadRequestResponse).data$.message).toMatch(/provider/);
     });

@@ -12,7 +12,12 @@ export async function createSession(s: TestServer, body: Record<string, unknown>
 }
 
 /** Calls a /hub endpoint as the hub web component does. */
-export function hubFetch(s: TestServer, token: string, path: string, init: { method?: string; body?: unknown; origin?: string } = {}) {
+export function hubFetch(
+  s: TestServer,
+  token: string,
+  path: string,
+  init: { method?: string; body?: unknown; origin?: string } = {},
+) {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "x-hub-session-token": token,

@@ -36,7 +36,11 @@ describe("hub API and hosted pages", () => {
   it("lists only integrations active on the project and allowed by the session", async () => {
     const all = await createSession(s, { origin_owner_id: "h1", origin_owner_name: "H" });
     const list = await (await hubFetch(s, all.token, "/connectors")).json();
-    expect(list.integrations.map((i: { provider: string }) => i.provider).sort()).toEqual(["bamboohr", "sandbox-ats", "sandbox-hris"]);
+    expect(list.integrations.map((i: { provider: string }) => i.provider).sort()).toEqual([
+      "bamboohr",
+      "sandbox-ats",
+      "sandbox-hris",
+    ]);
     for (const i of list.integrations) {
       expect(i).toMatchObject({ integration_id: i.provider, active: true });
       expect(typeof i.type).toBe("string");
@@ -45,12 +49,23 @@ describe("hub API and hosted pages", () => {
     }
     expect(list.external_trigger_token).toMatch(/^[0-9a-f-]{36}$/);
 
-    const hris = await createSession(s, { origin_owner_id: "h1", origin_owner_name: "H", categories: ["hris"] });
+    const hris = await createSession(s, {
+      origin_owner_id: "h1",
+      origin_owner_name: "H",
+      categories: ["hris"],
+    });
     const only = await (await hubFetch(s, hris.token, "/connectors")).json();
-    expect(only.integrations.map((i: { provider: string }) => i.provider).sort()).toEqual(["bamboohr", "sandbox-hris"]);
+    expect(only.integrations.map((i: { provider: string }) => i.provider).sort()).toEqual([
+      "bamboohr",
+      "sandbox-hris",
+    ]);
     expect((await hubFetch(s, hris.token, "/connectors/sandbox-ats")).status).toBe(404);
 
-    const one = await createSession(s, { origin_owner_id: "h1", origin_owner_name: "H", provider: "sandbox-ats" });
+    const one = await createSession(s, {
+      origin_owner_id: "h1",
+      origin_owner_name: "H",
+      provider: "sandbox-ats",
+    });
     expect((await (await hubFetch(s, one.token, "/connectors")).json()).integrations).toHaveLength(1);
 
     await s.ctx.integrations.disable(s.projectId, "bamboohr");
@@ -69,13 +84,19 @@ describe("hub API and hosted pages", () => {
 
   it("refuses bad submissions with messages the hub can show", async () => {
     const session = await createSession(s, { origin_owner_id: "h3", origin_owner_name: "H" });
-    const missing = await hubFetch(s, session.token, "/accounts", { method: "POST", body: { integration_id: "bamboohr", credentials: { subdomain: "Not Valid!" } } });
+    const missing = await hubFetch(s, session.token, "/accounts", {
+      method: "POST",
+      body: { integration_id: "bamboohr", credentials: { subdomain: "Not Valid!" } },
+    });
     expect(missing.status).toBe(400);
     const body = await missing.json();
     expect(body.message).toMatch(/credentials\.subdomain: Use letters, digits and dashes only/);
     expect(body.message).toMatch(/credentials\.api_key: API key is required/);
     expect(typeof body.provider_response).toBe("string");
-    const unknown = await hubFetch(s, session.token, "/accounts", { method: "POST", body: { integration_id: "salesforce-nope", credentials: {} } });
+    const unknown = await hubFetch(s, session.token, "/accounts", {
+      method: "POST",
+      body: { integration_id: "salesforce-nope", credentials: {} },
+    });
     expect(unknown.status).toBe(404);
   });
 
@@ -100,7 +121,9 @@ describe("hub API and hosted pages", () => {
     expect(page.headers.get("cache-control")).toBe("no-store");
     const html = await page.text();
     expect(html).toContain('<meta charset="utf-8">');
-    expect(html).toContain(`<stackone-hub token="${session.token}" base-url="${s.config.publicUrl}" app-url="${s.config.publicUrl}"`);
+    expect(html).toContain(
+      `<stackone-hub token="${session.token}" base-url="${s.config.publicUrl}" app-url="${s.config.publicUrl}"`,
+    );
     const bundle = await fetch(`${s.url}/embedded/assets/hub.js`);
     expect(bundle.headers.get("content-type")).toBe("application/javascript; charset=utf-8");
     expect(await bundle.text()).toContain('"1.11.4"');
@@ -120,7 +143,9 @@ describe("hub API and hosted pages", () => {
     const id = await linkSandboxHris(s, session.token);
     const view = await (await hubFetch(s, session.token, `/accounts/${id}`)).text();
     expect(view).not.toContain("sandbox-demo-key");
-    const api = await fetch(`${s.url}/accounts/${id}`, { headers: { authorization: `Basic ${Buffer.from(`${s.apiKey}:`).toString("base64")}` } });
+    const api = await fetch(`${s.url}/accounts/${id}`, {
+      headers: { authorization: `Basic ${Buffer.from(`${s.apiKey}:`).toString("base64")}` },
+    });
     expect(await api.text()).not.toContain("sandbox-demo-key");
   });
 });
