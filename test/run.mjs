@@ -49,8 +49,10 @@ if (fs.existsSync(out)) {
         skippedNames.push(t.fullName);
       }
     }
-    // A file that failed to load has no assertion results; count it, or a syntax error passes.
-    if ((file.assertionResults ?? []).length === 0 && file.status === "failed") failed++;
+    // A file that failed to load or whose setup failed (its tests then show as skipped) counts as
+    // a failure of its own, or a syntax error or a broken beforeAll would pass.
+    if (file.status === "failed" && !(file.assertionResults ?? []).some((t) => t.status === "failed"))
+      failed++;
   }
 }
 if (run.status !== 0 && counted === 0) failed++;

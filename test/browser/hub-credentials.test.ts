@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserAvailable, guardOffline, launchBrowser, shot } from "../helpers/browser.js";
 import { SANDBOX_HRIS_KEY } from "../helpers/hub.js";
 import { sdkFor } from "../helpers/sdk.js";
@@ -25,7 +25,11 @@ describe.skipIf(!browserAvailable())("hub in a real browser: credentials", () =>
   it("links Sandbox HRIS: a wrong key shows the provider's error, the right one connects", async () => {
     const so = sdkFor(s.url, s.apiKey);
     const session = (
-      await so.connectSessions.createConnectSession({ originOwnerId: "browser-1", originOwnerName: "Browser Co", label: "Browser HRIS" })
+      await so.connectSessions.createConnectSession({
+        originOwnerId: "browser-1",
+        originOwnerName: "Browser Co",
+        label: "Browser HRIS",
+      })
     ).connectSessionTokenAuthLink!;
     const page = await browser.newPage({ viewport: { width: 900, height: 800 } });
     const external = guardOffline(page);
@@ -49,7 +53,12 @@ describe.skipIf(!browserAvailable())("hub in a real browser: credentials", () =>
 
     const accounts = (await so.accounts.listLinkedAccounts({ originOwnerId: "browser-1" })).classes!;
     expect(accounts).toHaveLength(1);
-    expect(accounts[0]).toMatchObject({ provider: "sandbox-hris", label: "Browser HRIS", originOwnerName: "Browser Co", status: "active" });
+    expect(accounts[0]).toMatchObject({
+      provider: "sandbox-hris",
+      label: "Browser HRIS",
+      originOwnerName: "Browser Co",
+      status: "active",
+    });
     await page.close();
   });
 
@@ -86,7 +95,11 @@ describe.skipIf(!browserAvailable())("hub in a real browser: credentials", () =>
   it("shows only the session's categories", async () => {
     const so = sdkFor(s.url, s.apiKey);
     const hris = (
-      await so.connectSessions.createConnectSession({ originOwnerId: "browser-2", originOwnerName: "B2", categories: ["hris" as never] })
+      await so.connectSessions.createConnectSession({
+        originOwnerId: "browser-2",
+        originOwnerName: "B2",
+        categories: ["hris" as never],
+      })
     ).connectSessionTokenAuthLink!;
     const page = await browser.newPage({ viewport: { width: 900, height: 800 } });
     await page.goto(hris.authLinkUrl);

@@ -8,7 +8,7 @@ import { CHROMIUM, PG_URL, REQUIRE_ALL } from "./env.js";
  */
 export default async function setup(): Promise<void> {
   let postgres = false;
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
     await client.query("select 1");

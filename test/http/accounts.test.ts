@@ -11,7 +11,12 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       s = await startTestServer(dialect);
       for (const owner of ["c-1", "c-2", "c-3"]) {
-        const session = await createSession(s, { origin_owner_id: owner, origin_owner_name: owner, metadata: { tier: owner }, type: "test" });
+        const session = await createSession(s, {
+          origin_owner_id: owner,
+          origin_owner_name: owner,
+          metadata: { tier: owner },
+          type: "test",
+        });
         ids.push(await linkSandboxHris(s, session.token));
       }
     });
@@ -20,7 +25,10 @@ for (const dialect of DIALECTS) {
     const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
       fetch(`${s.url}${path}`, {
         method: init.method ?? "GET",
-        headers: { authorization: basic(s.apiKey), ...(init.body ? { "content-type": "application/json" } : {}) },
+        headers: {
+          authorization: basic(s.apiKey),
+          ...(init.body ? { "content-type": "application/json" } : {}),
+        },
         body: init.body ? JSON.stringify(init.body) : undefined,
       });
 
@@ -54,19 +62,38 @@ for (const dialect of DIALECTS) {
 
     it("treats {} as no change, keeps a test account test, and replaces metadata given with content", async () => {
       const before = await (await api(`/accounts/${ids[0]}`)).json();
-      const same = await (await api(`/accounts/${ids[0]}`, { method: "PATCH", body: { credentials: {}, label: {}, metadata: {}, type: "production" } })).json();
+      const same = await (
+        await api(`/accounts/${ids[0]}`, {
+          method: "PATCH",
+          body: { credentials: {}, label: {}, metadata: {}, type: "production" },
+        })
+      ).json();
       expect(same).toEqual(before);
-      const changed = await (await api(`/accounts/${ids[0]}`, { method: "PATCH", body: { metadata: { tier: "gold" }, label: "Main" } })).json();
+      const changed = await (
+        await api(`/accounts/${ids[0]}`, {
+          method: "PATCH",
+          body: { metadata: { tier: "gold" }, label: "Main" },
+        })
+      ).json();
       expect(changed).toMatchObject({ metadata: { tier: "gold" }, label: "Main", type: "test" });
     });
 
     it("re-verifies new credentials given through PATCH", async () => {
-      const bad = await api(`/accounts/${ids[1]}`, { method: "PATCH", body: { credentials: { api_key: "wrong" } } });
+      const bad = await api(`/accounts/${ids[1]}`, {
+        method: "PATCH",
+        body: { credentials: { api_key: "wrong" } },
+      });
       expect(bad.status).toBe(400);
       expect((await bad.json()).message).toMatch(/refused these credentials/);
-      const unknown = await api(`/accounts/${ids[1]}`, { method: "PATCH", body: { credentials: { token: "x" } } });
+      const unknown = await api(`/accounts/${ids[1]}`, {
+        method: "PATCH",
+        body: { credentials: { token: "x" } },
+      });
       expect((await unknown.json()).message).toMatch(/credentials\.token: not a field of Sandbox HRIS/);
-      const ok = await api(`/accounts/${ids[1]}`, { method: "PATCH", body: { credentials: { api_key: "sandbox-demo-key" } } });
+      const ok = await api(`/accounts/${ids[1]}`, {
+        method: "PATCH",
+        body: { credentials: { api_key: "sandbox-demo-key" } },
+      });
       expect(ok.status).toBe(200);
     });
 
@@ -74,7 +101,11 @@ for (const dialect of DIALECTS) {
       const res = await api(`/accounts/${ids[2]}`, { method: "DELETE" });
       expect(res.status).toBe(200);
       expect((await res.json()).id).toBe(ids[2]);
-      const row = await s.ctx.database.db.selectFrom("accounts").select("credentials").where("id", "=", ids[2]!).executeTakeFirst();
+      const row = await s.ctx.database.db
+        .selectFrom("accounts")
+        .select("credentials")
+        .where("id", "=", ids[2]!)
+        .executeTakeFirst();
       expect(row).toBeUndefined();
       expect((await api(`/accounts/${ids[2]}`, { method: "DELETE" })).status).toBe(404);
     });

@@ -17,7 +17,10 @@ for (const dialect of DIALECTS) {
       s = await startTestServer(dialect);
       apiKeyTail = s.apiKey.slice(3);
       const hris = await createSession(s, { origin_owner_id: "p1", origin_owner_name: "P" });
-      const res1 = await hubFetch(s, hris.token, "/accounts", { method: "POST", body: { integration_id: "sandbox-hris", credentials: { api_key: SANDBOX_HRIS_KEY } } });
+      const res1 = await hubFetch(s, hris.token, "/accounts", {
+        method: "POST",
+        body: { integration_id: "sandbox-hris", credentials: { api_key: SANDBOX_HRIS_KEY } },
+      });
       expect(res1.status).toBe(201);
       const ats = await createSession(s, { origin_owner_id: "p2", origin_owner_name: "P" });
       const res2 = await hubFetch(s, ats.token, "/accounts", {
@@ -31,17 +34,24 @@ for (const dialect of DIALECTS) {
     function rawDatabase(): string {
       if (dialect === "sqlite") {
         const file = s.config.databaseUrl.slice("file:".length);
-        return [file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString("latin1")).join("\n");
+        return [file, `${file}-wal`]
+          .filter((f) => fs.existsSync(f))
+          .map((f) => fs.readFileSync(f).toString("latin1"))
+          .join("\n");
       }
       const schema = new URL(s.config.databaseUrl).searchParams.get("options")!.split("search_path=")[1]!;
-      return execFileSync("pg_dump", ["--data-only", `--schema=${schema}`, PG_URL], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      return execFileSync("pg_dump", ["--data-only", `--schema=${schema}`, PG_URL], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      });
     }
 
     it("finds accounts in the dump but none of their secrets, API keys or session tokens", async () => {
       const raw = rawDatabase();
       expect(raw).toContain("sandbox-hris");
       expect(raw).toContain("sandbox-ats");
-      for (const secret of [SANDBOX_HRIS_KEY, ATS_PASSWORD, apiKeyTail]) expect(raw.includes(secret), secret).toBe(false);
+      for (const secret of [SANDBOX_HRIS_KEY, ATS_PASSWORD, apiKeyTail])
+        expect(raw.includes(secret), secret).toBe(false);
     });
   });
 }

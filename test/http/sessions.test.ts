@@ -131,7 +131,10 @@ for (const dialect of DIALECTS) {
           /type: must be one of "production", "test"/,
         ],
         [{ origin_owner_id: "o", origin_owner_name: "n", multiple: "yes" }, /multiple: must be a boolean/],
-        [{ origin_owner_id: "o", origin_owner_name: "n", provider: "not-a-provider" }, /provider: "not-a-provider" is not in the catalog/],
+        [
+          { origin_owner_id: "o", origin_owner_name: "n", provider: "not-a-provider" },
+          /provider: "not-a-provider" is not in the catalog/,
+        ],
         [[1, 2], /body: must be a JSON object/],
       ];
       for (const [body, message] of cases)
