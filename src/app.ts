@@ -9,8 +9,11 @@ import { registerOpenApi } from "./http/openapi.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
 import { hubRoutes } from "./hub/routes.js";
+import { oauthNavigationRoutes } from "./oauth/routes.js";
+import { proxyRoutes } from "./proxy/routes.js";
 import { SANDBOX_HOST } from "./sandbox/entries.js";
 import { sandboxIndexHtml } from "./sandbox/index-page.js";
+import { sandboxOAuthServer } from "./sandbox/oauth-server.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
 import { sessionsRoutes } from "./sessions/routes.js";
 import { apiKeyAuth } from "./tenancy/api-key-auth.js";
@@ -73,15 +76,21 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       integrations: ctx.integrations,
       logoUrl: ctx.logoUrl,
     });
+    await api.register(proxyRoutes, { proxy: ctx.proxy });
   });
 
   // What the official hub web component calls, authenticated by the session token.
   await app.register(hubRoutes, {
     prefix: "/hub",
     sessions: ctx.sessions,
+    attempts: ctx.attempts,
     accounts: ctx.accounts,
     connectors: ctx.hubConnectors,
     corsOrigins: ctx.config.corsOrigins,
+  });
+  await app.register(oauthNavigationRoutes, {
+    attempts: ctx.attempts,
+    callbackPath: new URL(ctx.config.oauthRedirectUrl).pathname,
   });
   await app.register(pagesRoutes, {
     sessions: ctx.sessions,
@@ -92,6 +101,11 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
 
   if (ctx.config.sandbox) {
     await app.register(sandboxRoutes, { prefix: "/sandbox" });
+    await app.register(sandboxOAuthServer(ctx.sandboxOAuth), {
+      prefix: "/sandbox",
+      redirectUri: () => ctx.config.oauthRedirectUrl,
+      tokenTtlSeconds: ctx.config.sandboxTokenTtlSeconds,
+    });
     app.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
       reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),
     );

@@ -63,6 +63,10 @@ const envSchema = z.object({
   PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
   PORTICO_WORKERS: bool(true),
   PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),
+  PORTICO_TOKEN_IDLE_REFRESH_HOURS: int(24 * 7, 1, 24 * 365),
+  PORTICO_REFRESH_INTERVAL_SECONDS: int(30, 1, 3600),
+  PORTICO_CATALOG_DIRS: z.string().default(""),
+  PORTICO_SANDBOX_TOKEN_TTL_SECONDS: int(3600, 5, 86400),
   PORTICO_PROXY_TIMEOUT_MS: int(30000, 100, 600000),
   PORTICO_WEBHOOK_TIMEOUT_MS: int(10000, 100, 120000),
   PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS: int(86400, 0, 30 * 86400),
@@ -88,6 +92,12 @@ export type Config = {
   apiKeyCacheSeconds: number;
   workers: boolean;
   tokenRefreshMarginSeconds: number;
+  /** A refresh token unused this long is refreshed anyway, before the provider expires it. */
+  tokenIdleRefreshHours: number;
+  refreshIntervalSeconds: number;
+  /** Extra directories of catalog entries (private or custom providers). */
+  catalogDirs: string[];
+  sandboxTokenTtlSeconds: number;
   proxyTimeoutMs: number;
   webhookTimeoutMs: number;
   webhookSecretOverlapSeconds: number;
@@ -126,11 +136,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandbox: e.PORTICO_SANDBOX,
     allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,
     corsOrigins: cors === "*" ? "*" : list(cors),
-    oauthRedirectUrl: stripSlash(e.PORTICO_OAUTH_REDIRECT_URL || `${publicUrl}/connect/oauth2/callback`),
+    oauthRedirectUrl: stripSlash(e.PORTICO_OAUTH_REDIRECT_URL || `${publicUrl}/oauth/callback`),
     redirectOrigins: list(e.PORTICO_REDIRECT_ORIGINS).map((o) => new URL(o).origin),
     apiKeyCacheSeconds: e.PORTICO_API_KEY_CACHE_SECONDS,
     workers: e.PORTICO_WORKERS,
     tokenRefreshMarginSeconds: e.PORTICO_TOKEN_REFRESH_MARGIN_SECONDS,
+    tokenIdleRefreshHours: e.PORTICO_TOKEN_IDLE_REFRESH_HOURS,
+    refreshIntervalSeconds: e.PORTICO_REFRESH_INTERVAL_SECONDS,
+    catalogDirs: list(e.PORTICO_CATALOG_DIRS).map((d) => path.resolve(d)),
+    sandboxTokenTtlSeconds: e.PORTICO_SANDBOX_TOKEN_TTL_SECONDS,
     proxyTimeoutMs: e.PORTICO_PROXY_TIMEOUT_MS,
     webhookTimeoutMs: e.PORTICO_WEBHOOK_TIMEOUT_MS,
     webhookSecretOverlapSeconds: e.PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS,

@@ -14,6 +14,14 @@ import { HubConnectors } from "./hub/connectors.js";
 import { IntegrationsService } from "./integrations/service.js";
 import { IntegrationsStore } from "./integrations/store.js";
 import { createLogger } from "./logger.js";
+import { AttemptsService } from "./oauth/attempts.js";
+import { AttemptsStore } from "./oauth/attempts-store.js";
+import { OAuthClient } from "./oauth/oauth-client.js";
+import { TokenManager } from "./oauth/token-manager.js";
+import { refreshDueAt } from "./oauth/token-schedule.js";
+import { ProxyService } from "./proxy/service.js";
+import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
+import { SandboxOAuthState } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
 import { TenancyService } from "./tenancy/service.js";
@@ -37,6 +45,11 @@ export type Context = {
   sessions: SessionsService;
   accounts: AccountsService;
   hubConnectors: HubConnectors;
+  tokens: TokenManager;
+  attempts: AttemptsService;
+  proxy: ProxyService;
+  /** Sandbox CRM's authorization server state (in this process). */
+  sandboxOAuth: SandboxOAuthState;
   close(): Promise<void>;
 };
 
@@ -80,7 +93,12 @@ export async function createContext(
   opts: { logger?: Logger; migrate?: boolean } = {},
 ): Promise<Context> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const { catalog, logos } = buildCatalog({ sandbox: config.sandbox, publicUrl: config.publicUrl });
+  const { catalog, logos } = buildCatalog({
+    sandbox: config.sandbox,
+    publicUrl: config.publicUrl,
+    extraDirs: config.catalogDirs,
+    allowLoopbackHttp: config.allowPrivateNetworks,
+  });
   const { ring, created } = loadKeyring(config.encryptionKeys, config.dataDir);
   const vault = new Vault(ring);
   const database = openDatabase(config.databaseUrl);
@@ -100,13 +118,46 @@ export async function createContext(
   const tenancy = new TenancyService(new TenancyStore(database.db), {
     apiKeyCacheSeconds: config.apiKeyCacheSeconds,
   });
-  const integrations = new IntegrationsService(new IntegrationsStore(database.db), catalog, vault);
+  const integrations = new IntegrationsService(
+    new IntegrationsStore(database.db),
+    catalog,
+    vault,
+    config.sandbox ? { "sandbox-crm": SANDBOX_OAUTH_APP } : {},
+  );
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,
     accountExists: (projectId, id) => accountsStore.exists(projectId, id),
     providerExists: (provider) => catalog.has(provider),
   });
-  const accounts = new AccountsService(accountsStore, { catalog, vault, outbound, sessions });
+  const schedule = {
+    marginMs: config.tokenRefreshMarginSeconds * 1000,
+    idleMs: config.tokenIdleRefreshHours * 3600_000,
+  };
+  const accounts = new AccountsService(accountsStore, {
+    catalog,
+    vault,
+    outbound,
+    sessions,
+    refreshAt: (tokens, now) => refreshDueAt(tokens, now, schedule),
+  });
+  const hubConnectors = new HubConnectors(catalog, integrations, logoUrl);
+  const oauthClient = new OAuthClient(outbound, config.allowPrivateNetworks);
+  const tokens = new TokenManager(accounts, integrations, catalog, oauthClient, {
+    marginMs: schedule.marginMs,
+    logger,
+  });
+  const attempts = new AttemptsService({
+    store: new AttemptsStore(database.db),
+    sessions,
+    accounts,
+    integrations,
+    catalog,
+    connectors: hubConnectors,
+    tokens,
+    client: oauthClient,
+    vault,
+    config,
+  });
   return {
     config,
     database,
@@ -121,7 +172,11 @@ export async function createContext(
     integrations,
     sessions,
     accounts,
-    hubConnectors: new HubConnectors(catalog, integrations, logoUrl),
+    hubConnectors,
+    tokens,
+    attempts,
+    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
+    sandboxOAuth: new SandboxOAuthState(),
     close: async () => {
       await outbound.close();
       await database.close();

@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { initialize } from "./bootstrap.js";
 import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
+import { Periodic } from "./workers/scheduler.js";
 
 export type RunningServer = { app: FastifyInstance; ctx: Context; url: string; close(): Promise<void> };
 
@@ -25,6 +26,30 @@ function firstStartBanner(
     `    ${url}/connect_sessions`,
     "",
   ].join("\n");
+}
+
+/**
+ * Background work every node runs; each job is safe to run on several nodes at once (leases and
+ * conditional updates decide who does what).
+ */
+function startWorkers(ctx: Context): Periodic[] {
+  return [
+    new Periodic(
+      "token-refresh",
+      ctx.config.refreshIntervalSeconds * 1000,
+      () => ctx.tokens.refreshDue(),
+      ctx.logger,
+    ).start(),
+    new Periodic(
+      "housekeeping",
+      3600_000,
+      async () => {
+        await ctx.sessions.purgeExpired();
+        await ctx.attempts.purgeExpired();
+      },
+      ctx.logger,
+    ).start(),
+  ];
 }
 
 /** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */

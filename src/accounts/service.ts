@@ -35,12 +35,27 @@ export type AccountEventSink = (
   account: LinkedAccount,
 ) => Promise<void>;
 
+/** OAuth tokens as Portico keeps them, inside the account's encrypted credentials. */
+export type OAuthTokens = {
+  access_token: string;
+  refresh_token?: string;
+  token_type?: string;
+  scope?: string;
+  /** Epoch ms; absent when the provider did not say. */
+  expires_at?: number;
+};
+
+/** The decrypted credential document of an account. */
+export type StoredSecrets = { fields: Values; tokens?: OAuthTokens };
+
 export type AccountsDeps = {
   catalog: Catalog;
   vault: Vault;
   outbound: Outbound;
   sessions: SessionsService;
   events?: AccountEventSink;
+  /** When the scheduler should next refresh these tokens (null: never). */
+  refreshAt?: (tokens: OAuthTokens, now: number) => number | null;
   now?: () => number;
 };
 
@@ -131,7 +146,10 @@ export class AccountsService {
         context: "credentials",
       });
       await verifyCredentials(this.deps.outbound, entry, { ...split.setup, ...split.secrets });
-      set.credentials = this.sealSecrets(row.id, split.secrets);
+      Object.assign(
+        set,
+        this.credentialColumns(row, { fields: split.secrets, tokens: this.openSecrets(row).tokens }),
+      );
       set.setup_information = toJson(split.setup);
     }
     const changed = Object.entries(set).some(([k, v]) => row[k as keyof AccountRow] !== v);
@@ -175,8 +193,7 @@ export class AccountsService {
     entry: CatalogEntry,
     submitted: Record<string, unknown>,
   ): Promise<LinkedAccount> {
-    const multiple = session.multiple === 1;
-    const editId = session.account_id ?? (multiple ? null : session.linked_account_id);
+    const editId = editTarget(session);
     if (editId) return this.editFromSession(session, editId, entry, submitted);
 
     const split = checkFields(entry, submitted);
@@ -184,12 +201,30 @@ export class AccountsService {
     return this.saveForSession(session, entry, split);
   }
 
+  /**
+   * Links an account whose credentials were obtained by OAuth (popup callback or client
+   * credentials form), by the same rules as `linkFromSession`.
+   */
+  async linkWithTokens(
+    session: SessionRow,
+    entry: CatalogEntry,
+    split: SplitValues,
+    tokens: OAuthTokens,
+  ): Promise<LinkedAccount> {
+    const editId = editTarget(session);
+    if (!editId) return this.saveForSession(session, entry, split, tokens);
+    if (!this.canSessionEdit(session, editId)) {
+      throw new PorticoError("FORBIDDEN", "this connect session cannot edit that account");
+    }
+    return this.editFromSessionWithValues(session, editId, entry, split, tokens);
+  }
+
   /** Writes verified values for a session: re-connect, or create and record the session's link. */
   async saveForSession(
     session: SessionRow,
     entry: CatalogEntry,
     split: SplitValues,
-    extraSecrets: Values = {},
+    tokens?: OAuthTokens,
   ): Promise<LinkedAccount> {
     const multiple = session.multiple === 1;
     const result = await this.store.transaction(async (trx) => {
@@ -197,7 +232,7 @@ export class AccountsService {
         ? undefined
         : await this.store.findForReconnect(trx, session.project_id, session.origin_owner_id, entry.key);
       if (existing) {
-        const next = this.applySession(existing, session, split, extraSecrets);
+        const next = this.applySession(existing, session, split, tokens);
         await this.store.update(trx, session.project_id, existing.id, next);
         await this.emit(trx, "account.updated", next);
         await this.deps.sessions.recordLink(session.id, existing.id, trx);
@@ -221,8 +256,15 @@ export class AccountsService {
         setup_information: null,
         created_at: now,
         updated_at: now,
+        credentials_version: 0,
+        token_expires_at: null,
+        next_refresh_at: null,
+        refresh_failures: 0,
+        refresh_lease_until: null,
+        refresh_lease_owner: null,
+        last_refreshed_at: null,
       };
-      const row = this.applySession(blank, session, split, extraSecrets);
+      const row = this.applySession(blank, session, split, tokens);
       const claimed = await this.deps.sessions.recordLink(session.id, id, trx);
       // Another submission of this session linked first: edit that account instead of adding one.
       if (!claimed && !multiple) return null;
@@ -232,7 +274,7 @@ export class AccountsService {
     });
     if (result) return this.toWire(result);
     const fresh = await this.deps.sessions.reload(session.id);
-    return this.editFromSessionWithValues(fresh!, fresh!.linked_account_id!, entry, split, extraSecrets);
+    return this.editFromSessionWithValues(fresh!, fresh!.linked_account_id!, entry, split, tokens);
   }
 
   /** The hub's edit mode (`PATCH /hub/accounts/:id`), or a re-submission from a linking session. */
@@ -259,14 +301,14 @@ export class AccountsService {
     accountId: string,
     entry: CatalogEntry,
     split: SplitValues,
-    extraSecrets: Values = {},
+    tokens?: OAuthTokens,
   ) {
     return this.store.transaction(async (trx) => {
       const row = await this.store.get(session.project_id, accountId, trx);
       if (!row) throw accountNotFound(accountId);
       if (row.provider !== entry.key)
         throw new PorticoError("VALIDATION", `integration_id: this session edits a ${row.provider} account`);
-      const next = this.applySession(row, session, split, extraSecrets);
+      const next = this.applySession(row, session, split, tokens ?? this.openSecrets(row).tokens);
       await this.store.update(trx, session.project_id, accountId, next);
       await this.emit(trx, "account.updated", next);
       return this.toWire(next);
@@ -286,16 +328,98 @@ export class AccountsService {
     return { provider: row.provider, integrationId: row.provider, setupInformation: values.setup, secrets };
   }
 
+  // ---- OAuth token bookkeeping (called by the token manager) ------------------------------
+
+  /** The account row as stored, for the token manager and the proxy. */
+  async row(projectId: string, id: string): Promise<AccountRow> {
+    return this.require(projectId, id);
+  }
+
+  /** Reads an account by id alone: the refresh scheduler works across projects. */
+  async rowForRefresh(projectId: string, id: string): Promise<AccountRow | undefined> {
+    return this.store.get(projectId, id);
+  }
+
+  acquireRefreshLease(row: AccountRow, owner: string, leaseMs: number): Promise<boolean> {
+    return this.store.acquireRefreshLease(row.id, row.credentials_version, owner, this.now(), leaseMs);
+  }
+
+  releaseRefreshLease(row: AccountRow, owner: string): Promise<void> {
+    return this.store.releaseRefreshLease(row.id, owner);
+  }
+
+  dueForRefresh(limit: number) {
+    return this.store.dueForRefresh(this.now(), limit);
+  }
+
+  /**
+   * Stores refreshed tokens over the version they came from (fenced by the lease owner), sets the
+   * account active again, and announces a recovery when it was in error. False when fenced out.
+   */
+  async commitRefresh(row: AccountRow, owner: string, tokens: OAuthTokens): Promise<boolean> {
+    const secrets = this.openSecrets(row);
+    const next: AccountRow = {
+      ...row,
+      ...this.credentialColumns(row, { fields: secrets.fields, tokens }),
+      status: "active",
+      status_reasons: null,
+      updated_at: this.now(),
+    };
+    return this.store.transaction(async (trx) => {
+      const ok = await this.store.commitRefresh(trx, row.id, row.credentials_version, owner, next);
+      if (ok && row.status === "error") await this.emit(trx, "account.recovered", next);
+      return ok;
+    });
+  }
+
+  /**
+   * Records a failed refresh: the account goes to `error` with the reason, the lease is released,
+   * and the next attempt is scheduled (or none, when the retry budget is spent).
+   */
+  async failRefresh(
+    row: AccountRow,
+    owner: string,
+    reason: { code: string; description: string },
+    nextAttemptAt: number | null,
+  ) {
+    const reasons: StatusReason[] = [
+      { code: reason.code, description: reason.description, timestamp: new Date(this.now()).toISOString() },
+    ];
+    const next: AccountRow = {
+      ...row,
+      status: "error",
+      status_reasons: toJson(reasons),
+      refresh_failures: row.refresh_failures + 1,
+      next_refresh_at: nextAttemptAt,
+      refresh_lease_until: null,
+      refresh_lease_owner: null,
+      updated_at: this.now(),
+    };
+    await this.store.transaction(async (trx) => {
+      const ok = await this.store.commitRefresh(trx, row.id, row.credentials_version, owner, {
+        status: next.status,
+        status_reasons: next.status_reasons,
+        refresh_failures: next.refresh_failures,
+        next_refresh_at: next.next_refresh_at,
+        refresh_lease_until: null,
+        refresh_lease_owner: null,
+        updated_at: next.updated_at,
+      });
+      if (ok && row.status !== "error") await this.emit(trx, "account.error", next);
+    });
+  }
+
   // ---- internals ----------------------------------------------------------------------------
 
   private applySession(
     row: AccountRow,
     session: SessionRow,
     split: SplitValues,
-    extraSecrets: Values,
+    tokens?: OAuthTokens,
   ): AccountRow {
     return {
       ...row,
+      ...this.credentialColumns(row, { fields: split.secrets, tokens }),
       origin_owner_id: session.origin_owner_id,
       origin_owner_name: session.origin_owner_name,
       origin_username: session.origin_username ?? row.origin_username,
@@ -304,9 +428,24 @@ export class AccountsService {
       type: session.type,
       status: "active",
       status_reasons: null,
-      credentials: this.sealSecrets(row.id, { ...split.secrets, ...extraSecrets }),
       setup_information: toJson(split.setup),
       updated_at: this.now(),
+    };
+  }
+
+  /** The columns a credential write sets: the sealed document, a new version, the token schedule. */
+  credentialColumns(row: Pick<AccountRow, "id" | "credentials_version">, secrets: StoredSecrets) {
+    const now = this.now();
+    return {
+      credentials: this.sealSecrets(row.id, secrets),
+      credentials_version: row.credentials_version + 1,
+      token_expires_at: secrets.tokens?.expires_at ?? null,
+      next_refresh_at:
+        secrets.tokens && this.deps.refreshAt ? this.deps.refreshAt(secrets.tokens, now) : null,
+      refresh_failures: 0,
+      refresh_lease_until: null,
+      refresh_lease_owner: null,
+      last_refreshed_at: secrets.tokens ? now : null,
     };
   }
 
@@ -322,17 +461,23 @@ export class AccountsService {
     return row;
   }
 
-  /** Encrypts an account's secrets, bound to its row and column. */
-  sealSecrets(accountId: string, secrets: Values): string {
+  /** Encrypts an account's credential document, bound to its row and column. */
+  sealSecrets(accountId: string, secrets: StoredSecrets): string {
     return this.deps.vault.encryptJson(secrets, aad("accounts", accountId, "credentials"));
   }
 
-  /** Decrypts an account's secrets; only the proxy, verification and edit paths call this. */
+  /** Decrypts an account's credential document; only the proxy, OAuth and edit paths call this. */
+  openSecrets(row: Pick<AccountRow, "id" | "credentials">): StoredSecrets {
+    if (!row.credentials) return { fields: {} };
+    return this.deps.vault.decryptJson<StoredSecrets>(
+      row.credentials,
+      aad("accounts", row.id, "credentials"),
+    );
+  }
+
+  /** Field values of an account: its secrets (decrypted) and setup values. */
   readValues(row: AccountRow): SplitValues {
-    const secrets = row.credentials
-      ? this.deps.vault.decryptJson<Values>(row.credentials, aad("accounts", row.id, "credentials"))
-      : {};
-    return { secrets, setup: fromJson<Values>(row.setup_information) ?? {} };
+    return { secrets: this.openSecrets(row).fields, setup: fromJson<Values>(row.setup_information) ?? {} };
   }
 
   toWire(row: AccountRow): LinkedAccount {
@@ -357,3 +502,7 @@ export class AccountsService {
 }
 
 const accountNotFound = (id: string) => new PorticoError("NOT_FOUND", `id: account ${id} not found`);
+
+/** The account a session edits rather than creating one (linking rules 2 and 5). */
+const editTarget = (session: SessionRow): string | null =>
+  session.account_id ?? (session.multiple === 1 ? null : session.linked_account_id);

@@ -85,6 +85,69 @@ export class AccountsStore {
       .execute();
   }
 
+  /**
+   * Takes the refresh lease of an account if nobody holds a live one and the credentials are still
+   * the version the caller read. One UPDATE, so exactly one process can win it.
+   */
+  async acquireRefreshLease(
+    id: string,
+    version: number,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable("accounts")
+      .set({ refresh_lease_until: now + leaseMs, refresh_lease_owner: owner })
+      .where("id", "=", id)
+      .where("credentials_version", "=", version)
+      .where((eb) => eb.or([eb("refresh_lease_until", "is", null), eb("refresh_lease_until", "<", now)]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Writes refreshed credentials only over the version they were refreshed from and only for the
+   * lease holder (the fence): a process whose lease lapsed cannot overwrite a newer token.
+   */
+  async commitRefresh(
+    ex: Executor,
+    id: string,
+    version: number,
+    owner: string,
+    patch: Updateable<AccountsTable>,
+  ): Promise<boolean> {
+    const res = await ex
+      .updateTable("accounts")
+      .set(patch)
+      .where("id", "=", id)
+      .where("credentials_version", "=", version)
+      .where("refresh_lease_owner", "=", owner)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async releaseRefreshLease(id: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable("accounts")
+      .set({ refresh_lease_until: null, refresh_lease_owner: null })
+      .where("id", "=", id)
+      .where("refresh_lease_owner", "=", owner)
+      .execute();
+  }
+
+  /** Accounts whose tokens the scheduler should refresh now, oldest first. */
+  dueForRefresh(now: number, limit: number): Promise<Pick<AccountRow, "id" | "project_id">[]> {
+    return this.db
+      .selectFrom("accounts")
+      .select(["id", "project_id"])
+      .where("next_refresh_at", "<=", now)
+      .where((eb) => eb.or([eb("refresh_lease_until", "is", null), eb("refresh_lease_until", "<", now)]))
+      .orderBy("next_refresh_at")
+      .limit(limit)
+      .execute();
+  }
+
   async delete(ex: Executor, projectId: string, id: string): Promise<boolean> {
     const res = await ex
       .deleteFrom("accounts")

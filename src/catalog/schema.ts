@@ -94,106 +94,120 @@ export const OAuth2Schema = z
 
 export type OAuth2Config = z.infer<typeof OAuth2Schema>;
 
-export const EntrySchema = z
-  .object({
-    key: z.string().regex(KEY, "lower-case letters, digits and dashes"),
-    name: z.string().min(1),
-    categories: z.array(z.enum(CATEGORIES)).min(1),
-    logo: z.string().regex(/^[a-z0-9-]+\.(svg|png)$/, "a file name in catalog/logos"),
-    docs: z.url(),
-    sources: z.array(z.url()).min(1),
-    /** Old keys this provider answered to, so a rename never breaks stored accounts. */
-    aliases: z.array(z.string().regex(KEY)).default([]),
-    auth: z
-      .object({
-        scheme: z.enum(["api_key", "basic", "oauth2"]),
-        fields: z.array(FieldSchema).default([]),
-        oauth2: OAuth2Schema.optional(),
-        /** Shown above the form (hub notice). */
-        notice: z.string().optional(),
-      })
-      .strict(),
-    api: z
-      .object({
-        base_url: z.string(),
-        inject: InjectSchema,
-        /** Headers every request carries (e.g. an API version pin). */
-        headers: z.record(z.string(), z.string()).default({}),
-      })
-      .strict(),
-    verify: z
-      .object({
-        method: z.enum(["GET", "POST", "HEAD"]).default("GET"),
-        path: z.string().startsWith("/"),
-        expect_status: z.union([z.number().int(), z.array(z.number().int()).min(1)]).default(200),
-        body: z.unknown().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .superRefine((e, ctx) => {
-    const fieldKeys = new Set(e.auth.fields.map((f) => f.key));
-    if (fieldKeys.size !== e.auth.fields.length)
-      ctx.addIssue({ code: "custom", path: ["auth", "fields"], message: "duplicate field key" });
-    if (e.auth.scheme === "oauth2" && !e.auth.oauth2) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["auth", "oauth2"],
-        message: "oauth2 scheme needs an oauth2 block",
-      });
-    }
-    if (e.auth.scheme !== "oauth2" && e.auth.oauth2) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["auth", "oauth2"],
-        message: "only the oauth2 scheme takes an oauth2 block",
-      });
-    }
-    if (e.auth.scheme !== "oauth2" && !e.verify) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["verify"],
-        message: "credential schemes need a verification request",
-      });
-    }
-    // Templates may name only the entry's own fields, and token values for OAuth.
-    const allowed = new Set([...fieldKeys, ...(e.auth.scheme === "oauth2" ? ["access_token"] : [])]);
-    const check = (where: (string | number)[], template: string) => {
-      for (const name of templateNames(template)) {
-        if (!allowed.has(name))
-          ctx.addIssue({ code: "custom", path: where, message: `{{${name}}} is not a field of this entry` });
-      }
-    };
-    check(["api", "base_url"], e.api.base_url);
-    const inj = e.api.inject;
-    for (const [k, v] of Object.entries(inj.headers ?? {})) check(["api", "inject", "headers", k], v);
-    for (const [k, v] of Object.entries(inj.query ?? {})) check(["api", "inject", "query", k], v);
-    if (inj.basic) {
-      check(["api", "inject", "basic", "username"], inj.basic.username);
-      check(["api", "inject", "basic", "password"], inj.basic.password);
-    }
-    if (inj.bearer) check(["api", "inject", "bearer"], inj.bearer);
-    if (e.auth.oauth2) {
-      for (const k of ["authorize_url", "token_url", "refresh_url"] as const) {
-        const v = e.auth.oauth2[k];
-        if (v) check(["auth", "oauth2", k], v);
-      }
-    }
-    for (const [where, url] of [
-      [["api", "base_url"], e.api.base_url],
-      [["auth", "oauth2", "authorize_url"], e.auth.oauth2?.authorize_url],
-      [["auth", "oauth2", "token_url"], e.auth.oauth2?.token_url],
-      [["auth", "oauth2", "refresh_url"], e.auth.oauth2?.refresh_url],
-    ] as const) {
-      if (url !== undefined && (!url.startsWith("https://") || !staticHostSuffix(url))) {
+/**
+ * `allowLoopbackHttp` (PORTICO_ALLOW_PRIVATE_NETWORKS) lets extra catalog directories point at
+ * providers on http://127.0.0.1 or localhost: local mocks in development and tests. Shipped entries
+ * are always https.
+ */
+export const entrySchema = (opts: { allowLoopbackHttp: boolean }) =>
+  z
+    .object({
+      key: z.string().regex(KEY, "lower-case letters, digits and dashes"),
+      name: z.string().min(1),
+      categories: z.array(z.enum(CATEGORIES)).min(1),
+      logo: z.string().regex(/^[a-z0-9-]+\.(svg|png)$/, "a file name in catalog/logos"),
+      docs: z.url(),
+      sources: z.array(z.url()).min(1),
+      /** Old keys this provider answered to, so a rename never breaks stored accounts. */
+      aliases: z.array(z.string().regex(KEY)).default([]),
+      auth: z
+        .object({
+          scheme: z.enum(["api_key", "basic", "oauth2"]),
+          fields: z.array(FieldSchema).default([]),
+          oauth2: OAuth2Schema.optional(),
+          /** Shown above the form (hub notice). */
+          notice: z.string().optional(),
+        })
+        .strict(),
+      api: z
+        .object({
+          base_url: z.string(),
+          inject: InjectSchema,
+          /** Headers every request carries (e.g. an API version pin). */
+          headers: z.record(z.string(), z.string()).default({}),
+        })
+        .strict(),
+      verify: z
+        .object({
+          method: z.enum(["GET", "POST", "HEAD"]).default("GET"),
+          path: z.string().startsWith("/"),
+          expect_status: z.union([z.number().int(), z.array(z.number().int()).min(1)]).default(200),
+          body: z.unknown().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict()
+    .superRefine((e, ctx) => {
+      const fieldKeys = new Set(e.auth.fields.map((f) => f.key));
+      if (fieldKeys.size !== e.auth.fields.length)
+        ctx.addIssue({ code: "custom", path: ["auth", "fields"], message: "duplicate field key" });
+      if (e.auth.scheme === "oauth2" && !e.auth.oauth2) {
         ctx.addIssue({
           code: "custom",
-          path: [...where],
-          message: "must be an https URL on the provider's own domain",
+          path: ["auth", "oauth2"],
+          message: "oauth2 scheme needs an oauth2 block",
         });
       }
-    }
-  });
+      if (e.auth.scheme !== "oauth2" && e.auth.oauth2) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["auth", "oauth2"],
+          message: "only the oauth2 scheme takes an oauth2 block",
+        });
+      }
+      if (e.auth.scheme !== "oauth2" && !e.verify) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["verify"],
+          message: "credential schemes need a verification request",
+        });
+      }
+      // Templates may name only the entry's own fields, and token values for OAuth.
+      const allowed = new Set([...fieldKeys, ...(e.auth.scheme === "oauth2" ? ["access_token"] : [])]);
+      const check = (where: (string | number)[], template: string) => {
+        for (const name of templateNames(template)) {
+          if (!allowed.has(name))
+            ctx.addIssue({
+              code: "custom",
+              path: where,
+              message: `{{${name}}} is not a field of this entry`,
+            });
+        }
+      };
+      check(["api", "base_url"], e.api.base_url);
+      const inj = e.api.inject;
+      for (const [k, v] of Object.entries(inj.headers ?? {})) check(["api", "inject", "headers", k], v);
+      for (const [k, v] of Object.entries(inj.query ?? {})) check(["api", "inject", "query", k], v);
+      if (inj.basic) {
+        check(["api", "inject", "basic", "username"], inj.basic.username);
+        check(["api", "inject", "basic", "password"], inj.basic.password);
+      }
+      if (inj.bearer) check(["api", "inject", "bearer"], inj.bearer);
+      if (e.auth.oauth2) {
+        for (const k of ["authorize_url", "token_url", "refresh_url"] as const) {
+          const v = e.auth.oauth2[k];
+          if (v) check(["auth", "oauth2", k], v);
+        }
+      }
+      for (const [where, url] of [
+        [["api", "base_url"], e.api.base_url],
+        [["auth", "oauth2", "authorize_url"], e.auth.oauth2?.authorize_url],
+        [["auth", "oauth2", "token_url"], e.auth.oauth2?.token_url],
+        [["auth", "oauth2", "refresh_url"], e.auth.oauth2?.refresh_url],
+      ] as const) {
+        const loopback =
+          opts.allowLoopbackHttp && /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(url ?? "");
+        if (url !== undefined && ((!url.startsWith("https://") && !loopback) || !staticHostSuffix(url))) {
+          ctx.addIssue({
+            code: "custom",
+            path: [...where],
+            message: "must be an https URL on the provider's own domain",
+          });
+        }
+      }
+    });
+
+export const EntrySchema = entrySchema({ allowLoopbackHttp: false });
 
 export type CatalogEntry = z.infer<typeof EntrySchema>;

@@ -75,6 +75,16 @@ export interface AccountsTable {
   setup_information: string | null;
   created_at: number;
   updated_at: number;
+  /** Bumped on every credential write: a refresh commits only over the version it read. */
+  credentials_version: Generated<number>;
+  /** OAuth: when the access token expires, and when the scheduler should refresh it. */
+  token_expires_at: number | null;
+  next_refresh_at: number | null;
+  refresh_failures: Generated<number>;
+  /** Lease that makes one process (and one request in it) the only refresher of a token. */
+  refresh_lease_until: number | null;
+  refresh_lease_owner: string | null;
+  last_refreshed_at: number | null;
 }
 
 export interface IntegrationsTable {
@@ -90,6 +100,28 @@ export interface IntegrationsTable {
   updated_at: number;
 }
 
+export interface ConnectionAttemptsTable {
+  id: string;
+  project_id: string;
+  session_id: number;
+  integration: string | null;
+  /** pending | authenticated | error | cancelled | expired (hub-api.md section 3) */
+  status: string;
+  /** SHA-256 of the single-use OAuth state; cleared when the callback consumes it. */
+  state_hash: string | null;
+  /** Envelope ciphertext of the PKCE code verifier. */
+  pkce_verifier: string | null;
+  /** JSON of the non-secret setup values the popup carried (e.g. a subdomain). */
+  setup: string | null;
+  redirect_uri: string | null;
+  account_id: string | null;
+  error_code: string | null;
+  error_description: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
 export interface DB {
   meta: MetaTable;
   organizations: OrganizationsTable;
@@ -98,4 +130,5 @@ export interface DB {
   connect_sessions: ConnectSessionsTable;
   accounts: AccountsTable;
   integrations: IntegrationsTable;
+  connection_attempts: ConnectionAttemptsTable;
 }

@@ -3,12 +3,15 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AccountsService } from "../accounts/service.js";
 import { PorticoError } from "../errors.js";
+import type { AttemptsService } from "../oauth/attempts.js";
+import { connectionAttemptRoutes } from "../oauth/routes.js";
 import type { SessionsService } from "../sessions/service.js";
 import type { HubConnectors } from "./connectors.js";
 import { HUB_TOKEN_HEADER, hubSessionAuth } from "./hub-auth.js";
 
 export type HubRoutesOptions = {
   sessions: SessionsService;
+  attempts: AttemptsService;
   accounts: AccountsService;
   connectors: HubConnectors;
   corsOrigins: string[] | "*";
@@ -41,6 +44,7 @@ export const hubRoutes: FastifyPluginAsyncZod<HubRoutesOptions> = async (app, op
     route.config = { ...(route.config ?? {}), hub: true };
   });
   app.addHook("onRequest", hubSessionAuth(opts.sessions));
+  await app.register(connectionAttemptRoutes, { attempts: opts.attempts });
 
   const hide = { hide: true } as const;
 

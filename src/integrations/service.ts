@@ -27,6 +27,8 @@ export class IntegrationsService {
     private readonly store: IntegrationsStore,
     private readonly catalog: Catalog,
     private readonly vault: Vault,
+    /** Apps used when a project registered none (the sandbox provider's built-in client). */
+    private readonly defaultApps: Record<string, OAuthApp> = {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -111,7 +113,7 @@ export class IntegrationsService {
   async oauthApp(projectId: string, provider: string): Promise<OAuthApp | null> {
     const entry = this.entry(provider);
     const row = await this.store.get(projectId, entry.key);
-    if (!row?.client_id) return null;
+    if (!row?.client_id) return this.defaultApps[entry.key] ?? null;
     return {
       clientId: row.client_id,
       clientSecret: row.client_secret

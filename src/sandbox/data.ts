@@ -54,3 +54,10 @@ export const CANDIDATES = Array.from({ length: 8 }, (_, i) => ({
   job_id: `job_${(i % 4) + 1}`,
   stage: ["applied", "screen", "interview", "offer"][i % 4],
 }));
+
+export const CONTACTS = Array.from({ length: 6 }, (_, i) => ({
+  id: `con_${i + 1}`,
+  name: `${FIRST[(i + 5) % FIRST.length]} ${LAST[(i + 2) % LAST.length]}`,
+  company: ["Initech", "Globex", "Umbrella", "Hooli", "Acme", "Stark"][i],
+  email: `contact${i + 1}@sandbox.example`,
+}));

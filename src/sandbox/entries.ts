@@ -15,10 +15,21 @@ export const SANDBOX_CREDENTIALS = {
   atsPassword: "sandbox-password",
 } as const;
 
+/** The OAuth app every project uses for Sandbox CRM unless it registers its own. */
+export const SANDBOX_OAUTH_APP = {
+  clientId: "portico-sandbox",
+  clientSecret: "portico-sandbox-secret",
+  scopes: null,
+} as const;
+
 export const isSandboxProvider = (key: string): boolean =>
   key === "sandbox-hris" || key === "sandbox-ats" || key === "sandbox-crm";
 
-/** The sandbox entries; their docs link is Portico's own /sandbox page. */
+/**
+ * The sandbox entries; their docs link is Portico's own /sandbox page. Sandbox CRM's authorize page
+ * is the one URL a browser must reach, so it is on the public URL; its token endpoint and API are
+ * on the in-process host like the others.
+ */
 export const sandboxEntries = (publicUrl: string): CatalogEntry[] => [
   {
     key: "sandbox-hris",
@@ -77,5 +88,34 @@ export const sandboxEntries = (publicUrl: string): CatalogEntry[] => [
       inject: { basic: { username: "{{username}}", password: "{{password}}" } },
     },
     verify: { method: "GET", path: "/me", expect_status: 200 },
+  },
+  {
+    key: "sandbox-crm",
+    name: "Sandbox CRM",
+    categories: ["crm"],
+    logo: "sandbox-crm.svg",
+    docs: `${publicUrl}/sandbox`,
+    sources: [`${publicUrl}/sandbox`],
+    aliases: [],
+    auth: {
+      scheme: "oauth2",
+      fields: [],
+      oauth2: {
+        grant: "authorization_code",
+        authorize_url: `${publicUrl}/sandbox/oauth/authorize`,
+        token_url: `https://${SANDBOX_HOST}/oauth/token`,
+        scopes: ["contacts.read"],
+        scope_separator: " ",
+        authorize_params: {},
+        token_params: {},
+        token_auth: "client_secret_basic",
+        pkce: true,
+      },
+    },
+    api: {
+      base_url: `https://${SANDBOX_HOST}/crm`,
+      headers: { accept: "application/json" },
+      inject: { bearer: "{{access_token}}" },
+    },
   },
 ];

@@ -8,6 +8,7 @@ import { type Config, loadConfig } from "../../src/config.js";
 import { type Context, createContext } from "../../src/context.js";
 import type { Dialect } from "../../src/db/database.js";
 import { createTestDatabase } from "./dialects.js";
+import { freePort } from "./processes.js";
 
 export type TestServer = {
   url: string;

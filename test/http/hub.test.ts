@@ -39,6 +39,7 @@ describe("hub API and hosted pages", () => {
     expect(list.integrations.map((i: { provider: string }) => i.provider).sort()).toEqual([
       "bamboohr",
       "sandbox-ats",
+      "sandbox-crm",
       "sandbox-hris",
     ]);
     for (const i of list.integrations) {
@@ -69,7 +70,7 @@ describe("hub API and hosted pages", () => {
     expect((await (await hubFetch(s, one.token, "/connectors")).json()).integrations).toHaveLength(1);
 
     await s.ctx.integrations.disable(s.projectId, "bamboohr");
-    expect((await (await hubFetch(s, all.token, "/connectors")).json()).integrations).toHaveLength(2);
+    expect((await (await hubFetch(s, all.token, "/connectors")).json()).integrations).toHaveLength(3);
     await s.ctx.integrations.enable(s.projectId, "bamboohr");
   });
 

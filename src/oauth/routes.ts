@@ -1,0 +1,96 @@
+import type { FastifyReply } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { PorticoError } from "../errors.js";
+import { type AttemptsService, OAuthPageError } from "./attempts.js";
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+/** `/hub/connection_attempts*`: registered inside the hub's scope (session token, CORS). */
+export const connectionAttemptRoutes: FastifyPluginAsyncZod<{ attempts: AttemptsService }> = async (
+  app,
+  { attempts },
+) => {
+  const hide = { hide: true } as const;
+  app.post(
+    "/connection_attempts",
+    { schema: { ...hide, body: z.object({ token: z.string().max(512).optional() }).optional() } },
+    async (request, reply) => {
+      const bodyToken = request.body?.token;
+      if (bodyToken && bodyToken !== request.headers["x-hub-session-token"]) {
+        throw new PorticoError("VALIDATION", "token: does not match the x-hub-session-token header");
+      }
+      return reply.status(201).send(await attempts.create(request.hubSession));
+    },
+  );
+  app.get("/connection_attempts/:id", { schema: { ...hide, params: IdParams } }, async (request) =>
+    attempts.view(request.hubSession, request.params.id),
+  );
+  app.delete("/connection_attempts/:id", { schema: { ...hide, params: IdParams } }, async (request) =>
+    attempts.cancel(request.hubSession, request.params.id),
+  );
+};
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+function page(reply: FastifyReply, status: number, title: string, message: string) {
+  return reply
+    .status(status)
+    .header(
+      "content-security-policy",
+      "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'",
+    )
+    .header("referrer-policy", "no-referrer")
+    .header("cache-control", "no-store")
+    .type("text/html; charset=utf-8")
+    .send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="/embedded/assets/page.css"></head>
+<body><main><div class="card"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div></main></body></html>
+`);
+}
+
+/**
+ * The popup's navigation endpoints: `GET /connect/oauth2/:integration_id` sends the browser to
+ * the provider; the provider sends it back to the callback path of PORTICO_OAUTH_REDIRECT_URL.
+ * Refusals are pages (this is a browser window, not an API call); no referrer leaves them.
+ */
+export const oauthNavigationRoutes: FastifyPluginAsyncZod<{
+  attempts: AttemptsService;
+  callbackPath: string;
+}> = async (app, { attempts, callbackPath }) => {
+  app.get(
+    "/connect/oauth2/:integration_id",
+    { schema: { hide: true, params: z.object({ integration_id: z.string().max(100) }) } },
+    async (request, reply) => {
+      try {
+        const url = await attempts.start(
+          request.params.integration_id,
+          request.query as Record<string, string | undefined>,
+        );
+        return reply
+          .header("referrer-policy", "no-referrer")
+          .header("cache-control", "no-store")
+          .redirect(url.toString(), 302);
+      } catch (err) {
+        if (err instanceof OAuthPageError) return page(reply, err.status, err.title, err.message);
+        throw err;
+      }
+    },
+  );
+
+  app.get(callbackPath, { schema: { hide: true } }, async (request, reply) => {
+    const params = new URLSearchParams(request.url.split("?")[1] ?? "");
+    try {
+      const next = await attempts.complete(params);
+      return reply
+        .header("referrer-policy", "no-referrer")
+        .header("cache-control", "no-store")
+        .redirect(next ?? "/embedded/accounts/callback", 302);
+    } catch (err) {
+      if (err instanceof OAuthPageError) return page(reply, err.status, err.title, err.message);
+      throw err;
+    }
+  });
+};

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ErrorResponse } from "../http/openapi.js";
+import { ProxyHeaders, ProxyRequestBody } from "./schemas.js";
+import type { ProxyService } from "./service.js";
+
+export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async (app, { proxy }) => {
+  app.post("/unified/proxy", {
+    schema: {
+      operationId: "stackone_proxy_request",
+      tags: ["Proxy"],
+      summary: "Call the linked account's provider; its status, headers and body come back as they are",
+      headers: ProxyHeaders,
+      body: ProxyRequestBody,
+      response: {
+        200: z.unknown().describe("The provider's response, forwarded"),
+        400: ErrorResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+        404: ErrorResponse,
+        408: ErrorResponse,
+        502: ErrorResponse,
+      },
+    },
+    handler: async (request, reply) => {
+      const res = await proxy.forward(
+        request.principal.projectId,
+        request.headers["x-account-id"],
+        request.body,
+      );
+      reply.code(res.status as 200);
+      for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
+      return reply.send(res.body);
+    },
+  });
+};

@@ -1,0 +1,107 @@
+import type { AccountsService } from "../accounts/service.js";
+import type { Catalog } from "../catalog/catalog.js";
+import { buildProviderRequest, providerBaseUrl } from "../catalog/provider-request.js";
+import { PorticoError } from "../errors.js";
+import type { Outbound, OutboundResponse } from "../http/outbound.js";
+import type { TokenManager } from "../oauth/token-manager.js";
+import type { ProxyRequestBody } from "./schemas.js";
+
+/** Headers a caller may not set on the provider request: Portico owns auth and the connection. */
+const DROP_REQUEST = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "upgrade",
+  "content-length",
+  "x-account-id",
+]);
+
+/** Provider headers that describe the provider's connection, not the response. */
+const DROP_RESPONSE = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "set-cookie",
+  "upgrade",
+]);
+
+export type ProxyResult = OutboundResponse;
+
+/**
+ * `POST /unified/proxy`: one call to the provider as a linked account, with its credentials
+ * injected the way the catalog says, to the provider's own host only. OAuth tokens are refreshed
+ * when due and once more when the provider answers 401.
+ */
+export class ProxyService {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly tokens: TokenManager,
+    private readonly catalog: Catalog,
+    private readonly outbound: Outbound,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async forward(projectId: string, accountId: string, req: ProxyRequestBody): Promise<ProxyResult> {
+    const row = await this.accounts.row(projectId, accountId);
+    const entry = this.catalog.get(row.provider);
+    if (!entry) throw new PorticoError("CONFLICT", `provider ${row.provider} is no longer in the catalog`);
+
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers ?? {})) {
+      if (!DROP_REQUEST.has(k.toLowerCase())) headers[k.toLowerCase()] = String(v);
+    }
+    let body: string | undefined;
+    if (req.body !== undefined && req.body !== null && req.method !== "GET" && req.method !== "HEAD") {
+      body = typeof req.body === "string" ? req.body : JSON.stringify(req.body);
+      headers["content-type"] ??=
+        typeof req.body === "string" ? "text/plain; charset=utf-8" : "application/json";
+    }
+
+    const send = async (values: Record<string, string | undefined>) => {
+      const request = buildProviderRequest(entry, values, {
+        method: req.method,
+        path: req.path ?? "/",
+        headers,
+        body,
+        timeoutMs: this.timeoutMs,
+      });
+      if (req.url) this.rebase(request.url, req.url, providerBaseUrl(entry, values));
+      return this.outbound.request(request);
+    };
+
+    let { row: current, values } = await this.tokens.valuesFor(row);
+    let res = await send(values);
+    if (res.status === 401 && entry.auth.scheme === "oauth2") {
+      // The provider refused a token we thought live (revoked or expired early): refresh once.
+      ({ row: current, values } = await this.tokens.valuesFor(current, { force: true }));
+      res = await send(values);
+    }
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (!DROP_RESPONSE.has(k.toLowerCase())) out[k] = v;
+    return { status: res.status, headers: out, body: res.body };
+  }
+
+  /**
+   * A caller-supplied `url` may only move the request within the provider's own host (scheme and
+   * port included): anything else would make Portico a door into other hosts.
+   */
+  private rebase(target: URL, callerUrl: string, base: URL): void {
+    if (!URL.canParse(callerUrl)) throw new PorticoError("VALIDATION", "url: must be an absolute URL");
+    const u = new URL(callerUrl);
+    if (u.origin !== base.origin) {
+      throw new PorticoError(
+        "FORBIDDEN",
+        `url: the proxy only reaches this account's provider at ${base.origin}`,
+      );
+    }
+    const rest = target.pathname.slice(base.pathname.length);
+    target.pathname = `${u.pathname.replace(/\/+$/, "")}${rest}`;
+    for (const [k, v] of u.searchParams) target.searchParams.append(k, v);
+  }
+}

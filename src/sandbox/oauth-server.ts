@@ -1,0 +1,201 @@
+import { createHash, randomBytes } from "node:crypto";
+import fastifyFormbody from "@fastify/formbody";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { safeEqual } from "../crypto/tokens.js";
+import { CONTACTS } from "./data.js";
+import { SANDBOX_OAUTH_APP } from "./entries.js";
+
+/**
+ * Sandbox CRM's authorization server and API: a consent page, a token endpoint that requires PKCE
+ * S256, issues expiring access tokens and rotates refresh tokens (a reused refresh token revokes
+ * its whole family, as RFC 9700 recommends), and a small API. State lives in this process: the
+ * sandbox is a demo for one node, and a restart invalidates its tokens.
+ * @see RFC 6749, RFC 7636, RFC 9700 section 4.14 (refresh token rotation)
+ */
+export type SandboxOAuthOptions = { redirectUri: () => string; tokenTtlSeconds: number };
+
+type Code = { redirectUri: string; challenge: string; scope: string; expiresAt: number };
+type Refresh = { family: string; scope: string; used: boolean };
+
+export class SandboxOAuthState {
+  readonly codes = new Map<string, Code>();
+  readonly access = new Map<string, { expiresAt: number; family: string }>();
+  readonly refresh = new Map<string, Refresh>();
+  readonly revoked = new Set<string>();
+  /** Token endpoint hits, by grant type: what tests count to prove one refresh per token. */
+  readonly tokenRequests = { authorization_code: 0, refresh_token: 0 };
+}
+
+const token = () => randomBytes(24).toString("base64url");
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+type AuthorizeParams = Record<string, string | undefined>;
+
+export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync<SandboxOAuthOptions> {
+  return async (app, opts) => {
+    await app.register(fastifyFormbody);
+
+    const page = (reply: FastifyReply, status: number, body: string, formTarget?: string) =>
+      reply
+        .status(status)
+        .header(
+          "content-security-policy",
+          `default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'self'${formTarget ? ` ${new URL(formTarget).origin}` : ""}`,
+        )
+        .header("referrer-policy", "no-referrer")
+        .header("cache-control", "no-store")
+        .type("text/html; charset=utf-8")
+        .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sandbox CRM</title>
+<link rel="stylesheet" href="/embedded/assets/page.css"></head><body><main><div class="card">${body}</div></main></body></html>`);
+
+    /** Checks what must never be redirected to: an unknown client or an unregistered redirect URI. */
+    const checkClient = (p: AuthorizeParams): string | null => {
+      if (p.client_id !== SANDBOX_OAUTH_APP.clientId) return "Unknown client_id.";
+      if (p.redirect_uri !== opts.redirectUri()) return "This redirect_uri is not registered for the client.";
+      return null;
+    };
+
+    const back = (reply: FastifyReply, p: AuthorizeParams, params: Record<string, string>) => {
+      const url = new URL(p.redirect_uri!);
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      if (p.state) url.searchParams.set("state", p.state);
+      return reply.redirect(url.toString(), 302);
+    };
+
+    app.get("/oauth/authorize", { schema: { hide: true } }, async (request, reply) => {
+      const p = request.query as AuthorizeParams;
+      const bad = checkClient(p);
+      if (bad) return page(reply, 400, `<h1>Invalid request</h1><p>${escapeHtml(bad)}</p>`);
+      if (p.response_type !== "code") return back(reply, p, { error: "unsupported_response_type" });
+      if (!p.code_challenge || p.code_challenge_method !== "S256") {
+        return back(reply, p, { error: "invalid_request", error_description: "PKCE with S256 is required" });
+      }
+      const hidden = [
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "scope",
+        "response_type",
+      ]
+        .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(p[k] ?? "")}">`)
+        .join("");
+      return page(
+        reply,
+        200,
+        `<h1>Sandbox CRM</h1><p>An application wants to read your Sandbox CRM contacts (${escapeHtml(p.scope ?? "")}).</p>
+<form method="post" action="/sandbox/oauth/authorize">${hidden}
+<p><button type="submit" name="decision" value="allow">Allow</button> <button type="submit" name="decision" value="deny">Deny</button></p></form>`,
+        p.redirect_uri,
+      );
+    });
+
+    app.post("/oauth/authorize", { schema: { hide: true } }, async (request, reply) => {
+      const p = request.body as AuthorizeParams;
+      const bad = checkClient(p);
+      if (bad) return page(reply, 400, `<h1>Invalid request</h1><p>${escapeHtml(bad)}</p>`);
+      if (p.decision !== "allow")
+        return back(reply, p, { error: "access_denied", error_description: "The user denied access" });
+      if (!p.code_challenge || p.code_challenge_method !== "S256") {
+        return back(reply, p, { error: "invalid_request", error_description: "PKCE with S256 is required" });
+      }
+      const code = token();
+      state.codes.set(code, {
+        redirectUri: p.redirect_uri!,
+        challenge: p.code_challenge,
+        scope: p.scope ?? "",
+        expiresAt: Date.now() + 60_000,
+      });
+      return back(reply, p, { code });
+    });
+
+    const oauthError = (reply: FastifyReply, status: number, error: string, description: string) =>
+      reply
+        .status(status)
+        .header("cache-control", "no-store")
+        .send({ error, error_description: description });
+
+    const clientOk = (request: FastifyRequest) => {
+      const m = /^Basic (.+)$/.exec(request.headers.authorization ?? "");
+      const [id, secret] = m
+        ? Buffer.from(m[1]!, "base64").toString().split(":").map(decodeURIComponent)
+        : [];
+      return (
+        id === SANDBOX_OAUTH_APP.clientId && !!secret && safeEqual(secret, SANDBOX_OAUTH_APP.clientSecret)
+      );
+    };
+
+    const issue = (family: string, scope: string) => {
+      const access = token();
+      const refresh = token();
+      state.access.set(access, { expiresAt: Date.now() + opts.tokenTtlSeconds * 1000, family });
+      state.refresh.set(refresh, { family, scope, used: false });
+      return {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: opts.tokenTtlSeconds,
+        refresh_token: refresh,
+        scope,
+      };
+    };
+
+    app.post("/oauth/token", { schema: { hide: true } }, async (request, reply) => {
+      const b = (request.body ?? {}) as Record<string, string | undefined>;
+      if (!clientOk(request)) return oauthError(reply, 401, "invalid_client", "Client authentication failed");
+      if (b.grant_type === "authorization_code") {
+        state.tokenRequests.authorization_code++;
+        const code = state.codes.get(b.code ?? "");
+        state.codes.delete(b.code ?? "");
+        if (!code || code.expiresAt < Date.now())
+          return oauthError(reply, 400, "invalid_grant", "The code is invalid, used or expired");
+        if (code.redirectUri !== b.redirect_uri)
+          return oauthError(reply, 400, "invalid_grant", "redirect_uri does not match");
+        const challenge = createHash("sha256")
+          .update(b.code_verifier ?? "")
+          .digest("base64url");
+        if (!b.code_verifier || challenge !== code.challenge)
+          return oauthError(reply, 400, "invalid_grant", "PKCE verification failed");
+        return issue(token(), code.scope);
+      }
+      if (b.grant_type === "refresh_token") {
+        state.tokenRequests.refresh_token++;
+        const rt = state.refresh.get(b.refresh_token ?? "");
+        if (!rt || state.revoked.has(rt.family))
+          return oauthError(reply, 400, "invalid_grant", "The refresh token is invalid");
+        if (rt.used) {
+          // Reuse of a rotated refresh token: someone has a copy. Revoke everything issued from it.
+          state.revoked.add(rt.family);
+          return oauthError(
+            reply,
+            400,
+            "invalid_grant",
+            "The refresh token was already used; the grant is revoked",
+          );
+        }
+        rt.used = true;
+        return issue(rt.family, rt.scope);
+      }
+      return oauthError(reply, 400, "unsupported_grant_type", "Use authorization_code or refresh_token");
+    });
+
+    await app.register(
+      async (crm) => {
+        crm.addHook("onRequest", async (request, reply) => {
+          const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
+          const at = m ? state.access.get(m[1]!) : undefined;
+          if (!at || at.expiresAt < Date.now() || state.revoked.has(at.family)) {
+            return reply
+              .status(401)
+              .header("www-authenticate", 'Bearer error="invalid_token"')
+              .send({ error: "invalid_token", message: "The access token is invalid or expired" });
+          }
+        });
+        crm.get("/me", async () => ({ user: "sandbox-user", api: "sandbox-crm" }));
+        crm.get("/contacts", async () => ({ data: CONTACTS }));
+      },
+      { prefix: "/crm" },
+    );
+  };
+}
