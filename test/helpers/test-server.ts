@@ -30,28 +30,25 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const database = await createTestDatabase(dialect);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-data-"));
-  const baseConfig = loadConfig({
+  // The port is chosen before the context is built, so every link Portico makes (auth links,
+  // the sandbox's authorize page, the OAuth redirect) is the one a user would see.
+  const port = env.PORTICO_PORT ? Number(env.PORTICO_PORT) : await freePort();
+  const config: Config = loadConfig({
     PORTICO_DATA_DIR: dataDir,
     PORTICO_DATABASE_URL: database.url,
-    PORTICO_PORT: "0",
+    PORTICO_PUBLIC_URL: `http://127.0.0.1:${port}`,
     PORTICO_LOG_LEVEL: "silent",
     PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
     ...env,
+    PORTICO_PORT: String(port),
   });
-  const ctx = await createContext(baseConfig, {
+  const ctx = await createContext(config, {
     logger: pino({ level: process.env.PORTICO_TEST_LOG ?? "silent" }),
   });
   const init = await initialize(ctx);
   if (!init) throw new Error("test database was not empty");
   const app = await buildApp(ctx);
-  const address = await app.listen({ port: 0, host: "127.0.0.1" });
-  // The public URL is known only once the port is: tests see the same links a user would.
-  const config: Config = {
-    ...baseConfig,
-    port: Number(new URL(address).port),
-    publicUrl: env.PORTICO_PUBLIC_URL ?? address,
-  };
-  Object.assign(ctx.config, config);
+  const address = await app.listen({ port, host: "127.0.0.1" });
   return {
     url: address,
     apiKey: init.api_key,
