@@ -18,6 +18,7 @@ import { sandboxRoutes } from "./sandbox/routes.js";
 import { sessionsRoutes } from "./sessions/routes.js";
 import { apiKeyAuth } from "./tenancy/api-key-auth.js";
 import { VERSION } from "./version.js";
+import { webhookRoutes } from "./webhooks/routes.js";
 
 /** Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0. */
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
@@ -77,6 +78,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       logoUrl: ctx.logoUrl,
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
+    await api.register(webhookRoutes, { prefix: "/portico/v1", webhooks: ctx.webhooks });
   });
 
   // What the official hub web component calls, authenticated by the session token.

@@ -72,6 +72,8 @@ const envSchema = z.object({
   PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS: int(86400, 0, 30 * 86400),
   PORTICO_WEBHOOK_MAX_AGE_HOURS: int(72, 24, 24 * 30),
   PORTICO_WEBHOOK_DISABLE_AFTER_HOURS: int(120, 1, 24 * 60),
+  PORTICO_WEBHOOK_RETRY_BASE_MS: int(5000, 10, 3600_000),
+  PORTICO_WEBHOOK_POLL_MS: int(500, 10, 60_000),
 });
 
 export type Config = {
@@ -103,6 +105,8 @@ export type Config = {
   webhookSecretOverlapSeconds: number;
   webhookMaxAgeHours: number;
   webhookDisableAfterHours: number;
+  webhookRetryBaseMs: number;
+  webhookPollMs: number;
 };
 
 export class ConfigError extends Error {
@@ -150,5 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecretOverlapSeconds: e.PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS,
     webhookMaxAgeHours: e.PORTICO_WEBHOOK_MAX_AGE_HOURS,
     webhookDisableAfterHours: e.PORTICO_WEBHOOK_DISABLE_AFTER_HOURS,
+    webhookRetryBaseMs: e.PORTICO_WEBHOOK_RETRY_BASE_MS,
+    webhookPollMs: e.PORTICO_WEBHOOK_POLL_MS,
   };
 }

@@ -26,6 +26,9 @@ import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
 import { TenancyService } from "./tenancy/service.js";
 import { TenancyStore } from "./tenancy/store.js";
+import { WebhooksService } from "./webhooks/service.js";
+import { WebhooksStore } from "./webhooks/store.js";
+import { WebhookWorker } from "./webhooks/worker.js";
 
 /** Everything a running Portico holds: shared by the HTTP app, the CLI and background workers. */
 export type Context = {
@@ -50,6 +53,8 @@ export type Context = {
   proxy: ProxyService;
   /** Sandbox CRM's authorization server state (in this process). */
   sandboxOAuth: SandboxOAuthState;
+  webhooks: WebhooksService;
+  webhookWorker: WebhookWorker;
   close(): Promise<void>;
 };
 
@@ -133,11 +138,24 @@ export async function createContext(
     marginMs: config.tokenRefreshMarginSeconds * 1000,
     idleMs: config.tokenIdleRefreshHours * 3600_000,
   };
+  const webhooksStore = new WebhooksStore(database.db, database.dialect);
+  const webhooks = new WebhooksService(webhooksStore, vault, outbound, {
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    secretOverlapSeconds: config.webhookSecretOverlapSeconds,
+  });
+  const webhookWorker = new WebhookWorker(webhooksStore, webhooks, {
+    timeoutMs: config.webhookTimeoutMs,
+    retryBaseMs: config.webhookRetryBaseMs,
+    maxAgeMs: config.webhookMaxAgeHours * 3600_000,
+    disableAfterMs: config.webhookDisableAfterHours * 3600_000,
+    logger,
+  });
   const accounts = new AccountsService(accountsStore, {
     catalog,
     vault,
     outbound,
     sessions,
+    events: (trx, event, account, projectId) => webhooks.record(trx, event, account, projectId),
     refreshAt: (tokens, now) => refreshDueAt(tokens, now, schedule),
   });
   const hubConnectors = new HubConnectors(catalog, integrations, logoUrl);
@@ -177,7 +195,10 @@ export async function createContext(
     attempts,
     proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
     sandboxOAuth: new SandboxOAuthState(),
+    webhooks,
+    webhookWorker,
     close: async () => {
+      await webhookWorker.drain();
       await outbound.close();
       await database.close();
     },

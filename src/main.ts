@@ -10,6 +10,7 @@ import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
 import { registerTenancyCommands } from "./tenancy/commands.js";
 import { VERSION } from "./version.js";
+import { registerWebhookCommands } from "./webhooks/commands.js";
 
 const program = new Command("portico")
   .description("Portico: a self-hostable connect layer, wire-compatible with StackOne")
@@ -26,6 +27,7 @@ registerDbCommands(program);
 registerTenancyCommands(program);
 registerSessionCommands(program);
 registerIntegrationCommands(program);
+registerWebhookCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

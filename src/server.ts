@@ -35,6 +35,12 @@ function firstStartBanner(
 function startWorkers(ctx: Context): Periodic[] {
   return [
     new Periodic(
+      "webhook-delivery",
+      ctx.config.webhookPollMs,
+      () => ctx.webhookWorker.tick(),
+      ctx.logger,
+    ).start(),
+    new Periodic(
       "token-refresh",
       ctx.config.refreshIntervalSeconds * 1000,
       () => ctx.tokens.refreshDue(),

@@ -33,6 +33,7 @@ export type AccountEventSink = (
   trx: Transaction<DB>,
   event: AccountEvent,
   account: LinkedAccount,
+  projectId: string,
 ) => Promise<void>;
 
 /** OAuth tokens as Portico keeps them, inside the account's encrypted credentials. */
@@ -84,7 +85,7 @@ export class AccountsService {
   }
 
   private async emit(trx: Transaction<DB>, event: AccountEvent, row: AccountRow): Promise<void> {
-    if (this.deps.events) await this.deps.events(trx, event, this.toWire(row));
+    if (this.deps.events) await this.deps.events(trx, event, this.toWire(row), row.project_id);
   }
 
   exists(projectId: string, id: string): Promise<boolean> {

@@ -122,6 +122,67 @@ export interface ConnectionAttemptsTable {
   expires_at: number;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  project_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types; null means every event. */
+  events: string | null;
+  /** Envelope ciphertexts of the signing secret, and of the one it replaced while it overlaps. */
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  /** active | disabled */
+  status: string;
+  disabled_reason: string | null;
+  /** Since when every attempt failed (null while healthy): decides when to disable. */
+  failing_since: number | null;
+  consecutive_failures: Generated<number>;
+  /** Circuit breaker: no attempt to this endpoint before this time. */
+  retry_after: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  project_id: string;
+  type: string;
+  /** The exact JSON body every delivery sends, so signatures and retries agree byte for byte. */
+  payload: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  project_id: string;
+  /** pending | delivered | failed (gave up) */
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  /** Lease of the worker sending it; an expired lease (a crashed worker) makes it due again. */
+  lease_until: number | null;
+  lease_owner: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  worker: string;
+}
+
 export interface DB {
   meta: MetaTable;
   organizations: OrganizationsTable;
@@ -131,4 +192,8 @@ export interface DB {
   accounts: AccountsTable;
   integrations: IntegrationsTable;
   connection_attempts: ConnectionAttemptsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

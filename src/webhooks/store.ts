@@ -1,0 +1,228 @@
+import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from "kysely";
+import type { Dialect } from "../db/database.js";
+import type { DB, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable } from "../db/schema.js";
+
+export type EndpointRow = Selectable<WebhookEndpointsTable>;
+export type EventRow = Selectable<WebhookEventsTable>;
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+type Executor = Kysely<DB> | Transaction<DB>;
+
+/** A claimed delivery with what sending it needs. */
+export type ClaimedDelivery = DeliveryRow & { payload: string; url: string; endpoint_status: string };
+
+/** Persistence of webhook endpoints, events, deliveries and attempts. */
+export class WebhooksStore {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  async insertEndpoint(row: EndpointRow): Promise<void> {
+    await this.db.insertInto("webhook_endpoints").values(row).execute();
+  }
+
+  getEndpoint(projectId: string, id: string): Promise<EndpointRow | undefined> {
+    return this.db
+      .selectFrom("webhook_endpoints")
+      .selectAll()
+      .where("project_id", "=", projectId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  endpointById(id: string): Promise<EndpointRow | undefined> {
+    return this.db.selectFrom("webhook_endpoints").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  listEndpoints(projectId: string, ex: Executor = this.db): Promise<EndpointRow[]> {
+    return ex
+      .selectFrom("webhook_endpoints")
+      .selectAll()
+      .where("project_id", "=", projectId)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+  }
+
+  async updateEndpoint(
+    id: string,
+    patch: Updateable<WebhookEndpointsTable>,
+    ex: Executor = this.db,
+  ): Promise<void> {
+    await ex.updateTable("webhook_endpoints").set(patch).where("id", "=", id).execute();
+  }
+
+  async deleteEndpoint(projectId: string, id: string): Promise<boolean> {
+    return this.transaction(async (trx) => {
+      const res = await trx
+        .deleteFrom("webhook_endpoints")
+        .where("project_id", "=", projectId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      await trx
+        .deleteFrom("webhook_deliveries")
+        .where("endpoint_id", "=", id)
+        .where("status", "=", "pending")
+        .execute();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  async insertEvent(ex: Executor, row: EventRow): Promise<void> {
+    await ex.insertInto("webhook_events").values(row).execute();
+  }
+
+  async insertDeliveries(ex: Executor, rows: DeliveryRow[]): Promise<void> {
+    if (rows.length) await ex.insertInto("webhook_deliveries").values(rows).execute();
+  }
+
+  getEvent(projectId: string, id: string): Promise<EventRow | undefined> {
+    return this.db
+      .selectFrom("webhook_events")
+      .selectAll()
+      .where("project_id", "=", projectId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  eventsBetween(projectId: string, from: number, to: number, limit: number): Promise<EventRow[]> {
+    return this.db
+      .selectFrom("webhook_events")
+      .selectAll()
+      .where("project_id", "=", projectId)
+      .where("created_at", ">=", from)
+      .where("created_at", "<=", to)
+      .orderBy("created_at")
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Claims due deliveries for one worker: at most `perEndpoint` per endpoint (so one slow
+   * endpoint cannot take every slot), none for endpoints disabled or in back-off, none held by a
+   * live lease. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several nodes claim side by side
+   * without waiting on or taking each other's rows; SQLite has one writer at a time.
+   */
+  async claim(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    perEndpoint: number,
+    exclude: string[],
+  ): Promise<ClaimedDelivery[]> {
+    const skip = this.dialect === "postgres" ? sql`for update of d skip locked` : sql``;
+    const excluded = exclude.length ? sql`and d.endpoint_id not in (${sql.join(exclude)})` : sql``;
+    const ids = await sql<{ id: string }>`
+      select id from (
+        select d.id, row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.id) as n
+        from webhook_deliveries d
+        join webhook_endpoints e on e.id = d.endpoint_id
+        where d.status = 'pending' and d.next_attempt_at <= ${now}
+          and (d.lease_until is null or d.lease_until < ${now})
+          and e.status = 'active' and (e.retry_after is null or e.retry_after <= ${now})
+          ${excluded}
+      ) ranked where n <= ${perEndpoint} limit ${limit}`.execute(this.db);
+    if (!ids.rows.length) return [];
+    const claimed = await this.db.transaction().execute(async (trx) => {
+      const locked = await sql<{ id: string }>`
+        select d.id from webhook_deliveries d
+        where d.id in (${sql.join(ids.rows.map((r) => r.id))})
+          and d.status = 'pending' and (d.lease_until is null or d.lease_until < ${now})
+        ${skip}`.execute(trx);
+      if (!locked.rows.length) return [];
+      return trx
+        .updateTable("webhook_deliveries")
+        .set({ lease_until: now + leaseMs, lease_owner: owner })
+        .where(
+          "id",
+          "in",
+          locked.rows.map((r) => r.id),
+        )
+        .returning(["id"])
+        .execute();
+    });
+    if (!claimed.length) return [];
+    return this.db
+      .selectFrom("webhook_deliveries as d")
+      .innerJoin("webhook_events as ev", "ev.id", "d.event_id")
+      .innerJoin("webhook_endpoints as e", "e.id", "d.endpoint_id")
+      .selectAll("d")
+      .select(["ev.payload", "e.url", "e.status as endpoint_status"])
+      .where(
+        "d.id",
+        "in",
+        claimed.map((c) => c.id),
+      )
+      .where("d.lease_owner", "=", owner)
+      .orderBy("d.next_attempt_at")
+      .execute();
+  }
+
+  /** Finishes an attempt, only if this worker still holds the lease (the fence). */
+  async finishDelivery(
+    id: string,
+    owner: string,
+    patch: Updateable<WebhookDeliveriesTable>,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable("webhook_deliveries")
+      .set({ ...patch, lease_until: null, lease_owner: null })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async recordAttempt(row: Selectable<DB["webhook_attempts"]>): Promise<void> {
+    await this.db.insertInto("webhook_attempts").values(row).execute();
+  }
+
+  listDeliveries(projectId: string, f: { endpointId?: string; eventId?: string; limit: number }) {
+    let q = this.db
+      .selectFrom("webhook_deliveries as d")
+      .innerJoin("webhook_events as ev", "ev.id", "d.event_id")
+      .select([
+        "d.id",
+        "d.event_id",
+        "d.endpoint_id",
+        "ev.type",
+        "d.status",
+        "d.attempts",
+        "d.last_status",
+        "d.last_error",
+        "d.next_attempt_at",
+        "d.delivered_at",
+        "d.created_at",
+      ])
+      .where("d.project_id", "=", projectId);
+    if (f.endpointId) q = q.where("d.endpoint_id", "=", f.endpointId);
+    if (f.eventId) q = q.where("d.event_id", "=", f.eventId);
+    return q.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(f.limit).execute();
+  }
+
+  attemptsOf(deliveryIds: string[]) {
+    if (!deliveryIds.length) return Promise.resolve([]);
+    return this.db
+      .selectFrom("webhook_attempts")
+      .selectAll()
+      .where("delivery_id", "in", deliveryIds)
+      .orderBy("started_at")
+      .execute();
+  }
+
+  /** Pending deliveries, for tests and the CLI's summary. */
+  async countByStatus(projectId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom("webhook_deliveries")
+      .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("project_id", "=", projectId)
+      .groupBy("status")
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}
