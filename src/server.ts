@@ -84,9 +84,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     "Portico listening",
   );
 
+  const workers = config.workers ? startWorkers(ctx) : [];
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      await Promise.all(workers.map((w) => w.stop()));
       await app.close();
       await ctx.close();
     })();

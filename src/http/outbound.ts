@@ -31,8 +31,8 @@ for (const [net4, prefix] of [
   BLOCKED.addSubnet(net4, prefix, "ipv4");
 }
 for (const [net6, prefix] of [
-  ["::", 128],
-  ["::1", 128],
+  ["::", 96],
+  ["::ffff:0:0:0", 96],
   ["fc00::", 7],
   ["fe80::", 10],
   ["ff00::", 8],

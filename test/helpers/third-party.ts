@@ -25,7 +25,14 @@ export type ThirdParty = {
   failTokenRequests(n: number, status: number, body: unknown): void;
   /** Makes the API answer slowly, to exercise the proxy's timeout. */
   setApiDelay(ms: number): void;
-  apiCalls: { authorization: string | undefined; url: string; method: string; body: string }[];
+  apiCalls: {
+    authorization: string | undefined;
+    url: string;
+    method: string;
+    body: string;
+    /** Every request header as the provider received it (lower-case names). */
+    headers: Record<string, string | string[] | undefined>;
+  }[];
   close(): Promise<void>;
 };
 
@@ -145,6 +152,7 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
       url: request.url,
       method: request.method,
       body: typeof request.body === "string" ? request.body : JSON.stringify(request.body ?? null),
+      headers: { ...request.headers },
     });
     return reply
       .status(request.method === "POST" ? 201 : 200)
