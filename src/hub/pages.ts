@@ -4,6 +4,7 @@ import path from "node:path";
 import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { escapeHtml, htmlDocument as layout, messageCard, sendHtml } from "../http/html.js";
 import type { SessionsService } from "../sessions/service.js";
 
 export type PagesOptions = {
@@ -18,30 +19,6 @@ const require = createRequire(import.meta.url);
 /** The official hub, pinned in package.json and served from node_modules: no CDN. */
 const HUB_BUNDLE = require.resolve("@stackone/hub/webcomponent");
 const ASSETS = path.resolve(import.meta.dirname, "assets");
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
-function layout(title: string, body: string, scripts: string[] = []): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/embedded/assets/page.css">
-</head>
-<body>
-<main>
-${body}
-</main>
-${scripts.map((s) => `<script src="${s}"></script>`).join("\n")}
-</body>
-</html>
-`;
-}
 
 /**
  * The hosted pages: the auth link renders the official `<stackone-hub>` against this Portico, and
@@ -63,15 +40,9 @@ export const pagesRoutes: FastifyPluginAsyncZod<PagesOptions> = async (app, opts
     `frame-ancestors ${ancestors}`,
   ].join("; ");
 
+  // Framing is governed by frame-ancestors above, not by helmet's blanket X-Frame-Options.
   const html = (reply: FastifyReply, status: number, body: string) =>
-    reply
-      .status(status)
-      .header("content-security-policy", csp)
-      .header("referrer-policy", "no-referrer")
-      .header("cache-control", "no-store")
-      .removeHeader("x-frame-options")
-      .type("text/html; charset=utf-8")
-      .send(body);
+    sendHtml(reply.removeHeader("x-frame-options"), status, body, csp);
 
   app.get(
     "/embedded/integrations",
@@ -84,7 +55,10 @@ export const pagesRoutes: FastifyPluginAsyncZod<PagesOptions> = async (app, opts
           404,
           layout(
             "Link expired",
-            `<div class="card"><h1>This link is invalid or has expired</h1><p>Connection links are valid for a limited time. Go back to the application that sent you here and ask it for a new link.</p></div>`,
+            messageCard(
+              "This link is invalid or has expired",
+              "Connection links are valid for a limited time. Go back to the application that sent you here and ask it for a new link.",
+            ),
           ),
         );
       }

@@ -2,6 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
+import { htmlDocument, messageCard, sendHtml } from "../http/html.js";
 import { type AttemptsService, OAuthPageError } from "./attempts.js";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
@@ -31,25 +32,10 @@ export const connectionAttemptRoutes: FastifyPluginAsyncZod<{ attempts: Attempts
   );
 };
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const POPUP_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'";
 
-function page(reply: FastifyReply, status: number, title: string, message: string) {
-  return reply
-    .status(status)
-    .header(
-      "content-security-policy",
-      "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'",
-    )
-    .header("referrer-policy", "no-referrer")
-    .header("cache-control", "no-store")
-    .type("text/html; charset=utf-8")
-    .send(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/embedded/assets/page.css"></head>
-<body><main><div class="card"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div></main></body></html>
-`);
-}
+const page = (reply: FastifyReply, status: number, title: string, message: string) =>
+  sendHtml(reply, status, htmlDocument(title, messageCard(title, message)), POPUP_CSP);
 
 /**
  * The popup's navigation endpoints: `GET /connect/oauth2/:integration_id` sends the browser to

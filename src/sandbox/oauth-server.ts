@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { safeEqual } from "../crypto/tokens.js";
+import { escapeHtml, htmlDocument, sendHtml } from "../http/html.js";
 import { CONTACTS } from "./data.js";
 import { SANDBOX_OAUTH_APP } from "./entries.js";
 
@@ -27,8 +28,6 @@ export class SandboxOAuthState {
 }
 
 const token = () => randomBytes(24).toString("base64url");
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 type AuthorizeParams = Record<string, string | undefined>;
 
@@ -37,17 +36,12 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
     await app.register(fastifyFormbody);
 
     const page = (reply: FastifyReply, status: number, body: string, formTarget?: string) =>
-      reply
-        .status(status)
-        .header(
-          "content-security-policy",
-          `default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'self'${formTarget ? ` ${new URL(formTarget).origin}` : ""}`,
-        )
-        .header("referrer-policy", "no-referrer")
-        .header("cache-control", "no-store")
-        .type("text/html; charset=utf-8")
-        .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sandbox CRM</title>
-<link rel="stylesheet" href="/embedded/assets/page.css"></head><body><main><div class="card">${body}</div></main></body></html>`);
+      sendHtml(
+        reply,
+        status,
+        htmlDocument("Sandbox CRM", `<div class="card">${body}</div>`),
+        `default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'self'${formTarget ? ` ${new URL(formTarget).origin}` : ""}`,
+      );
 
     /** Checks what must never be redirected to: an unknown client or an unregistered redirect URI. */
     const checkClient = (p: AuthorizeParams): string | null => {
