@@ -1,4 +1,3 @@
-import fastifyHelmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { accountsRoutes } from "./accounts/routes.js";
@@ -6,6 +5,7 @@ import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
 import { hubRoutes } from "./hub/routes.js";
@@ -29,6 +29,11 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: false,
     return503OnClosing: true,
+    // Below debug level, request logs are errors only: they carry the request id themselves, so
+    // the per-request child logger Fastify would build is skipped.
+    ...(ctx.logger.isLevelEnabled("debug")
+      ? {}
+      : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(zodValidatorCompiler);
@@ -38,21 +43,20 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   // JSON only: a text/plain body on a JSON endpoint is a 415, not a confusing validation error.
   app.removeContentTypeParser("text/plain");
 
-  app.addHook("onResponse", async (request, reply) => {
-    const line = {
-      method: request.method,
-      url: request.routeOptions.url ?? "(unmatched)",
-      status: reply.statusCode,
-    };
-    if (reply.statusCode >= 500) request.log.warn(line, "request failed");
-    else request.log.debug({ ...line, ms: Math.round(reply.elapsedTime) }, "request");
-  });
+  // Access lines at debug level (5xx are logged by the error handler at warn), and no work at all
+  // on the hot path when debug is off.
+  if (ctx.logger.isLevelEnabled("debug")) {
+    app.addHook("onResponse", (request, reply, done) => {
+      const url = request.routeOptions.url ?? "(unmatched)";
+      request.log.debug(
+        { method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        "request",
+      );
+      done();
+    });
+  }
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: false,
-    crossOriginEmbedderPolicy: false,
-    global: true,
-  });
+  registerSecurityHeaders(app);
   await registerOpenApi(app, ctx.config.publicUrl, VERSION);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));

@@ -18,7 +18,7 @@ import {
   type PatchAccount,
   type StatusReason,
 } from "./schemas.js";
-import type { AccountRow, AccountsStore } from "./store.js";
+import type { AccountRow, AccountsStore, WireRow } from "./store.js";
 import { verifyCredentials } from "./verify-credentials.js";
 
 export type AccountEvent =
@@ -109,7 +109,9 @@ export class AccountsService {
   }
 
   async get(projectId: string, id: string): Promise<LinkedAccount> {
-    return this.toWire(await this.require(projectId, id));
+    const row = await this.store.getWire(projectId, id);
+    if (!row) throw accountNotFound(id);
+    return this.toWire(row);
   }
 
   async meta(projectId: string, id: string): Promise<LinkedAccountMeta> {
@@ -481,7 +483,7 @@ export class AccountsService {
     return { secrets: this.openSecrets(row).fields, setup: fromJson<Values>(row.setup_information) ?? {} };
   }
 
-  toWire(row: AccountRow): LinkedAccount {
+  toWire(row: WireRow): LinkedAccount {
     return {
       id: row.id,
       provider: row.provider,

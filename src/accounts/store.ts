@@ -1,8 +1,27 @@
 import type { Kysely, Selectable, Transaction, Updateable } from "kysely";
+import { QueryShapes } from "../db/query-shapes.js";
 import type { AccountsTable, DB } from "../db/schema.js";
 
 export type AccountRow = Selectable<AccountsTable>;
 type Executor = Kysely<DB> | Transaction<DB>;
+
+/** The columns the wire shape needs: reading fewer columns is most of a list's cost on SQLite. */
+export const WIRE_COLUMNS = [
+  "id",
+  "provider",
+  "origin_owner_id",
+  "origin_owner_name",
+  "origin_username",
+  "label",
+  "metadata",
+  "type",
+  "status",
+  "status_reasons",
+  "setup_information",
+  "created_at",
+  "updated_at",
+] as const;
+export type WireRow = Pick<AccountRow, (typeof WIRE_COLUMNS)[number]>;
 
 export type AccountFilters = {
   providers?: string[];
@@ -13,7 +32,11 @@ export type AccountFilters = {
 
 /** Persistence of linked accounts. Every read and write is scoped to a project. */
 export class AccountsStore {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly shapes: QueryShapes;
+
+  constructor(private readonly db: Kysely<DB>) {
+    this.shapes = new QueryShapes(db);
+  }
 
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
@@ -27,6 +50,15 @@ export class AccountsStore {
       .where("id", "=", id)
       .executeTakeFirst();
     return !!row;
+  }
+
+  getWire(projectId: string, id: string): Promise<WireRow | undefined> {
+    return this.db
+      .selectFrom("accounts")
+      .select(WIRE_COLUMNS)
+      .where("project_id", "=", projectId)
+      .where("id", "=", id)
+      .executeTakeFirst();
   }
 
   get(projectId: string, id: string, ex: Executor = this.db): Promise<AccountRow | undefined> {
@@ -58,18 +90,27 @@ export class AccountsStore {
   }
 
   /** One page in the stable (created_at, id) order the indexes serve. */
-  list(projectId: string, f: AccountFilters, limit: number, offset: number): Promise<AccountRow[]> {
-    let q = this.db.selectFrom("accounts").selectAll().where("project_id", "=", projectId);
-    if (f.ownerIds?.length)
-      q = q.where(
-        "origin_owner_id",
-        f.ownerIds.length === 1 ? "=" : "in",
-        f.ownerIds.length === 1 ? f.ownerIds[0]! : f.ownerIds,
-      );
-    if (f.providers?.length) q = q.where("provider", "in", f.providers);
-    if (f.accountIds?.length) q = q.where("id", "in", f.accountIds);
-    if (f.statuses?.length) q = q.where("status", "in", f.statuses);
-    return q.orderBy("created_at").orderBy("id").limit(limit).offset(offset).execute();
+  list(projectId: string, f: AccountFilters, limit: number, offset: number): Promise<WireRow[]> {
+    const owners = f.ownerIds ?? [];
+    const providers = f.providers ?? [];
+    const ids = f.accountIds ?? [];
+    const statuses = f.statuses ?? [];
+    const shape = `accounts.list/${owners.length}/${providers.length}/${ids.length}/${statuses.length}`;
+    const params = [projectId, ...owners, ...providers, ...ids, ...statuses, limit, offset];
+    return this.shapes.rows<WireRow>(
+      shape,
+      () => {
+        const any = (n: number) => Array.from({ length: n }, () => "");
+        let q = this.db.selectFrom("accounts").select(WIRE_COLUMNS).where("project_id", "=", "");
+        if (owners.length === 1) q = q.where("origin_owner_id", "=", "");
+        else if (owners.length) q = q.where("origin_owner_id", "in", any(owners.length));
+        if (providers.length) q = q.where("provider", "in", any(providers.length));
+        if (ids.length) q = q.where("id", "in", any(ids.length));
+        if (statuses.length) q = q.where("status", "in", any(statuses.length));
+        return q.orderBy("created_at").orderBy("id").limit(0).offset(0);
+      },
+      params,
+    );
   }
 
   async insert(ex: Executor, row: AccountRow): Promise<void> {

@@ -20,6 +20,34 @@ export type Database = {
 // stores fits in a double, so read them as numbers like SQLite does.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/**
+ * Kysely prepares every SQLite statement anew; preparing is a large share of a simple query's cost.
+ * The SQL text of Portico's queries repeats (values are parameters), so prepared statements are
+ * kept, bounded, and reused. better-sqlite3 runs each statement to completion synchronously, so a
+ * shared statement is never used by two queries at once.
+ */
+function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = handle.prepare.bind(handle);
+  return new Proxy(handle, {
+    get(target, prop, receiver) {
+      if (prop !== "prepare") {
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (sql: string) => {
+        let stmt = cache.get(sql);
+        if (!stmt) {
+          stmt = prepare(sql);
+          if (cache.size >= max) cache.delete(cache.keys().next().value!);
+          cache.set(sql, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
+}
+
 export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
 
 export function openDatabase(url: string, opts: { poolSize?: number } = {}): Database {
@@ -33,7 +61,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Dat
     handle.pragma("busy_timeout = 5000");
     handle.pragma("synchronous = NORMAL");
     handle.pragma("foreign_keys = ON");
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
     return {
       db,
       dialect: "sqlite",

@@ -43,7 +43,7 @@ export function errorHandler(err: FastifyError | PorticoError, request: FastifyR
     status = err.statusCode;
     message = defaultMessage(status);
   } else {
-    request.log.error({ err }, "unhandled error");
+    request.log.error({ err, reqId: request.id }, "unhandled error");
     status = 500;
     message = ERRORS.INTERNAL.message;
   }
@@ -54,7 +54,8 @@ export function errorHandler(err: FastifyError | PorticoError, request: FastifyR
         typeof extras.provider_response === "undefined" ? "" : JSON.stringify(extras.provider_response),
     };
   }
-  if (status >= 500) request.log.warn({ status, message }, "request failed");
+  if (status >= 500)
+    request.log.warn({ reqId: request.id, url: request.routeOptions.url, status, message }, "request failed");
   return reply
     .status(status)
     .type("application/json; charset=utf-8")

@@ -1,14 +1,23 @@
 import type { Kysely, Selectable } from "kysely";
+import { QueryShapes } from "../db/query-shapes.js";
 import type { DB, IntegrationsTable } from "../db/schema.js";
 
 export type IntegrationRow = Selectable<IntegrationsTable>;
 
 /** Persistence of per-project integrations. Only the integrations service calls it. */
 export class IntegrationsStore {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly shapes: QueryShapes;
+
+  constructor(private readonly db: Kysely<DB>) {
+    this.shapes = new QueryShapes(db);
+  }
 
   list(projectId: string): Promise<IntegrationRow[]> {
-    return this.db.selectFrom("integrations").selectAll().where("project_id", "=", projectId).execute();
+    return this.shapes.rows<IntegrationRow>(
+      "integrations.list",
+      () => this.db.selectFrom("integrations").selectAll().where("project_id", "=", ""),
+      [projectId],
+    );
   }
 
   get(projectId: string, provider: string): Promise<IntegrationRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
+import { QueryShapes } from "../db/query-shapes.js";
 import type { ConnectSessionsTable, DB } from "../db/schema.js";
 
 export type SessionRow = Selectable<ConnectSessionsTable>;
@@ -6,23 +7,31 @@ export type NewSessionRow = Omit<SessionRow, "id">;
 
 /** Persistence of connect sessions. Only the sessions service calls it. */
 export class SessionsStore {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly shapes: QueryShapes;
 
-  async insert(row: NewSessionRow): Promise<SessionRow> {
-    const { id } = await this.db
-      .insertInto("connect_sessions")
-      .values(row)
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return { ...row, id: Number(id) };
+  constructor(private readonly db: Kysely<DB>) {
+    this.shapes = new QueryShapes(db);
   }
 
-  findByTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
-    return this.db
-      .selectFrom("connect_sessions")
-      .selectAll()
-      .where("token_hash", "=", tokenHash)
-      .executeTakeFirst();
+  async insert(row: NewSessionRow): Promise<SessionRow> {
+    // Columns in one fixed order, so the compiled statement's placeholders line up with them.
+    const columns = Object.keys(row).sort() as (keyof NewSessionRow)[];
+    const ordered = Object.fromEntries(columns.map((c) => [c, row[c]])) as NewSessionRow;
+    const [inserted] = await this.shapes.rows<{ id: number }>(
+      `connect_sessions.insert/${columns.join(",")}`,
+      () => this.db.insertInto("connect_sessions").values(ordered).returning("id"),
+      columns.map((c) => row[c]),
+    );
+    return { ...row, id: Number(inserted!.id) };
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
+    const rows = await this.shapes.rows<SessionRow>(
+      "connect_sessions.byTokenHash",
+      () => this.db.selectFrom("connect_sessions").selectAll().where("token_hash", "=", ""),
+      [tokenHash],
+    );
+    return rows[0];
   }
 
   /**

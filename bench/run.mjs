@@ -1,0 +1,420 @@
+#!/usr/bin/env node
+// Portico's benchmark: every hot path against a bare-Fastify baseline measured in the same run.
+//
+//   npm run bench                      full run: SQLite, and PostgreSQL when reachable
+//   npm run bench -- --smoke           a few seconds, small data: keeps the suite from rotting (CI)
+//   npm run bench -- --dialect sqlite  one dialect;  --duration 20  seconds per measurement
+//   npm run bench -- --write-readme    also replace the README's benchmark table
+//
+// The Portico server, the baseline server and the load generator (autocannon) each run in their
+// own process; with taskset and two or more CPUs the servers are pinned to CPU 0 and the load
+// generator (and the proxy's upstream) to CPU 1. Only 127.0.0.1 is contacted.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const SMOKE = flag("--smoke");
+const DURATION = SMOKE ? 1 : Number(option("--duration", "10"));
+const WARMUP_REQUESTS = SMOKE ? 200 : 3000;
+const CONNECTIONS = Number(option("--connections", "10"));
+const ACCOUNTS = SMOKE ? 10_000 : Number(option("--accounts", "1000000"));
+const PG_ADMIN_URL = process.env.PORTICO_BENCH_DATABASE_URL ?? process.env.PORTICO_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const OUT_DIR = path.join(ROOT, "bench", "results");
+
+const log = (...a) => console.error("[bench]", ...a);
+
+// ---- processes ---------------------------------------------------------------------------------
+
+const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0 && os.availableParallelism() >= 2;
+const pin = (cpu, cmd) => (hasTaskset ? ["taskset", ["-c", String(cpu), ...cmd]] : [cmd[0], cmd.slice(1)]);
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+const children = new Set();
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+function start(cpu, cmd, env) {
+  const [bin, argv] = pin(cpu, cmd);
+  const child = spawn(bin, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    out += d;
+  });
+  child.on("exit", () => children.delete(child));
+  return { child, output: () => out };
+}
+
+async function stop(proc) {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  await new Promise((r) => {
+    proc.child.once("exit", r);
+    proc.child.kill("SIGTERM");
+    setTimeout(() => proc.child.kill("SIGKILL"), 10_000).unref();
+  });
+}
+
+async function waitHttp(url, proc) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`process exited:\n${proc.output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${url} did not come up:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One autocannon run in its own process; samples `watchPid`'s RSS while it runs. */
+async function load(cfg, watchPid) {
+  const proc = start(LOAD_CPU, [process.execPath, path.join(ROOT, "bench", "load.mjs"), JSON.stringify(cfg)], {});
+  let peak = 0;
+  const sampler = watchPid
+    ? setInterval(() => {
+        peak = Math.max(peak, rssMb(watchPid) ?? 0);
+      }, 200)
+    : null;
+  const code = await new Promise((r) => proc.child.on("exit", r));
+  if (sampler) clearInterval(sampler);
+  if (code !== 0) throw new Error(`load generator failed:\n${proc.output()}`);
+  const result = JSON.parse(proc.output().trim().split("\n").at(-1));
+  return { ...result, peak_rss_mb: peak || null };
+}
+
+// ---- data --------------------------------------------------------------------------------------
+
+const BENCH_CATALOG = (upstreamPort) => ({
+  "bench-upstream.yaml": `key: bench-upstream
+name: Bench Upstream
+categories: [hris]
+logo: bench.svg
+docs: http://127.0.0.1:${upstreamPort}/docs
+sources: [http://127.0.0.1:${upstreamPort}/docs]
+auth:
+  scheme: api_key
+  fields: [{ key: api_key, label: API key, type: password }]
+api:
+  base_url: http://127.0.0.1:${upstreamPort}/upstream
+  inject: { headers: { X-Api-Key: "{{api_key}}" } }
+verify: { path: /items }
+`,
+});
+
+/** 1,000,000 accounts in bulk, straight into the tables (not through the API): 25 per owner. */
+async function seedAccounts(dialect, url, projectId) {
+  const started = Date.now();
+  const now = Date.now() - ACCOUNTS;
+  if (dialect === "sqlite") {
+    const db = new Database(url.slice("file:".length));
+    db.pragma("journal_mode = WAL");
+    const insert = db.prepare(
+      `insert into accounts (id, project_id, provider, origin_owner_id, origin_owner_name, type, status, setup_information, label, created_at, updated_at)
+       values (?, ?, 'bamboohr', ?, ?, 'production', 'active', '{"subdomain":"acme"}', 'Bench', ?, ?)`,
+    );
+    const batch = db.transaction((from, to) => {
+      for (let i = from; i < to; i++) {
+        const owner = `owner-${i % Math.max(1, Math.floor(ACCOUNTS / 25))}`;
+        insert.run(`acc_bench_${String(i).padStart(8, "0")}`, projectId, owner, `Owner ${owner}`, now + i, now + i);
+      }
+    });
+    for (let i = 0; i < ACCOUNTS; i += 100_000) batch(i, Math.min(ACCOUNTS, i + 100_000));
+    db.close();
+  } else {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const owners = Math.max(1, Math.floor(ACCOUNTS / 25));
+    await client.query(
+      `insert into accounts (id, project_id, provider, origin_owner_id, origin_owner_name, type, status, setup_information, label, created_at, updated_at)
+       select 'acc_bench_' || lpad(i::text, 8, '0'), $1, 'bamboohr', 'owner-' || (i % $2), 'Owner owner-' || (i % $2),
+              'production', 'active', '{"subdomain":"acme"}', 'Bench', $3::bigint + i, $3::bigint + i
+       from generate_series(0, $4::int - 1) as i`,
+      [projectId, owners, now, ACCOUNTS],
+    );
+    await client.query("analyze accounts");
+    await client.end();
+  }
+  log(`seeded ${ACCOUNTS} accounts on ${dialect} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function enableIntegrations(dialect, url, projectId, providers) {
+  const now = Date.now();
+  if (dialect === "sqlite") {
+    const db = new Database(url.slice("file:".length));
+    const ins = db.prepare(
+      "insert or ignore into integrations (project_id, provider, active, created_at, updated_at) values (?, ?, 1, ?, ?)",
+    );
+    for (const p of providers) ins.run(projectId, p, now, now);
+    db.close();
+  } else {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    for (const p of providers) {
+      await client.query(
+        "insert into integrations (project_id, provider, active, created_at, updated_at) values ($1, $2, 1, $3, $3) on conflict do nothing",
+        [projectId, p, now],
+      );
+    }
+    await client.end();
+  }
+}
+
+async function postgresReachable() {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function createDatabase(dialect, dir) {
+  if (dialect === "sqlite") return { url: `file:${path.join(dir, "bench.db")}`, drop: async () => {} };
+  const name = `portico_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+// ---- one dialect -------------------------------------------------------------------------------
+
+const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
+
+async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `portico-bench-${dialect}-`));
+  const catalogDir = path.join(dir, "catalog");
+  fs.mkdirSync(path.join(catalogDir, "logos"), { recursive: true });
+  fs.writeFileSync(path.join(catalogDir, "logos", "bench.svg"), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  for (const [f, text] of Object.entries(BENCH_CATALOG(upstreamPort))) fs.writeFileSync(path.join(catalogDir, f), text);
+  const database = await createDatabase(dialect, dir);
+  const port = await freePort();
+  const env = {
+    PORTICO_DATABASE_URL: database.url,
+    PORTICO_DATA_DIR: path.join(dir, "data"),
+    PORTICO_PORT: String(port),
+    PORTICO_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PORTICO_LOG_LEVEL: "warn",
+    PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
+    PORTICO_CATALOG_DIRS: catalogDir,
+  };
+  const rows = [];
+  let server;
+  try {
+    const init = JSON.parse(
+      execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      }),
+    );
+    const catalogKeys = ["bamboohr", "hibob", "personio", "greenhouse", "lever", "ashby", "salesforce", "hubspot", "pipedrive", "okta", "jira", "zendesk", "slack", "xero"];
+    await enableIntegrations(dialect, database.url, init.project_id, ["bench-upstream", ...catalogKeys]);
+    await seedAccounts(dialect, database.url, init.project_id);
+
+    server = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"], env);
+    const base = `http://127.0.0.1:${port}`;
+    await waitHttp(`${base}/healthz`, server);
+    const auth = { authorization: basic(init.api_key), "content-type": "application/json" };
+    const sessionBody = JSON.stringify({
+      origin_owner_id: "customer-4711",
+      origin_owner_name: "Acme Inc",
+      origin_username: "jane@acme.example",
+      categories: ["hris", "ats", "crm"],
+      label: "Acme production",
+      metadata: { plan: "enterprise", region: "eu", seats: 250 },
+      expires_in: 3600,
+      multiple: false,
+      type: "production",
+    });
+    const session = await (await fetch(`${base}/connect_sessions`, { method: "POST", headers: auth, body: sessionBody })).json();
+    const link = await fetch(`${base}/hub/accounts`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hub-session-token": session.token },
+      body: JSON.stringify({ integration_id: "bench-upstream", credentials: { api_key: "bench-key" } }),
+    });
+    const proxyAccount = (await link.json()).id;
+    if (!proxyAccount) throw new Error(`could not link the proxy account: ${link.status}`);
+    const restRss = rssMb(server.child.pid);
+    const someId = `acc_bench_${String(Math.floor(ACCOUNTS / 2)).padStart(8, "0")}`;
+    const owner = `owner-${Math.floor(ACCOUNTS / 50)}`;
+
+    const scenarios = [
+      { name: "session create", method: "POST", path: "/connect_sessions", headers: auth, body: sessionBody, target: [0.6, 0.4] },
+      {
+        name: "session authenticate",
+        method: "POST",
+        path: "/connect_sessions/authenticate",
+        headers: auth,
+        body: JSON.stringify({ token: session.token }),
+        target: [0.7, 0.5],
+      },
+      { name: "hub connectors", method: "GET", path: "/hub/connectors", headers: { "x-hub-session-token": session.token }, target: [0.7, 0.7] },
+      { name: `accounts list (${ACCOUNTS.toLocaleString("en")} accounts)`, method: "GET", path: `/accounts?origin_owner_id=${owner}&page_size=25`, headers: auth, target: [0.5, 0.5] },
+      { name: "account get", method: "GET", path: `/accounts/${someId}`, headers: auth, target: [0.6, 0.6] },
+      {
+        name: "proxy",
+        method: "POST",
+        path: "/unified/proxy",
+        headers: { ...auth, "x-account-id": proxyAccount },
+        body: JSON.stringify({ method: "get", path: "/items" }),
+        baselineUrl: `${upstreamUrl}/upstream/items`,
+        target: [0.5, 0.5],
+      },
+    ];
+    for (const sc of scenarios) {
+      const url = `${base}${sc.path}`;
+      const probe = await fetch(url, { method: sc.method, headers: sc.headers, body: sc.body });
+      const text = await probe.text();
+      if (probe.status >= 300) throw new Error(`${sc.name}: ${probe.status} ${text.slice(0, 200)}`);
+      const size = Buffer.byteLength(text);
+      const baselineUrl = sc.baselineUrl ?? `${baseline}/json/${size}`;
+      const baselineMethod = sc.baselineUrl ? "GET" : sc.method;
+      const baselineBody = sc.baselineUrl || sc.method === "GET" ? undefined : sc.body;
+      const baselineHeaders = baselineBody ? { "content-type": "application/json" } : {};
+      await load({ url: baselineUrl, method: baselineMethod, headers: baselineHeaders, body: baselineBody, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
+      const b = await load({ url: baselineUrl, method: baselineMethod, headers: baselineHeaders, body: baselineBody, duration: DURATION, connections: CONNECTIONS });
+      await load({ url, method: sc.method, headers: sc.headers, body: sc.body, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
+      const p = await load({ url, method: sc.method, headers: sc.headers, body: sc.body, duration: DURATION, connections: CONNECTIONS }, server.child.pid);
+      const target = dialect === "sqlite" ? sc.target[0] : sc.target[1];
+      const row = {
+        scenario: sc.name,
+        dialect,
+        rps: Math.round(p.rps),
+        baseline_rps: Math.round(b.rps),
+        ratio: Number((p.rps / b.rps).toFixed(2)),
+        p50_ms: p.p50_ms,
+        p99_ms: p.p99_ms,
+        rss_mb: p.peak_rss_mb,
+        baseline_p50_ms: b.p50_ms,
+        baseline_p99_ms: b.p99_ms,
+        rss_rest_mb: restRss,
+        response_bytes: size,
+        target_ratio: target,
+        errors: p.non2xx + p.errors + p.timeouts,
+      };
+      rows.push(row);
+      log(`${dialect} ${sc.name}: ${row.rps} req/s vs ${row.baseline_rps} (ratio ${row.ratio}), p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, RSS ${row.rss_mb} MB${row.errors ? `, ${row.errors} ERRORS` : ""}`);
+    }
+  } finally {
+    if (server) await stop(server);
+    await database.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+function markdown(rows) {
+  const head = "| scenario | dialect | req/s | baseline req/s | ratio (target) | p50 ms | p99 ms | RSS MB under load |\n|---|---|---:|---:|---:|---:|---:|---:|";
+  const lines = rows.map(
+    (r) =>
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio}) | ${r.p50_ms} | ${r.p99_ms} | ${r.rss_mb ?? "-"} |`,
+  );
+  return [head, ...lines].join("\n");
+}
+
+const wanted = option("--dialect", "sqlite,postgres").split(",");
+const dialects = [];
+for (const d of wanted) {
+  if (d === "postgres" && !(await postgresReachable())) {
+    log(`PostgreSQL unreachable at ${PG_ADMIN_URL}: skipping the PostgreSQL runs`);
+    continue;
+  }
+  dialects.push(d);
+}
+const upstreamPort = await freePort();
+// The baseline server shares CPU 0 with nothing during its runs (Portico is idle then); the
+// upstream of the proxy scenario runs on the load generator's CPU so Portico keeps CPU 0 alone.
+const baselinePort = await freePort();
+const baselineProc = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bench", "baseline-server.mjs")], { PORT: String(baselinePort) });
+const upstreamProc = start(LOAD_CPU, [process.execPath, path.join(ROOT, "bench", "baseline-server.mjs")], { PORT: String(upstreamPort) });
+const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+await waitHttp(`${baselineUrl}/json/16`, baselineProc);
+await waitHttp(`${upstreamUrl}/upstream/items`, upstreamProc);
+
+const machine = `${os.cpus()[0]?.model ?? "cpu"} x${os.availableParallelism()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+log(`machine: ${machine}`);
+log(hasTaskset ? `pinning: servers on CPU ${SERVER_CPU}, load generator and proxy upstream on CPU ${LOAD_CPU} (taskset)` : "pinning: none (taskset unavailable or a single CPU)");
+log(`mode: ${SMOKE ? "smoke" : "full"}, ${DURATION} s per measurement, ${CONNECTIONS} connections, ${ACCOUNTS} seeded accounts`);
+
+const rows = [];
+try {
+  for (const d of dialects) rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort)));
+} finally {
+  await stop(baselineProc);
+  await stop(upstreamProc);
+}
+
+const table = markdown(rows);
+console.log(`\n${table}\n`);
+fs.mkdirSync(OUT_DIR, { recursive: true });
+const file = SMOKE ? "smoke" : "latest";
+fs.writeFileSync(path.join(OUT_DIR, `${file}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+fs.writeFileSync(
+  path.join(OUT_DIR, `${file}.md`),
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${hasTaskset ? "servers pinned to CPU 0, load generator to CPU 1" : "unpinned"}; ${DURATION} s per measurement, ${CONNECTIONS} connections.\n\n${table}\n`,
+);
+if (flag("--write-readme") && !SMOKE) {
+  const readme = path.join(ROOT, "README.md");
+  const text = fs.readFileSync(readme, "utf8");
+  const block = `<!-- bench:start -->\n${fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8")}<!-- bench:end -->`;
+  fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
+}
+const broken = rows.filter((r) => r.errors > 0 || !(r.rps > 0));
+if (broken.length || rows.length === 0) {
+  log(`FAILED: ${broken.map((r) => `${r.dialect} ${r.scenario}`).join(", ") || "no results"}`);
+  process.exit(1);
+}
