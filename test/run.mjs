@@ -17,6 +17,9 @@ if (vitestArgs.length === 0) {
   for (const [name, cmd, args] of [
     ["typecheck (tsc --noEmit)", "npx", ["tsc", "--noEmit"]],
     ["lint (biome check)", "npx", ["biome", "check", "."]],
+    // The benchmark's smoke mode: a few seconds per scenario, so bench/ cannot rot unnoticed.
+    // Never a timed assertion: it fails only on errors or missing results.
+    ["bench smoke (npm run bench -- --smoke)", process.execPath, ["bench/run.mjs", "--smoke"]],
   ]) {
     const r = spawnSync(cmd, args, { stdio: "inherit" });
     if (r.status === 0) passed++;

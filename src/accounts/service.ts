@@ -338,7 +338,7 @@ export class AccountsService {
     return this.require(projectId, id);
   }
 
-  /** Reads an account by id alone: the refresh scheduler works across projects. */
+  /** The stored row, or undefined when the account was deleted meanwhile (the token manager re-reads). */
   async rowForRefresh(projectId: string, id: string): Promise<AccountRow | undefined> {
     return this.store.get(projectId, id);
   }
