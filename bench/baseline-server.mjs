@@ -20,7 +20,13 @@ function bodyOf(size) {
 
 app.get("/json/:size", async (request) => bodyOf(Number(request.params.size)));
 app.post("/json/:size", async (request) => bodyOf(Number(request.params.size)));
-app.get("/upstream/items", async () => ({ items: [{ id: 1, name: "Ada" }, { id: 2, name: "Grace" }], next: null }));
+app.get("/upstream/items", async () => ({
+  items: [
+    { id: 1, name: "Ada" },
+    { id: 2, name: "Grace" },
+  ],
+  next: null,
+}));
 
 await app.listen({ port, host: "127.0.0.1" });
 process.stdout.write(`${JSON.stringify({ port: app.server.address().port })}\n`);

@@ -5,6 +5,7 @@
 //   npm run bench -- --smoke           a few seconds, small data: keeps the suite from rotting (CI)
 //   npm run bench -- --dialect sqlite  one dialect;  --duration 20  seconds per measurement
 //   npm run bench -- --write-readme    also replace the README's benchmark table
+//   npm run bench -- --render --write-readme   rebuild the tables from bench/results/latest.json
 //
 // The Portico server, the baseline server and the load generator (autocannon) each run in their
 // own process; with taskset and two or more CPUs the servers are pinned to CPU 0 and the load
@@ -30,7 +31,10 @@ const DURATION = SMOKE ? 1 : Number(option("--duration", "10"));
 const WARMUP_REQUESTS = SMOKE ? 200 : 3000;
 const CONNECTIONS = Number(option("--connections", "10"));
 const ACCOUNTS = SMOKE ? 10_000 : Number(option("--accounts", "1000000"));
-const PG_ADMIN_URL = process.env.PORTICO_BENCH_DATABASE_URL ?? process.env.PORTICO_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const PG_ADMIN_URL =
+  process.env.PORTICO_BENCH_DATABASE_URL ??
+  process.env.PORTICO_TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/test";
 const OUT_DIR = path.join(ROOT, "bench", "results");
 
 const log = (...a) => console.error("[bench]", ...a);
@@ -106,7 +110,11 @@ function rssMb(pid) {
 
 /** One autocannon run in its own process; samples `watchPid`'s RSS while it runs. */
 async function load(cfg, watchPid) {
-  const proc = start(LOAD_CPU, [process.execPath, path.join(ROOT, "bench", "load.mjs"), JSON.stringify(cfg)], {});
+  const proc = start(
+    LOAD_CPU,
+    [process.execPath, path.join(ROOT, "bench", "load.mjs"), JSON.stringify(cfg)],
+    {},
+  );
   let peak = 0;
   const sampler = watchPid
     ? setInterval(() => {
@@ -153,7 +161,14 @@ async function seedAccounts(dialect, url, projectId) {
     const batch = db.transaction((from, to) => {
       for (let i = from; i < to; i++) {
         const owner = `owner-${i % Math.max(1, Math.floor(ACCOUNTS / 25))}`;
-        insert.run(`acc_bench_${String(i).padStart(8, "0")}`, projectId, owner, `Owner ${owner}`, now + i, now + i);
+        insert.run(
+          `acc_bench_${String(i).padStart(8, "0")}`,
+          projectId,
+          owner,
+          `Owner ${owner}`,
+          now + i,
+          now + i,
+        );
       }
     });
     for (let i = 0; i < ACCOUNTS; i += 100_000) batch(i, Math.min(ACCOUNTS, i + 100_000));
@@ -237,7 +252,8 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
   const catalogDir = path.join(dir, "catalog");
   fs.mkdirSync(path.join(catalogDir, "logos"), { recursive: true });
   fs.writeFileSync(path.join(catalogDir, "logos", "bench.svg"), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-  for (const [f, text] of Object.entries(BENCH_CATALOG(upstreamPort))) fs.writeFileSync(path.join(catalogDir, f), text);
+  for (const [f, text] of Object.entries(BENCH_CATALOG(upstreamPort)))
+    fs.writeFileSync(path.join(catalogDir, f), text);
   const database = await createDatabase(dialect, dir);
   const port = await freePort();
   const env = {
@@ -258,7 +274,22 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         encoding: "utf8",
       }),
     );
-    const catalogKeys = ["bamboohr", "hibob", "personio", "greenhouse", "lever", "ashby", "salesforce", "hubspot", "pipedrive", "okta", "jira", "zendesk", "slack", "xero"];
+    const catalogKeys = [
+      "bamboohr",
+      "hibob",
+      "personio",
+      "greenhouse",
+      "lever",
+      "ashby",
+      "salesforce",
+      "hubspot",
+      "pipedrive",
+      "okta",
+      "jira",
+      "zendesk",
+      "slack",
+      "xero",
+    ];
     await enableIntegrations(dialect, database.url, init.project_id, ["bench-upstream", ...catalogKeys]);
     await seedAccounts(dialect, database.url, init.project_id);
 
@@ -277,7 +308,9 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
       multiple: false,
       type: "production",
     });
-    const session = await (await fetch(`${base}/connect_sessions`, { method: "POST", headers: auth, body: sessionBody })).json();
+    const session = await (
+      await fetch(`${base}/connect_sessions`, { method: "POST", headers: auth, body: sessionBody })
+    ).json();
     const link = await fetch(`${base}/hub/accounts`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-hub-session-token": session.token },
@@ -290,7 +323,14 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
     const owner = `owner-${Math.floor(ACCOUNTS / 50)}`;
 
     const scenarios = [
-      { name: "session create", method: "POST", path: "/connect_sessions", headers: auth, body: sessionBody, target: [0.6, 0.4] },
+      {
+        name: "session create",
+        method: "POST",
+        path: "/connect_sessions",
+        headers: auth,
+        body: sessionBody,
+        target: [0.6, 0.4],
+      },
       {
         name: "session authenticate",
         method: "POST",
@@ -299,8 +339,20 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         body: JSON.stringify({ token: session.token }),
         target: [0.7, 0.5],
       },
-      { name: "hub connectors", method: "GET", path: "/hub/connectors", headers: { "x-hub-session-token": session.token }, target: [0.7, 0.7] },
-      { name: `accounts list (${ACCOUNTS.toLocaleString("en")} accounts)`, method: "GET", path: `/accounts?origin_owner_id=${owner}&page_size=25`, headers: auth, target: [0.5, 0.5] },
+      {
+        name: "hub connectors",
+        method: "GET",
+        path: "/hub/connectors",
+        headers: { "x-hub-session-token": session.token },
+        target: [0.7, 0.7],
+      },
+      {
+        name: `accounts list (${ACCOUNTS.toLocaleString("en")} accounts)`,
+        method: "GET",
+        path: `/accounts?origin_owner_id=${owner}&page_size=25`,
+        headers: auth,
+        target: [0.5, 0.5],
+      },
       { name: "account get", method: "GET", path: `/accounts/${someId}`, headers: auth, target: [0.6, 0.6] },
       {
         name: "proxy",
@@ -322,10 +374,41 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
       const baselineMethod = sc.baselineUrl ? "GET" : sc.method;
       const baselineBody = sc.baselineUrl || sc.method === "GET" ? undefined : sc.body;
       const baselineHeaders = baselineBody ? { "content-type": "application/json" } : {};
-      await load({ url: baselineUrl, method: baselineMethod, headers: baselineHeaders, body: baselineBody, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
-      const b = await load({ url: baselineUrl, method: baselineMethod, headers: baselineHeaders, body: baselineBody, duration: DURATION, connections: CONNECTIONS });
-      await load({ url, method: sc.method, headers: sc.headers, body: sc.body, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
-      const p = await load({ url, method: sc.method, headers: sc.headers, body: sc.body, duration: DURATION, connections: CONNECTIONS }, server.child.pid);
+      await load({
+        url: baselineUrl,
+        method: baselineMethod,
+        headers: baselineHeaders,
+        body: baselineBody,
+        amount: WARMUP_REQUESTS,
+        connections: CONNECTIONS,
+      });
+      const b = await load({
+        url: baselineUrl,
+        method: baselineMethod,
+        headers: baselineHeaders,
+        body: baselineBody,
+        duration: DURATION,
+        connections: CONNECTIONS,
+      });
+      await load({
+        url,
+        method: sc.method,
+        headers: sc.headers,
+        body: sc.body,
+        amount: WARMUP_REQUESTS,
+        connections: CONNECTIONS,
+      });
+      const p = await load(
+        {
+          url,
+          method: sc.method,
+          headers: sc.headers,
+          body: sc.body,
+          duration: DURATION,
+          connections: CONNECTIONS,
+        },
+        server.child.pid,
+      );
       const target = dialect === "sqlite" ? sc.target[0] : sc.target[1];
       const row = {
         scenario: sc.name,
@@ -344,7 +427,9 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         errors: p.non2xx + p.errors + p.timeouts,
       };
       rows.push(row);
-      log(`${dialect} ${sc.name}: ${row.rps} req/s vs ${row.baseline_rps} (ratio ${row.ratio}), p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, RSS ${row.rss_mb} MB${row.errors ? `, ${row.errors} ERRORS` : ""}`);
+      log(
+        `${dialect} ${sc.name}: ${row.rps} req/s vs ${row.baseline_rps} (ratio ${row.ratio}), p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, RSS ${row.rss_mb} MB${row.errors ? `, ${row.errors} ERRORS` : ""}`,
+      );
     }
   } finally {
     if (server) await stop(server);
@@ -357,12 +442,37 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
 // ---- main --------------------------------------------------------------------------------------
 
 function markdown(rows) {
-  const head = "| scenario | dialect | req/s | baseline req/s | ratio (target) | p50 ms | p99 ms | RSS MB under load |\n|---|---|---:|---:|---:|---:|---:|---:|";
+  const head =
+    "| scenario | dialect | req/s | baseline req/s | ratio (target) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio}) | ${r.p50_ms} | ${r.p99_ms} | ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio}) | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
   return [head, ...lines].join("\n");
+}
+
+/** Writes latest/smoke .json and .md (and the README block), from rows measured now or earlier. */
+function writeResults(rows, header) {
+  const table = markdown(rows);
+  console.log(`\n${table}\n`);
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const file = SMOKE ? "smoke" : "latest";
+  fs.writeFileSync(path.join(OUT_DIR, `${file}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+  fs.writeFileSync(path.join(OUT_DIR, `${file}.md`), `${header}\n\n${table}\n`);
+  if (flag("--write-readme") && !SMOKE) {
+    const readme = path.join(ROOT, "README.md");
+    const text = fs.readFileSync(readme, "utf8");
+    const block = `<!-- bench:start -->\n${fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8")}<!-- bench:end -->`;
+    fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
+  }
+}
+
+// --render: rebuild the tables from bench/results/latest.json without measuring again.
+if (flag("--render")) {
+  const previous = JSON.parse(fs.readFileSync(path.join(OUT_DIR, "latest.json"), "utf8"));
+  const header = fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8").split("\n")[0];
+  writeResults(previous, header);
+  process.exit(0);
 }
 
 const wanted = option("--dialect", "sqlite,postgres").split(",");
@@ -378,8 +488,12 @@ const upstreamPort = await freePort();
 // The baseline server shares CPU 0 with nothing during its runs (Portico is idle then); the
 // upstream of the proxy scenario runs on the load generator's CPU so Portico keeps CPU 0 alone.
 const baselinePort = await freePort();
-const baselineProc = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bench", "baseline-server.mjs")], { PORT: String(baselinePort) });
-const upstreamProc = start(LOAD_CPU, [process.execPath, path.join(ROOT, "bench", "baseline-server.mjs")], { PORT: String(upstreamPort) });
+const baselineProc = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bench", "baseline-server.mjs")], {
+  PORT: String(baselinePort),
+});
+const upstreamProc = start(LOAD_CPU, [process.execPath, path.join(ROOT, "bench", "baseline-server.mjs")], {
+  PORT: String(upstreamPort),
+});
 const baselineUrl = `http://127.0.0.1:${baselinePort}`;
 const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 await waitHttp(`${baselineUrl}/json/16`, baselineProc);
@@ -387,8 +501,14 @@ await waitHttp(`${upstreamUrl}/upstream/items`, upstreamProc);
 
 const machine = `${os.cpus()[0]?.model ?? "cpu"} x${os.availableParallelism()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 log(`machine: ${machine}`);
-log(hasTaskset ? `pinning: servers on CPU ${SERVER_CPU}, load generator and proxy upstream on CPU ${LOAD_CPU} (taskset)` : "pinning: none (taskset unavailable or a single CPU)");
-log(`mode: ${SMOKE ? "smoke" : "full"}, ${DURATION} s per measurement, ${CONNECTIONS} connections, ${ACCOUNTS} seeded accounts`);
+log(
+  hasTaskset
+    ? `pinning: servers on CPU ${SERVER_CPU}, load generator and proxy upstream on CPU ${LOAD_CPU} (taskset)`
+    : "pinning: none (taskset unavailable or a single CPU)",
+);
+log(
+  `mode: ${SMOKE ? "smoke" : "full"}, ${DURATION} s per measurement, ${CONNECTIONS} connections, ${ACCOUNTS} seeded accounts`,
+);
 
 const rows = [];
 try {
@@ -398,21 +518,10 @@ try {
   await stop(upstreamProc);
 }
 
-const table = markdown(rows);
-console.log(`\n${table}\n`);
-fs.mkdirSync(OUT_DIR, { recursive: true });
-const file = SMOKE ? "smoke" : "latest";
-fs.writeFileSync(path.join(OUT_DIR, `${file}.json`), `${JSON.stringify(rows, null, 2)}\n`);
-fs.writeFileSync(
-  path.join(OUT_DIR, `${file}.md`),
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${hasTaskset ? "servers pinned to CPU 0, load generator to CPU 1" : "unpinned"}; ${DURATION} s per measurement, ${CONNECTIONS} connections.\n\n${table}\n`,
+writeResults(
+  rows,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${hasTaskset ? "servers pinned to CPU 0, load generator to CPU 1" : "unpinned"}; ${DURATION} s per measurement, ${CONNECTIONS} connections.`,
 );
-if (flag("--write-readme") && !SMOKE) {
-  const readme = path.join(ROOT, "README.md");
-  const text = fs.readFileSync(readme, "utf8");
-  const block = `<!-- bench:start -->\n${fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8")}<!-- bench:end -->`;
-  fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
-}
 const broken = rows.filter((r) => r.errors > 0 || !(r.rps > 0));
 if (broken.length || rows.length === 0) {
   log(`FAILED: ${broken.map((r) => `${r.dialect} ${r.scenario}`).join(", ") || "no results"}`);
