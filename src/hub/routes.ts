@@ -90,7 +90,11 @@ export const hubRoutes: FastifyPluginAsyncZod<HubRoutesOptions> = async (app, op
         `integration_id: ${entry.name} connects through OAuth, not a credentials form`,
       );
     }
-    const account = await opts.accounts.linkFromSession(request.hubSession, entry, request.body.credentials);
+    // Client-credentials providers link from the form too: one token request, no popup.
+    const account =
+      entry.auth.scheme === "oauth2"
+        ? await opts.attempts.linkClientCredentials(request.hubSession, entry, request.body.credentials)
+        : await opts.accounts.linkFromSession(request.hubSession, entry, request.body.credentials);
     return reply.status(201).send({ id: account.id, provider: account.provider });
   });
 

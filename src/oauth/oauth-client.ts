@@ -180,6 +180,16 @@ export class OAuthClient {
           err.status,
         );
       }
+      if (err instanceof oauth.WWWAuthenticateChallengeError) {
+        // A 401 with a challenge: the token endpoint refused the client's credentials.
+        const params = err.cause[0]?.parameters ?? {};
+        throw new OAuthError(
+          params.error ?? "invalid_client",
+          params.error_description ?? "the provider refused the client credentials",
+          true,
+          err.status,
+        );
+      }
       if (err instanceof oauth.AuthorizationResponseError) {
         throw new OAuthError(
           err.error,
@@ -215,6 +225,6 @@ function toTokens(r: oauth.TokenEndpointResponse, previousRefreshToken: string |
   const refresh = r.refresh_token ?? previousRefreshToken;
   if (refresh) tokens.refresh_token = refresh;
   if (typeof r.scope === "string") tokens.scope = r.scope;
-  if (typeof r.expires_in === "number") tokens.expires_at = Date.now() + r.expires_in * 1000;
+  if (typeof r.expires_in === "number") tokens.expires_at = Date.now() + Math.round(r.expires_in * 1000);
   return tokens;
 }

@@ -15,7 +15,8 @@ export function refreshDueAt(tokens: OAuthTokens, issuedAt: number, s: TokenSche
     candidates.push(tokens.expires_at - Math.min(s.marginMs, life / 2));
   }
   if (tokens.refresh_token) candidates.push(issuedAt + s.idleMs);
-  return candidates.length ? Math.min(...candidates) : null;
+  // Whole milliseconds: the column is a bigint on PostgreSQL.
+  return candidates.length ? Math.floor(Math.min(...candidates)) : null;
 }
 
 /** Retry n (1-based) of a failed refresh: exponential from one minute, capped, with jitter; null when spent. */

@@ -53,14 +53,14 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
         client_id: CLIENT.id,
         client_secret: CLIENT.secret,
         redirect_uris: redirectUris,
-        grant_types: ["authorization_code", "refresh_token"],
+        grant_types: ["authorization_code", "refresh_token", "client_credentials"],
         response_types: ["code"],
         token_endpoint_auth_method: "client_secret_basic",
       },
     ],
     scopes: ["contacts.read"],
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
+    features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     issueRefreshToken: async () => true,
     rotateRefreshToken: () => true,
@@ -142,7 +142,9 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const auth = request.headers.authorization;
     const bearer = /^Bearer (.+)$/.exec(auth ?? "")?.[1];
-    const okToken = bearer ? await provider.AccessToken.find(bearer) : undefined;
+    const okToken = bearer
+      ? ((await provider.AccessToken.find(bearer)) ?? (await provider.ClientCredentials.find(bearer)))
+      : undefined;
     const okKey = request.headers["x-api-key"] === API_KEY;
     if (!okToken && !okKey) return reply.status(401).send({ error: "invalid_token" });
   });
@@ -183,6 +185,32 @@ auth:
     scopes: [contacts.read]
     token_auth: client_secret_basic
     pkce: true
+api:
+  base_url: ${apiUrl}/api
+  inject: { bearer: "{{access_token}}" }
+`,
+  );
+  // A client-credentials API whose end user pastes their own client id and secret (the Personio
+  // and Greenhouse Harvest v3 pattern).
+  fs.writeFileSync(
+    path.join(catalogDir, "test-cc.yaml"),
+    `key: test-cc
+name: Test Client Credentials
+categories: [hris]
+logo: test.svg
+docs: ${asUrl}/docs
+sources: [${asUrl}/docs]
+auth:
+  scheme: oauth2
+  fields:
+    - { key: client_id, label: Client ID, type: text }
+    - { key: client_secret, label: Client secret, type: password }
+  oauth2:
+    grant: client_credentials
+    token_url: ${asUrl}/token
+    scopes: [contacts.read]
+    token_auth: client_secret_basic
+    pkce: false
 api:
   base_url: ${apiUrl}/api
   inject: { bearer: "{{access_token}}" }

@@ -137,6 +137,35 @@ for (const dialect of DIALECTS) {
       expect(row.token_expires_at).toBeGreaterThan(Date.now());
     });
 
+    it("links a client-credentials provider from the credentials form, and refreshes by a new grant", async () => {
+      await s.ctx.integrations.enable(s.projectId, "test-cc");
+      const session = await createSession(s, { origin_owner_id: "cc-1", origin_owner_name: "CC" });
+      const wrong = await hubFetch(s, session.token, "/accounts", {
+        method: "POST",
+        body: { integration_id: "test-cc", credentials: { client_id: CLIENT.id, client_secret: "wrong" } },
+      });
+      const wrongBody = await wrong.clone().text();
+      expect(wrong.status, wrongBody).toBe(400);
+      expect(typeof (await wrong.json()).provider_response).toBe("string");
+      const before = tp.grants.success.client_credentials ?? 0;
+      const res = await hubFetch(s, session.token, "/accounts", {
+        method: "POST",
+        body: {
+          integration_id: "test-cc",
+          credentials: { client_id: CLIENT.id, client_secret: CLIENT.secret },
+        },
+      });
+      expect(res.status).toBe(201);
+      const { id } = await res.json();
+      expect((tp.grants.success.client_credentials ?? 0) - before).toBe(1);
+      expect((await proxy(id, { path: "/contacts" })).status).toBe(200);
+      const row = await account(id);
+      expect(row.credentials).not.toContain(CLIENT.secret);
+      await expireAccessToken(s.ctx, id);
+      expect((await proxy(id, { path: "/contacts" })).status).toBe(200);
+      expect((tp.grants.success.client_credentials ?? 0) - before).toBe(2);
+    });
+
     it("refuses an open redirect before anything reaches the provider", async () => {
       const session = await createSession(s, { origin_owner_id: "sec-1", origin_owner_name: "Sec" });
       const attempt = await (
