@@ -231,5 +231,10 @@ function translate(err: unknown, url: URL): PorticoError {
   return new PorticoError(
     "BAD_GATEWAY",
     `the provider at ${url.host} could not be reached (${code ?? e.name ?? "error"})`,
+    {
+      provider_errors: [
+        { status: null, url: `${url.origin}${url.pathname}`, raw: { code: code ?? null }, headers: null },
+      ],
+    },
   );
 }

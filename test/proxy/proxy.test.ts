@@ -220,11 +220,20 @@ verify: { path: /me }
         await new Promise((r) => provider.close(r));
       }
       expect(seen).toEqual(["GET /api/me"]);
-      await expectErrorBody(
+      const body = (await expectErrorBody(
         await proxy(down, { path: "/contacts" }),
         502,
         new RegExp(`the provider at 127\\.0\\.0\\.1:${downPort} could not be reached`),
-      );
+      )) as unknown as { provider_errors: { status: null; url: string }[] };
+      // StackOne's BadGateway body: which provider URL failed, for the caller's logs.
+      expect(body.provider_errors).toEqual([
+        {
+          status: null,
+          url: `http://127.0.0.1:${downPort}/api/contacts`,
+          raw: { code: "ECONNREFUSED" },
+          headers: null,
+        },
+      ]);
     });
 
     it("reaches the in-process sandbox providers: Sandbox HRIS employees", async () => {
