@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import pc from "picocolors";
 import { print, table } from "../cli/output.js";
-import { projectPrincipal } from "../cli/project-principal.js";
-import { withContext } from "../cli/with-context.js";
+import { inProject } from "../cli/project-principal.js";
 
 export function registerIntegrationCommands(program: Command): void {
   const integrations = program
@@ -14,9 +13,8 @@ export function registerIntegrationCommands(program: Command): void {
     .option("--project <id>", "project id (default: the only project)")
     .option("--active", "only the enabled ones")
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const list = (await ctx.integrations.list(projectId)).filter((i) => !opts.active || i.active);
         print(opts.json, list, () =>
           table(
@@ -39,9 +37,8 @@ export function registerIntegrationCommands(program: Command): void {
     .option("--client-secret <secret>", "OAuth2 client secret (stored encrypted)")
     .option("--scopes <list>", "OAuth2 scopes overriding the catalog's defaults (comma or space separated)")
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const scopes = opts.scopes
           ? String(opts.scopes)
               .split(/[\s,]+/)
@@ -61,9 +58,8 @@ export function registerIntegrationCommands(program: Command): void {
     .requiredOption("--provider <key>", "catalog key")
     .option("--project <id>", "project id (default: the only project)")
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const view = await ctx.integrations.disable(projectId, opts.provider);
         print(opts.json, view, () => `Disabled ${view.name} (${view.provider}) on ${projectId}`);
       }),

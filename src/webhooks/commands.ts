@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import pc from "picocolors";
 import { print, table } from "../cli/output.js";
-import { projectPrincipal } from "../cli/project-principal.js";
-import { withContext } from "../cli/with-context.js";
+import { inProject } from "../cli/project-principal.js";
 
 const time = (name: string) => (v: string) => {
   const ms = Date.parse(v);
@@ -20,9 +19,8 @@ export function registerWebhookCommands(program: Command): void {
     .option("--events <list>", "comma-separated event types (default: all)")
     .option("--description <text>", "a note for humans")
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const events = opts.events
           ? String(opts.events)
               .split(",")
@@ -46,9 +44,8 @@ export function registerWebhookCommands(program: Command): void {
     .description("List endpoints")
     .option("--project <id>", "project id (default: the only project)")
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const list = await ctx.webhooks.list(projectId);
         print(opts.json, list, () =>
           table(
@@ -64,9 +61,8 @@ export function registerWebhookCommands(program: Command): void {
     .argument("<id>", "endpoint id (we_...)")
     .option("--project <id>", "project id (default: the only project)")
     .option("--json", "print JSON")
-    .action(async (id, opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts, id) => {
         const ep = await ctx.webhooks.remove(projectId, id);
         print(opts.json, ep, () => `Removed ${ep.id}`);
       }),
@@ -79,9 +75,8 @@ export function registerWebhookCommands(program: Command): void {
     .argument("<id>", "endpoint id (we_...)")
     .option("--project <id>", "project id (default: the only project)")
     .option("--json", "print JSON")
-    .action(async (id, opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts, id) => {
         const ep = await ctx.webhooks.rotateSecret(projectId, id);
         print(
           opts.json,
@@ -97,9 +92,8 @@ export function registerWebhookCommands(program: Command): void {
     .argument("<id>", "endpoint id (we_...)")
     .option("--project <id>", "project id (default: the only project)")
     .option("--json", "print JSON")
-    .action(async (id, opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts, id) => {
         const ep = await ctx.webhooks.enable(projectId, id);
         print(opts.json, ep, () => `Enabled ${ep.id}`);
       }),
@@ -112,9 +106,8 @@ export function registerWebhookCommands(program: Command): void {
     .option("--event <id>", "only this event")
     .option("--limit <n>", "how many (default 50)", Number)
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const list = await ctx.webhooks.deliveries(projectId, {
           endpointId: opts.endpoint,
           eventId: opts.event,
@@ -151,9 +144,8 @@ export function registerWebhookCommands(program: Command): void {
     .option("--until <time>", "ISO date-time (default: now)", time("--until"))
     .option("--endpoint <id>", "only to this endpoint")
     .option("--json", "print JSON")
-    .action(async (opts) =>
-      withContext(async (ctx) => {
-        const { projectId } = await projectPrincipal(ctx, opts.project);
+    .action(
+      inProject(async (ctx, projectId, opts) => {
         const r = await ctx.webhooks.replay(projectId, {
           eventId: opts.event,
           from: opts.since,

@@ -89,6 +89,54 @@ for (const dialect of DIALECTS) {
       expect(revoked.revoked_at).not.toBeNull();
     });
 
+    it("manages integrations and webhook endpoints per project", async () => {
+      const [project] = JSON.parse((await portico(["projects", "list", "--json"], env)).stdout);
+      const p = ["--project", project.project_id];
+      const enabled = JSON.parse(
+        (await portico(["integrations", "enable", "--provider", "bamboohr", ...p, "--json"], env)).stdout,
+      );
+      expect(enabled).toMatchObject({ provider: "bamboohr", active: true });
+      const active = JSON.parse(
+        (await portico(["integrations", "list", "--active", ...p, "--json"], env)).stdout,
+      );
+      expect(active.map((i: { provider: string }) => i.provider)).toContain("bamboohr");
+
+      const wenv = { ...env, PORTICO_ALLOW_PRIVATE_NETWORKS: "true" };
+      const added = JSON.parse(
+        (
+          await portico(
+            [
+              "webhooks",
+              "add",
+              ...p,
+              "--url",
+              "http://127.0.0.1:9/hooks",
+              "--events",
+              "account.created",
+              "--json",
+            ],
+            wenv,
+          )
+        ).stdout,
+      );
+      expect(added.id).toMatch(/^we_/);
+      expect(added.secret).toMatch(/^whsec_/);
+      expect(added.events).toEqual(["account.created"]);
+      const rotated = JSON.parse(
+        (await portico(["webhooks", "rotate-secret", added.id, ...p, "--json"], wenv)).stdout,
+      );
+      expect(rotated.secret).not.toBe(added.secret);
+      const listed = (await portico(["webhooks", "list", ...p, "--json"], wenv)).stdout;
+      expect(JSON.parse(listed).map((e: { id: string }) => e.id)).toEqual([added.id]);
+      expect(listed).not.toContain(rotated.secret);
+      expect(
+        JSON.parse((await portico(["webhooks", "remove", added.id, ...p, "--json"], wenv)).stdout).id,
+      ).toBe(added.id);
+      const refused = await portico(["webhooks", "add", ...p, "--url", "http://127.0.0.1:9/hooks"], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/url: .*private address/);
+    });
+
     it("explains bad input and bad configuration without a stack trace", async () => {
       const bad = await portico(
         ["sessions", "create", "--project", "proj_x", "--origin-owner-id", "c1", "--origin-owner-name", "A"],
