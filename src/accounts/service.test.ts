@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS, dialectAvailable } from "../../test/helpers/dialects.js";
 import { createSession, hubFetch, linkSandboxHris, SANDBOX_HRIS_KEY } from "../../test/helpers/hub.js";
 import { startTestServer, type TestServer } from "../../test/helpers/test-server.js";
+import { AccountsStore } from "./store.js";
 
 /** The linking rules of the README, on both dialects, through the hub API the web component calls. */
 for (const dialect of DIALECTS) {
@@ -144,6 +145,35 @@ for (const dialect of DIALECTS) {
         .where("id", "=", id)
         .executeTakeFirstOrThrow();
       expect(s.ctx.accounts.readValues(row).secrets).toEqual({ api_key: SANDBOX_HRIS_KEY });
+    });
+
+    it("refuses a write prepared from a stale copy of the credentials", async () => {
+      const id = await linkSandboxHris(
+        s,
+        (await createSession(s, { origin_owner_id: "rules-8", origin_owner_name: "Eight" })).token,
+      );
+      const db = s.ctx.database.db;
+      const stale = await db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      // Meanwhile a token refresh (or another edit) commits a newer version.
+      await db
+        .updateTable("accounts")
+        .set({ credentials_version: stale.credentials_version + 1 })
+        .where("id", "=", id)
+        .execute();
+      const store = new AccountsStore(db);
+      const written = await store.transaction((trx) =>
+        store.update(trx, s.projectId, id, stale.credentials_version, { label: "stale" }),
+      );
+      expect(written).toBe(false);
+      const fresh = await store.transaction((trx) =>
+        store.update(trx, s.projectId, id, stale.credentials_version + 1, { label: "fresh" }),
+      );
+      expect(fresh).toBe(true);
+      expect((await s.ctx.accounts.get(s.projectId, id)).label).toBe("fresh");
     });
 
     it("stores credentials encrypted and bound to the row", async () => {

@@ -160,7 +160,8 @@ export class AccountsService {
     set.updated_at = this.now();
     const next = { ...row, ...set };
     await this.store.transaction(async (trx) => {
-      await this.store.update(trx, projectId, id, set);
+      if (!(await this.store.update(trx, projectId, id, row.credentials_version, set)))
+        throw changedMeanwhile(id);
       await this.emit(trx, "account.updated", next);
     });
     return this.toWire(next);
@@ -236,7 +237,11 @@ export class AccountsService {
         : await this.store.findForReconnect(trx, session.project_id, session.origin_owner_id, entry.key);
       if (existing) {
         const next = this.applySession(existing, session, split, tokens);
-        await this.store.update(trx, session.project_id, existing.id, next);
+        if (
+          !(await this.store.update(trx, session.project_id, existing.id, existing.credentials_version, next))
+        ) {
+          throw changedMeanwhile(existing.id);
+        }
         await this.emit(trx, "account.updated", next);
         await this.deps.sessions.recordLink(session.id, existing.id, trx);
         return next;
@@ -312,7 +317,9 @@ export class AccountsService {
       if (row.provider !== entry.key)
         throw new PorticoError("VALIDATION", `integration_id: this session edits a ${row.provider} account`);
       const next = this.applySession(row, session, split, tokens ?? this.openSecrets(row).tokens);
-      await this.store.update(trx, session.project_id, accountId, next);
+      if (!(await this.store.update(trx, session.project_id, accountId, row.credentials_version, next))) {
+        throw changedMeanwhile(accountId);
+      }
       await this.emit(trx, "account.updated", next);
       return this.toWire(next);
     });
@@ -503,6 +510,12 @@ export class AccountsService {
     };
   }
 }
+
+const changedMeanwhile = (id: string) =>
+  new PorticoError(
+    "CONFLICT",
+    `account ${id} changed while this request was handled (a token refresh or another edit); try again`,
+  );
 
 const accountNotFound = (id: string) => new PorticoError("NOT_FOUND", `id: account ${id} not found`);
 

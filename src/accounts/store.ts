@@ -117,13 +117,26 @@ export class AccountsStore {
     await ex.insertInto("accounts").values(row).execute();
   }
 
-  async update(ex: Executor, projectId: string, id: string, patch: Updateable<AccountsTable>): Promise<void> {
-    await ex
+  /**
+   * Updates an account only if its credentials are still the version the caller read, so a write
+   * prepared from a stale copy (for example while a token refresh committed) cannot put back
+   * spent tokens. False when the row changed meanwhile.
+   */
+  async update(
+    ex: Executor,
+    projectId: string,
+    id: string,
+    readVersion: number,
+    patch: Updateable<AccountsTable>,
+  ): Promise<boolean> {
+    const res = await ex
       .updateTable("accounts")
       .set(patch)
       .where("project_id", "=", projectId)
       .where("id", "=", id)
-      .execute();
+      .where("credentials_version", "=", readVersion)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   /**
