@@ -44,6 +44,7 @@ const envSchema = z.object({
     .refine((v) => v === undefined || /^(file:.+|postgres(ql)?:\/\/.+)$/.test(v), {
       message: "must be file:<path> or postgres://...",
     }),
+  PORTICO_DATABASE_POOL_SIZE: int(10, 1, 200),
   PORTICO_PORT: int(4000, 0, 65535),
   PORTICO_HOST: z.string().min(1).default("127.0.0.1"),
   PORTICO_PUBLIC_URL: url,
@@ -79,6 +80,8 @@ const envSchema = z.object({
 export type Config = {
   dataDir: string;
   databaseUrl: string;
+  /** PostgreSQL connections per process (nodes x this must stay under the server's max_connections). */
+  databasePoolSize: number;
   port: number;
   host: string;
   publicUrl: string;
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dataDir,
     databaseUrl: e.PORTICO_DATABASE_URL ?? `file:${path.join(e.PORTICO_DATA_DIR, "portico.db")}`,
+    databasePoolSize: e.PORTICO_DATABASE_POOL_SIZE,
     port: e.PORTICO_PORT,
     host: e.PORTICO_HOST,
     publicUrl,

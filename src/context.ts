@@ -106,7 +106,7 @@ export async function createContext(
   });
   const { ring, created } = loadKeyring(config.encryptionKeys, config.dataDir);
   const vault = new Vault(ring);
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
     if (opts.migrate !== false) await migrate(database.db, database.dialect);
     await checkKeyring(database, vault);

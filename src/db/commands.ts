@@ -11,7 +11,7 @@ export function registerDbCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (opts) => {
       const config = loadConfig();
-      const database = openDatabase(config.databaseUrl);
+      const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
       try {
         const applied = await migrate(database.db, database.dialect);
         print(opts.json, { database: database.describe, applied }, () =>

@@ -3,7 +3,15 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from "../helpers/dialects.js";
-import { portico, spawnServe } from "../helpers/processes.js";
+import { type CliResult, portico, spawnServe } from "../helpers/processes.js";
+
+/** A command's --json output, or a failure that shows what the command said. */
+function jsonOf(r: CliResult) {
+  if (r.code !== 0 || !r.stdout.trim())
+    throw new Error(`portico exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout);
+}
+
 import { basic } from "../helpers/test-server.js";
 
 for (const dialect of DIALECTS) {
@@ -48,7 +56,7 @@ for (const dialect of DIALECTS) {
       expect(key.api_key).toMatch(/^sk_/);
       expect(key.project_id).toBe(project.project_id);
 
-      const projects = JSON.parse((await portico(["projects", "list", "--json"], env)).stdout);
+      const projects = jsonOf(await portico(["projects", "list", "--json"], env));
       expect(projects.map((p: { project_id: string }) => p.project_id)).toEqual([
         first.project_id,
         project.project_id,
@@ -85,12 +93,12 @@ for (const dialect of DIALECTS) {
       expect(session.categories).toEqual(["hris", "ats"]);
       expect(session.auth_link_url).toContain(session.token);
 
-      const revoked = JSON.parse((await portico(["api-keys", "revoke", key.id, "--json"], env)).stdout);
+      const revoked = jsonOf(await portico(["api-keys", "revoke", key.id, "--json"], env));
       expect(revoked.revoked_at).not.toBeNull();
     });
 
     it("manages integrations and webhook endpoints per project", async () => {
-      const [project] = JSON.parse((await portico(["projects", "list", "--json"], env)).stdout);
+      const [project] = jsonOf(await portico(["projects", "list", "--json"], env));
       const p = ["--project", project.project_id];
       const enabled = JSON.parse(
         (await portico(["integrations", "enable", "--provider", "bamboohr", ...p, "--json"], env)).stdout,
@@ -129,9 +137,7 @@ for (const dialect of DIALECTS) {
       const listed = (await portico(["webhooks", "list", ...p, "--json"], wenv)).stdout;
       expect(JSON.parse(listed).map((e: { id: string }) => e.id)).toEqual([added.id]);
       expect(listed).not.toContain(rotated.secret);
-      expect(
-        JSON.parse((await portico(["webhooks", "remove", added.id, ...p, "--json"], wenv)).stdout).id,
-      ).toBe(added.id);
+      expect(jsonOf(await portico(["webhooks", "remove", added.id, ...p, "--json"], wenv)).id).toBe(added.id);
       const refused = await portico(["webhooks", "add", ...p, "--url", "http://127.0.0.1:9/hooks"], env);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/url: .*private address/);

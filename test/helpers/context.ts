@@ -20,6 +20,7 @@ export async function createDialectContext(
     PORTICO_DATA_DIR: dataDir,
     PORTICO_DATABASE_URL: database.url,
     PORTICO_LOG_LEVEL: "silent",
+    PORTICO_DATABASE_POOL_SIZE: process.env.PORTICO_DATABASE_POOL_SIZE ?? "4",
     PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
     ...env,
   });

@@ -26,5 +26,8 @@ export default async function setup(): Promise<void> {
       `\n!! Chromium not found at ${CHROMIUM}: browser suites will be skipped (apt-get install -y chromium).\n`,
     );
   process.env.PORTICO_TEST_HAS_POSTGRES = postgres ? "1" : "0";
+  // Two test files at a time, each with servers and spawned processes, share one PostgreSQL with
+  // 100 connections: small pools keep the suite under that limit (spawned processes inherit it).
+  process.env.PORTICO_DATABASE_POOL_SIZE ??= "4";
   process.env.PORTICO_TEST_HAS_CHROMIUM = chromium ? "1" : "0";
 }

@@ -38,6 +38,7 @@ export async function startTestServer(
     PORTICO_DATABASE_URL: database.url,
     PORTICO_PUBLIC_URL: `http://127.0.0.1:${port}`,
     PORTICO_LOG_LEVEL: "silent",
+    PORTICO_DATABASE_POOL_SIZE: process.env.PORTICO_DATABASE_POOL_SIZE ?? "4",
     PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
     ...env,
     PORTICO_PORT: String(port),
