@@ -14,9 +14,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: "Unauthorized" },
   FORBIDDEN: { status: 403, message: "Forbidden resource" },
   NOT_FOUND: { status: 404, message: "Not Found" },
-  ROUTE_NOT_FOUND: { status: 404, message: "Not Found" },
   ACCOUNT_NOT_FOUND: { status: 404, message: "account_id: account not found" },
-  METHOD_NOT_ALLOWED: { status: 405, message: "Method Not Allowed" },
   REQUEST_TIMEOUT: { status: 408, message: "Request timed out" },
   CONFLICT: { status: 409, message: "Conflict" },
   PRECONDITION_FAILED: { status: 412, message: "Precondition failed" },
@@ -49,10 +47,6 @@ export class PorticoError extends Error {
     this.statusCode = ERRORS[code].status;
   }
 }
-
-export const fail = (code: ErrorCode, message?: string, extras?: ErrorExtras): never => {
-  throw new PorticoError(code, message, extras);
-};
 
 export type ErrorBody = { statusCode: number; message: string; timestamp: string } & ErrorExtras;
 

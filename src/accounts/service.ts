@@ -354,10 +354,6 @@ export class AccountsService {
     return this.store.acquireRefreshLease(row.id, row.credentials_version, owner, this.now(), leaseMs);
   }
 
-  releaseRefreshLease(row: AccountRow, owner: string): Promise<void> {
-    return this.store.releaseRefreshLease(row.id, owner);
-  }
-
   dueForRefresh(limit: number) {
     return this.store.dueForRefresh(this.now(), limit);
   }

@@ -181,15 +181,6 @@ export class AccountsStore {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async releaseRefreshLease(id: string, owner: string): Promise<void> {
-    await this.db
-      .updateTable("accounts")
-      .set({ refresh_lease_until: null, refresh_lease_owner: null })
-      .where("id", "=", id)
-      .where("refresh_lease_owner", "=", owner)
-      .execute();
-  }
-
   /** Accounts whose tokens the scheduler should refresh now, oldest first. */
   dueForRefresh(now: number, limit: number): Promise<Pick<AccountRow, "id" | "project_id">[]> {
     return this.db

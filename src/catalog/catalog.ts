@@ -1,4 +1,3 @@
-import type { Category } from "./categories.js";
 import { CatalogError } from "./loader.js";
 import type { CatalogEntry } from "./schema.js";
 
@@ -29,10 +28,5 @@ export class Catalog {
   /** Every entry, by name. */
   list(): readonly CatalogEntry[] {
     return this.ordered;
-  }
-
-  /** The category an entry is shown under when one is needed (its first). */
-  static primaryCategory(entry: CatalogEntry): Category {
-    return entry.categories[0]!;
   }
 }

@@ -16,7 +16,7 @@ const KID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
  * Parses `kid:base64key[,kid:base64key...]`: the first entry encrypts, all of them decrypt, which is
- * how `portico keys rotate` moves rows from an old key to a new one without downtime.
+ * so a new key can be put first while rows written under an older one stay readable.
  */
 export function parseKeyring(spec: string): Keyring {
   const keys = new Map<string, Buffer>();
@@ -67,13 +67,4 @@ export function loadKeyring(
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(file, `${formatKeyring(ring)}\n`, { mode: 0o600, flag: "wx" });
   return { ring, created: file };
-}
-
-/** Writes a keyring back to the data-directory file (used by `portico keys rotate`). */
-export function saveKeyringFile(dataDir: string, ring: Keyring): string {
-  const file = keyringFile(dataDir);
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, `${formatKeyring(ring)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-  return file;
 }

@@ -291,10 +291,6 @@ export class WebhooksService {
     }));
   }
 
-  statusCounts(projectId: string) {
-    return this.store.countByStatus(projectId);
-  }
-
   private async require(projectId: string, id: string): Promise<EndpointRow> {
     const row = await this.store.getEndpoint(projectId, id);
     if (!row) throw new PorticoError("NOT_FOUND", `webhook endpoint ${id} not found`);

@@ -214,15 +214,4 @@ export class WebhooksStore {
       .orderBy("started_at")
       .execute();
   }
-
-  /** Pending deliveries, for tests and the CLI's summary. */
-  async countByStatus(projectId: string): Promise<Record<string, number>> {
-    const rows = await this.db
-      .selectFrom("webhook_deliveries")
-      .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("project_id", "=", projectId)
-      .groupBy("status")
-      .execute();
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  }
 }
