@@ -15,7 +15,7 @@ export class KeyringError extends Error {
 const KID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
- * Parses `kid:base64key[,kid:base64key...]`: the first entry encrypts, all of them decrypt, which is
+ * Parses `kid:base64key[,kid:base64key...]`: the first entry encrypts, all of them decrypt,
  * so a new key can be put first while rows written under an older one stay readable.
  */
 export function parseKeyring(spec: string): Keyring {
