@@ -18,7 +18,7 @@ function firstStartBanner(
     "",
     pc.green(pc.bold("Portico initialized a new database.")),
     `  organization ${init.organization_id}, project ${init.project_id}`,
-    `  API key (shown once, store it now): ${pc.bold(init.api_key)}`,
+    `  API key (shown once, store it now): ${init.api_key}`,
     "",
     "Create a connect session:",
     `  curl -s -u '${init.api_key}:' -H 'content-type: application/json' \\`,

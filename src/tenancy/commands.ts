@@ -31,7 +31,7 @@ export function registerTenancyCommands(program: Command): void {
         print(opts.json, result, () =>
           [
             `${pc.green("Initialized.")} organization ${result.organization_id}, project ${result.project_id}`,
-            `API key (shown once, store it now): ${pc.bold(result.api_key)}`,
+            `API key (shown once, store it now): ${result.api_key}`,
           ].join("\n"),
         );
       }),
@@ -81,7 +81,7 @@ export function registerTenancyCommands(program: Command): void {
         print(
           opts.json,
           key,
-          () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${pc.bold(key.api_key)}`,
+          () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${key.api_key}`,
         );
       }),
     );

@@ -35,7 +35,7 @@ export function registerWebhookCommands(program: Command): void {
         print(
           opts.json,
           ep,
-          () => `Added ${pc.bold(ep.id)} -> ${ep.url}\nSigning secret (shown once): ${pc.bold(ep.secret)}`,
+          () => `Added ${pc.bold(ep.id)} -> ${ep.url}\nSigning secret (shown once): ${ep.secret}`,
         );
       }),
     );
@@ -82,7 +82,7 @@ export function registerWebhookCommands(program: Command): void {
           opts.json,
           ep,
           () =>
-            `New secret for ${ep.id} (shown once): ${pc.bold(ep.secret)}\nThe old one signs too until ${ep.previous_secret_valid_until}`,
+            `New secret for ${ep.id} (shown once): ${ep.secret}\nThe old one signs too until ${ep.previous_secret_valid_until}`,
         );
       }),
     );

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from "../helpers/dialects.js";
-import { type CliResult, portico, spawnServe } from "../helpers/processes.js";
+import { type CliResult, firstStartKey, portico, spawnServe } from "../helpers/processes.js";
 
 /** A command's --json output, or a failure that shows what the command said. */
 function jsonOf(r: CliResult) {
@@ -181,11 +181,18 @@ for (const dialect of DIALECTS) {
     it("prints a key and a working curl once, and neither on later starts", async () => {
       const db = await createTestDatabase(dialect);
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-serve-"));
-      const env = { PORTICO_DATABASE_URL: db.url, PORTICO_DATA_DIR: dataDir, PORTICO_LOG_LEVEL: "info" };
+      // Colours forced on, as in a CI log or a terminal: the key and the curl must still copy clean.
+      const env = {
+        PORTICO_DATABASE_URL: db.url,
+        PORTICO_DATA_DIR: dataDir,
+        PORTICO_LOG_LEVEL: "info",
+        FORCE_COLOR: "1",
+      };
       try {
         const first = await spawnServe(env);
         const out = first.output();
-        const key = /API key \(shown once, store it now\): (sk_[A-Za-z0-9_-]+)/.exec(out)?.[1];
+        expect(out, "colours were forced on").toContain("\u001b[");
+        const key = firstStartKey(out);
         expect(key, out).toBeDefined();
         expect(out).toContain(`curl -s -u '${key}:'`);
         expect(out).toContain(`${new URL(first.url).port}/connect_sessions`);

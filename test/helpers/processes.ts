@@ -77,3 +77,8 @@ export async function spawnServe(env: Record<string, string>): Promise<ServeProc
       }),
   };
 }
+
+/** The API key a first start prints once, or undefined. Never stripped of colours: it must copy clean. */
+export function firstStartKey(output: string): string | undefined {
+  return /API key \(shown once, store it now\): (sk_[A-Za-z0-9_-]+)$/m.exec(output)?.[1];
+}

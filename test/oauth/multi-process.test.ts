@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config.js";
 import { type Context, createContext } from "../../src/context.js";
 import { createTestDatabase, dialectAvailable, type TestDatabase } from "../helpers/dialects.js";
 import { connectOAuth, expireAccessToken } from "../helpers/oauth.js";
-import { freePort, type ServeProcess, spawnServe } from "../helpers/processes.js";
+import { firstStartKey, freePort, type ServeProcess, spawnServe } from "../helpers/processes.js";
 import type { TestServer } from "../helpers/test-server.js";
 import { basic } from "../helpers/test-server.js";
 import { CLIENT, startThirdParty, type ThirdParty } from "../helpers/third-party.js";
@@ -51,7 +51,7 @@ describe.skipIf(!dialectAvailable("postgres"))(
         PORTICO_PUBLIC_URL: `http://127.0.0.1:${portA}`,
         PORTICO_DATA_DIR: dataDir(),
       });
-      apiKey = /API key \(shown once, store it now\): (sk_[A-Za-z0-9_-]+)/.exec(a.output())![1]!;
+      apiKey = firstStartKey(a.output())!;
       b = await spawnServe({
         ...shared,
         PORTICO_PORT: String(portB),

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.js";
 import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from "../helpers/dialects.js";
 import { hubFetch } from "../helpers/hub.js";
-import { type ServeProcess, spawnServe } from "../helpers/processes.js";
+import { firstStartKey, type ServeProcess, spawnServe } from "../helpers/processes.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 import type { TestServer } from "../helpers/test-server.js";
 import { basic } from "../helpers/test-server.js";
@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
       const env = faultEnv(db, dataDir);
       const first = await spawnServe(env);
       procs.push(first);
-      const apiKey = /API key \(shown once, store it now\): (sk_[A-Za-z0-9_-]+)/.exec(first.output())![1]!;
+      const apiKey = firstStartKey(first.output())!;
       const add = await fetch(`${first.url}/portico/v1/webhooks`, {
         method: "POST",
         headers: { authorization: basic(apiKey), "content-type": "application/json" },
@@ -148,7 +148,7 @@ describe.skipIf(!dialectAvailable("postgres"))("two processes share webhook deli
     const env = faultEnv(db, dir());
     const a = await spawnServe(env);
     procs.push(a);
-    const apiKey = /API key \(shown once, store it now\): (sk_[A-Za-z0-9_-]+)/.exec(a.output())![1]!;
+    const apiKey = firstStartKey(a.output())!;
     const b = await spawnServe({ ...env, PORTICO_DATA_DIR: dir() });
     procs.push(b);
     await fetch(`${a.url}/portico/v1/webhooks`, {
