@@ -1,10 +1,10 @@
-import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import { type Kysely, type Migration, sql } from "kysely";
 import type { Dialect } from "./database.js";
 
 /**
- * In-code migrations, applied in name order at start and by `portico migrate`. Kysely's migrator
- * takes a lock (an advisory lock on PostgreSQL), so several nodes starting at once apply each
- * migration exactly once. Shipped migrations are never edited: add a new one.
+ * In-code migrations, applied in name order at start and by `portico migrate` (see `migrate`
+ * below), each exactly once however many nodes start at once. Shipped migrations are never
+ * edited: add a new one.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as it is.
 type AnyDb = Kysely<any>;
@@ -284,21 +284,51 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   };
 }
 
+/**
+ * Applies pending migrations, in name order, in one transaction, and returns their names.
+ *
+ * Not Kysely's Migrator: on PostgreSQL it introspects every table of every schema in the database
+ * (pg_get_serial_sequence per column) on each start, which is slow in a shared database and fails
+ * outright when another schema is dropped meanwhile. This runner touches only its own table, in the
+ * schema the connection writes to (search_path), and keeps the same bookkeeping table, so databases
+ * migrated by earlier versions carry on. Several nodes starting at once serialize on an advisory
+ * lock (PostgreSQL) or on SQLite's write lock, taken up front by BEGIN IMMEDIATE.
+ */
 export async function migrate(db: AnyDb, dialect: Dialect): Promise<string[]> {
-  // Kysely looks for its bookkeeping tables in every schema it can see; pin them to the schema
-  // the connection writes to (search_path), or a second Portico schema in one database breaks.
-  const schema =
-    dialect === "postgres"
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
-      : undefined;
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrationsFor(dialect) },
-    migrationTableName: "portico_migrations",
-    migrationLockTableName: "portico_migrations_lock",
-    ...(schema ? { migrationTableSchema: schema } : {}),
+  const known = Object.entries(migrationsFor(dialect)).sort(([a], [b]) => a.localeCompare(b));
+  return db.connection().execute(async (conn) => {
+    await sql.raw(dialect === "sqlite" ? "begin immediate" : "begin").execute(conn);
+    try {
+      if (dialect === "postgres")
+        await sql`select pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || '.portico_migrations'))`.execute(
+          conn,
+        );
+      await sql`create table if not exists portico_migrations (name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(
+        conn,
+      );
+      const done = new Set(
+        (await conn.selectFrom("portico_migrations").select("name").execute()).map((r) => r.name as string),
+      );
+      const unknown = [...done].filter((name) => !known.some(([k]) => k === name));
+      if (unknown.length)
+        throw new Error(
+          `the database was migrated by a newer Portico (unknown migrations: ${unknown.join(", ")}); upgrade this node`,
+        );
+      const applied: string[] = [];
+      for (const [name, migration] of known) {
+        if (done.has(name)) continue;
+        await migration.up(conn);
+        await conn
+          .insertInto("portico_migrations")
+          .values({ name, timestamp: new Date().toISOString() })
+          .execute();
+        applied.push(name);
+      }
+      await sql`commit`.execute(conn);
+      return applied;
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw err;
+    }
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
