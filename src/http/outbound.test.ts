@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PorticoError } from "../errors.js";
-import { isPrivateAddress, Outbound } from "./outbound.js";
+import { isPrivateAddress, Outbound, USER_AGENT } from "./outbound.js";
 
 describe("isPrivateAddress", () => {
   it.each([
@@ -76,6 +76,7 @@ describe("Outbound", () => {
   let delayMs = 0;
   let bodySize = 2;
   const received: string[] = [];
+  const agents: string[] = [];
   const outbounds: Outbound[] = [];
   const outbound = (allowPrivateNetworks: boolean) => {
     const o = new Outbound({ allowPrivateNetworks, timeoutMs: 1000 });
@@ -86,6 +87,7 @@ describe("Outbound", () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       received.push(`${req.method} ${req.url}`);
+      agents.push(req.headers["user-agent"] ?? "");
       setTimeout(() => {
         res.writeHead(200, { "content-type": "text/plain", "x-test": "yes" }).end("x".repeat(bodySize));
       }, delayMs);
@@ -167,6 +169,16 @@ describe("Outbound", () => {
     const viaFetch = await o.fetch(`http://localhost:${port}/open-fetch`);
     expect(await viaFetch.text()).toBe("xx");
     expect(received.splice(0)).toEqual(["GET /open?q=1", "POST /open6", "GET /open-fetch"]);
+    expect(agents.splice(0)).toEqual([USER_AGENT, USER_AGENT, USER_AGENT]);
+    expect(USER_AGENT).toMatch(/^Portico\/\d+\.\d+\.\d+$/);
+    // A User-Agent the catalog entry or the caller set is kept, whatever its case.
+    await o.request({
+      method: "GET",
+      url: new URL(`http://127.0.0.1:${port}/own`),
+      headers: { "User-Agent": "DiscordBot (x, 1)" },
+    });
+    expect(agents.splice(0)).toEqual(["DiscordBot (x, 1)"]);
+    received.splice(0);
   });
 
   it.skipIf(!ALIAS)("refuses a host name that resolves to loopback at connect time, after DNS", async () => {

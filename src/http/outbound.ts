@@ -2,6 +2,7 @@ import dns from "node:dns";
 import net from "node:net";
 import { Agent, request, errors as undiciErrors } from "undici";
 import { PorticoError } from "../errors.js";
+import { VERSION } from "../version.js";
 
 /**
  * Every request Portico makes to a third party (verification, OAuth, proxy, webhooks) goes through
@@ -97,6 +98,18 @@ export type OutboundResponse = {
 
 export type InternalHandler = (req: OutboundRequest) => Promise<OutboundResponse>;
 
+/**
+ * Providers refuse or throttle anonymous clients (GitHub answers 403 without a User-Agent), so
+ * every request names Portico unless the catalog entry or the caller set one.
+ */
+export const USER_AGENT = `Portico/${VERSION}`;
+
+function withUserAgent(headers: Record<string, string> | undefined): Record<string, string> {
+  if (!headers) return { "user-agent": USER_AGENT };
+  for (const k in headers) if (k.length === 10 && k.toLowerCase() === "user-agent") return headers;
+  return { ...headers, "user-agent": USER_AGENT };
+}
+
 export type OutboundOptions = { allowPrivateNetworks: boolean; timeoutMs: number };
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
@@ -156,7 +169,7 @@ export class Outbound {
     try {
       const res = await request(req.url, {
         method: req.method as never,
-        headers: req.headers,
+        headers: withUserAgent(req.headers),
         body: req.body,
         dispatcher: this.opts.allowPrivateNetworks ? this.open : this.guarded,
         signal: controller.signal,
