@@ -98,6 +98,18 @@ for (const dialect of DIALECTS) {
       expect(settings.existing_account_id).toBe(id);
     });
 
+    it("lets a session open the account it linked even from a copy read before the link", async () => {
+      // What another node's one-second session cache can hold: the row as it was before linking.
+      const session = await createSession(s, { origin_owner_id: "rules-9", origin_owner_name: "Nine" });
+      const before = (await s.ctx.sessions.resolve(session.token))!;
+      const id = await linkSandboxHris(s, session.token);
+      expect(before.linked_account_id).toBeNull();
+      expect(await s.ctx.accounts.sessionMayEdit(before, id)).toBe(true);
+      const other = await createSession(s, { origin_owner_id: "rules-9b", origin_owner_name: "Other" });
+      const otherId = await linkSandboxHris(s, other.token);
+      expect(await s.ctx.accounts.sessionMayEdit(before, otherId)).toBe(false);
+    });
+
     it("with account_id edits exactly that account, keeping secrets the user did not retype", async () => {
       const owner = await createSession(s, { origin_owner_id: "rules-5", origin_owner_name: "Five" });
       const id = await linkSandboxHris(s, owner.token);

@@ -179,9 +179,16 @@ export class AccountsService {
 
   // ---- linking from a connect session (the hub) -------------------------------------------
 
-  /** True when this session may edit that account: its edit target, or the account it linked. */
-  canSessionEdit(session: SessionRow, accountId: string): boolean {
-    return session.account_id === accountId || session.linked_account_id === accountId;
+  /**
+   * True when this session may edit that account: its edit target, or the account it linked.
+   * A session resolved from another node's cache may not show a link made a moment ago: a
+   * refusal is checked again on the stored row.
+   */
+  async sessionMayEdit(session: SessionRow, accountId: string): Promise<boolean> {
+    const may = (s: SessionRow) => s.account_id === accountId || s.linked_account_id === accountId;
+    if (may(session)) return true;
+    const fresh = await this.deps.sessions.reload(session.id);
+    return fresh !== undefined && may(fresh);
   }
 
   /**
@@ -217,7 +224,7 @@ export class AccountsService {
   ): Promise<LinkedAccount> {
     const editId = editTarget(session);
     if (!editId) return this.saveForSession(session, entry, split, tokens);
-    if (!this.canSessionEdit(session, editId)) {
+    if (!(await this.sessionMayEdit(session, editId))) {
       throw new PorticoError("FORBIDDEN", "this connect session cannot edit that account");
     }
     return this.editFromSessionWithValues(session, editId, entry, split, tokens);
@@ -292,7 +299,7 @@ export class AccountsService {
     entry: CatalogEntry | null,
     submitted: Record<string, unknown>,
   ) {
-    if (!this.canSessionEdit(session, accountId))
+    if (!(await this.sessionMayEdit(session, accountId)))
       throw new PorticoError("FORBIDDEN", "this connect session cannot edit that account");
     const row = await this.require(session.project_id, accountId);
     const target = this.entryFor(row.provider);
@@ -327,7 +334,7 @@ export class AccountsService {
 
   /** What the hub's edit form is prefilled with: setup values, and placeholders for secrets. */
   async hubView(session: SessionRow, accountId: string): Promise<HubAccountView> {
-    if (!this.canSessionEdit(session, accountId))
+    if (!(await this.sessionMayEdit(session, accountId)))
       throw new PorticoError("FORBIDDEN", "this connect session cannot open that account");
     const row = await this.require(session.project_id, accountId);
     const entry = this.deps.catalog.get(row.provider);

@@ -83,6 +83,31 @@ for (const dialect of DIALECTS) {
       expect(await sessions.recordLink(s.id, "acc_1")).toBe(true);
       expect(await sessions.recordLink(s.id, "acc_2")).toBe(false);
     });
+
+    it("reuses a resolved session for a second, still refuses it once expired, and forgets it on a link", async () => {
+      const s = await sessions.create(a, {
+        origin_owner_id: "o6",
+        origin_owner_name: "Acme",
+        expires_in: 60,
+      });
+      const first = await sessions.resolve(s.token);
+      // A change behind the service's back is not seen while the entry lives...
+      await t.ctx.database.db
+        .updateTable("connect_sessions")
+        .set({ label: "changed" })
+        .where("id", "=", s.id)
+        .execute();
+      expect((await sessions.resolve(s.token))?.label).toBe(first?.label ?? null);
+      // ...and is once it is gone.
+      clock += 1_001;
+      expect((await sessions.resolve(s.token))?.label).toBe("changed");
+      // A link made through this node is seen at once.
+      expect(await sessions.recordLink(s.id, "acc_9")).toBe(true);
+      expect((await sessions.resolve(s.token))?.linked_account_id).toBe("acc_9");
+      // Expiry is checked on every call, cached or not.
+      clock += 59_000;
+      expect(await sessions.resolve(s.token)).toBeNull();
+    });
   });
 }
 

@@ -22,7 +22,17 @@ export type SessionsDeps = {
   now?: () => number;
 };
 
+/**
+ * How long a resolved session is reused on this node. The hub calls several endpoints per screen
+ * with one token, and a session row changes only when it links an account: `recordLink` drops
+ * the entry on this node, and what depends on the link re-reads it (`AccountsService.sessionMayEdit`).
+ */
+const SESSION_CACHE_MS = 1000;
+const SESSION_CACHE_MAX = 10_000;
+
 export class SessionsService {
+  private readonly cache = new Map<string, { row: SessionRow; until: number }>();
+
   constructor(
     private readonly store: SessionsStore,
     private readonly deps: SessionsDeps,
@@ -86,18 +96,35 @@ export class SessionsService {
   /** The live session a token names, or null when it is unknown or expired. */
   async resolve(token: string | undefined): Promise<SessionRow | null> {
     if (!token?.startsWith(PREFIX.sessionToken) || token.length > 200) return null;
-    const row = await this.store.findByTokenHash(sha256(token));
-    if (!row || row.expires_at <= this.now()) return null;
+    const hash = sha256(token);
+    const now = this.now();
+    const cached = this.cache.get(hash);
+    let row: SessionRow | undefined;
+    if (cached && cached.until > now) row = cached.row;
+    else {
+      row = await this.store.findByTokenHash(hash);
+      if (row) {
+        if (this.cache.size >= SESSION_CACHE_MAX) this.cache.clear();
+        this.cache.set(hash, { row, until: now + SESSION_CACHE_MS });
+      } else this.cache.delete(hash);
+    }
+    if (!row || row.expires_at <= now) return null;
     return row;
   }
 
   /** Marks the account a session linked first; false when another account got there first. */
   recordLink(sessionId: number, accountId: string, trx?: Transaction<DB>): Promise<boolean> {
+    this.forget(sessionId);
     return this.store.setLinkedAccount(sessionId, accountId, trx);
+  }
+
+  private forget(sessionId: number): void {
+    for (const [hash, entry] of this.cache) if (entry.row.id === sessionId) this.cache.delete(hash);
   }
 
   /** A session as it is now (after another request may have linked an account through it). */
   async reload(id: number): Promise<SessionRow | undefined> {
+    this.forget(id);
     return this.store.get(id);
   }
 
