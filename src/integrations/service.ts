@@ -22,7 +22,11 @@ export type OAuthApp = { clientId: string; clientSecret: string | null; scopes: 
 export type EnableOptions = { clientId?: string; clientSecret?: string; scopes?: string[] };
 
 /** Which providers each project offers to its end users, and the OAuth apps they use. */
+const ACTIVE_CACHE_MS = 1000;
+
 export class IntegrationsService {
+  private readonly activeCache = new Map<string, { keys: Set<string>; until: number }>();
+
   constructor(
     private readonly store: IntegrationsStore,
     private readonly catalog: Catalog,
@@ -38,21 +42,29 @@ export class IntegrationsService {
     return entry;
   }
 
-  /** Keys of the providers active on a project. */
+  /**
+   * Keys of the providers active on a project. Read by every hub screen, so kept for a second:
+   * a change through this process is seen at once, one made by the CLI or another node within
+   * ACTIVE_CACHE_MS.
+   */
   async activeProviders(projectId: string): Promise<Set<string>> {
+    const now = this.now();
+    const cached = this.activeCache.get(projectId);
+    if (cached && cached.until > now) return cached.keys;
     const rows = await this.store.list(projectId);
-    return new Set(
+    const keys = new Set(
       rows
         .filter((r) => r.active === 1 && this.catalog.has(r.provider))
         .map((r) => this.catalog.get(r.provider)!.key),
     );
+    if (this.activeCache.size >= 10_000) this.activeCache.clear();
+    this.activeCache.set(projectId, { keys, until: now + ACTIVE_CACHE_MS });
+    return keys;
   }
 
   async isActive(projectId: string, provider: string): Promise<boolean> {
     const key = this.catalog.get(provider)?.key;
-    if (!key) return false;
-    const row = await this.store.get(projectId, key);
-    return row?.active === 1;
+    return key !== undefined && (await this.activeProviders(projectId)).has(key);
   }
 
   async list(projectId: string): Promise<IntegrationView[]> {
@@ -87,6 +99,7 @@ export class IntegrationsService {
     if (secret !== null) update.client_secret = secret;
     if (opts.scopes !== undefined) update.scopes = toJson(opts.scopes);
     await this.store.upsert(row, update);
+    this.activeCache.delete(projectId);
     return this.view(entry, await this.store.get(projectId, entry.key));
   }
 
@@ -106,6 +119,7 @@ export class IntegrationsService {
       },
       { active: 0, updated_at: now },
     );
+    this.activeCache.delete(projectId);
     return this.view(entry, await this.store.get(projectId, entry.key));
   }
 
