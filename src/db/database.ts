@@ -30,19 +30,33 @@ type DriverStatement = Pick<SqliteDatabase.Statement, "reader" | "all" | "run" |
  */
 function fastRows(stmt: SqliteDatabase.Statement): DriverStatement {
   if (!stmt.reader) return stmt;
-  const names = stmt.columns().map((c) => c.name);
   // Later columns of the same name win, as in better-sqlite3's objects.
-  const make = new Function(
-    "r",
-    `return {${names.map((n, i) => `${JSON.stringify(n)}: r[${i}]`).join(", ")}};`,
-  ) as (row: unknown[]) => Record<string, unknown>;
+  const compile = () =>
+    new Function(
+      "r",
+      `return {${stmt
+        .columns()
+        .map((c, i) => `${JSON.stringify(c.name)}: r[${i}]`)
+        .join(", ")}};`,
+    ) as (row: unknown[]) => Record<string, unknown>;
+  let make = compile();
+  let width = stmt.columns().length;
   const raw = stmt.raw(true);
+  // SQLite re-prepares a statement whose tables changed (a `portico migrate` beside a running
+  // server adds columns): a row of another width rebuilds the constructor.
+  const build = (row: unknown[]) => {
+    if (row.length !== width) {
+      make = compile();
+      width = row.length;
+    }
+    return make(row);
+  };
   return {
     reader: true,
-    all: (...params: unknown[]) => (raw.all(...params) as unknown[][]).map(make),
+    all: (...params: unknown[]) => (raw.all(...params) as unknown[][]).map(build),
     run: (...params: unknown[]) => raw.run(...params),
     *iterate(...params: unknown[]) {
-      for (const row of raw.iterate(...params) as Iterable<unknown[]>) yield make(row);
+      for (const row of raw.iterate(...params) as Iterable<unknown[]>) yield build(row);
     },
   } as DriverStatement;
 }
@@ -102,7 +116,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Dat
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   const u = new URL(url);
   u.password = "";
   return {
@@ -114,4 +128,68 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Dat
     },
     close: () => db.destroy(),
   };
+}
+
+const isStalePlan = (err: unknown) =>
+  (err as { code?: string }).code === "0A000" && /cached plan/.test((err as Error).message);
+
+/** Named statements one connection keeps at most; beyond that, queries go unnamed. */
+const MAX_NAMED_PER_CONNECTION = 1000;
+
+/**
+ * Named prepared statements on PostgreSQL: the server parses and plans a statement once per
+ * connection instead of on every query, which took about a third of a one-row lookup's round
+ * trip. Names follow the SQL text. A table changed under a prepared statement (a migration by a
+ * newer node) fails it with "cached plan must not change result type": the connection then
+ * prepares under fresh names, and a query outside a transaction is retried once, so a rolling
+ * upgrade does not surface as errors.
+ */
+function withNamedStatements(pool: pg.Pool): pg.Pool {
+  const patched = new WeakSet<pg.PoolClient>();
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const patch = (client: pg.PoolClient) => {
+    const query = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
+    const names = new Map<string, string>();
+    let generation = 0;
+    let inTransaction = false;
+    const nameOf = (text: string) => {
+      let name = names.get(text);
+      if (name === undefined && names.size < MAX_NAMED_PER_CONNECTION) {
+        name = `portico_${generation}_${names.size}`;
+        names.set(text, name);
+      }
+      return name;
+    };
+    (client as { query: unknown }).query = async (config: unknown, values?: unknown) => {
+      if (typeof config !== "string") return query(config, values);
+      const verb = config.slice(0, 8).toLowerCase();
+      if (verb.startsWith("begin") || verb.startsWith("start")) inTransaction = true;
+      else if (verb.startsWith("commit") || verb.startsWith("rollback")) inTransaction = false;
+      if (!Array.isArray(values) || values.length === 0) return query(config, values);
+      const name = nameOf(config);
+      if (name === undefined) return query(config, values);
+      try {
+        return await query({ name, text: config, values });
+      } catch (err) {
+        if (!isStalePlan(err)) throw err;
+        generation++;
+        names.clear();
+        if (inTransaction) throw err;
+        return query({ name: nameOf(config), text: config, values });
+      }
+    };
+  };
+  return new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== "connect") return Reflect.get(target, prop, receiver);
+      return async () => {
+        const client = await connect();
+        if (!patched.has(client)) {
+          patch(client);
+          patched.add(client);
+        }
+        return client;
+      };
+    },
+  });
 }
