@@ -9,7 +9,8 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
     schema: {
       operationId: "stackone_proxy_request",
       tags: ["Proxy"],
-      summary: "Call the linked account's provider; its status, headers and body come back as they are",
+      summary:
+        "Call the linked account's provider; its status, headers and body come back, and its error answers carry statusCode, message and timestamp",
       headers: ProxyHeaders,
       body: ProxyRequestBody,
       response: {

@@ -63,6 +63,7 @@ export class ProxyService {
         typeof req.body === "string" ? "text/plain; charset=utf-8" : "application/json";
     }
 
+    let lastUrl = "";
     const send = async (values: Record<string, string | undefined>) => {
       const request = buildProviderRequest(entry, values, {
         method: req.method,
@@ -72,6 +73,7 @@ export class ProxyService {
         timeoutMs: this.timeoutMs,
       });
       if (req.url) this.rebase(request.url, req.url, providerBaseUrl(entry, values));
+      lastUrl = `${request.url.origin}${request.url.pathname}`;
       return this.outbound.request(request);
     };
 
@@ -84,6 +86,7 @@ export class ProxyService {
     }
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(res.headers)) if (!DROP_RESPONSE.has(k.toLowerCase())) out[k] = v;
+    if (res.status >= 400) return providerErrorResult(res.status, out, res.body, lastUrl);
     return { status: res.status, headers: out, body: res.body };
   }
 
@@ -104,4 +107,57 @@ export class ProxyService {
     target.pathname = `${u.pathname.replace(/\/+$/, "")}${rest}`;
     for (const [k, v] of u.searchParams) target.searchParams.append(k, v);
   }
+}
+
+/**
+ * A provider's error answer, keeping its status, in the shape StackOne clients parse every 4xx
+ * and 5xx as: `statusCode`, a string `message` and `timestamp` are required, or the official SDK
+ * throws a validation error instead of the typed one. A JSON object body keeps all its fields
+ * (the three are set over it); any other body goes, parsed when it is JSON, into
+ * `provider_errors[0].raw`.
+ */
+export function providerErrorResult(
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: Buffer,
+  url: string,
+): ProxyResult {
+  const encoded = headers["content-encoding"] !== undefined;
+  const text = encoded ? null : body.toString("utf8");
+  let parsed: unknown = text;
+  if (text !== null) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+  }
+  const object =
+    parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : null;
+  const providerMessage =
+    object && typeof object.message === "string" && object.message.trim() ? object.message : null;
+  const wire = {
+    ...(object ?? {}),
+    statusCode: status,
+    message: providerMessage ?? `the provider answered HTTP ${status}`,
+    timestamp: new Date().toISOString(),
+    ...(object
+      ? {}
+      : {
+          provider_errors: [
+            {
+              status,
+              url,
+              raw: encoded ? null : parsed,
+              headers: { "content-type": headers["content-type"] ?? null },
+            },
+          ],
+        }),
+  };
+  const out: Record<string, string | string[]> = {
+    ...headers,
+    "content-type": "application/json; charset=utf-8",
+  };
+  delete out["content-encoding"];
+  return { status, headers: out, body: Buffer.from(JSON.stringify(wire)) };
 }

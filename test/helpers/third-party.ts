@@ -148,6 +148,16 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
     const okKey = request.headers["x-api-key"] === API_KEY;
     if (!okToken && !okKey) return reply.status(401).send({ error: "invalid_token" });
   });
+  // A provider's error answers in the shapes providers use: a JSON object, plain text, a JSON array.
+  api.get("/api/fail/:code", async (request, reply) => {
+    const { code } = request.params as { code: string };
+    const kind = (request.query as { kind?: string }).kind;
+    if (kind === "text") return reply.status(Number(code)).type("text/plain").send("upstream exploded");
+    if (kind === "array") return reply.status(Number(code)).send([{ field: "name", error: "required" }]);
+    return reply
+      .status(Number(code))
+      .send({ error: "not_found", message: "No such contact", detail: { id: 7 } });
+  });
   api.all("/api/*", async (request, reply) => {
     apiCalls.push({
       authorization: request.headers.authorization ?? (request.headers["x-api-key"] as string | undefined),

@@ -251,10 +251,16 @@ verify: { path: /me }
       const one = await proxy(hris, { path: "/employees/emp_001" });
       expect(one.status).toBe(200);
       expect(await one.json()).toMatchObject({ data: { id: "emp_001", first_name: "Ada" } });
-      // The sandbox's own 404 comes back as it is, not as a StackOne error.
+      // The sandbox's own 404 keeps its status and fields, with the three every StackOne client
+      // needs on an error.
       const missing = await proxy(hris, { path: "/employees/emp_999" });
       expect(missing.status).toBe(404);
-      expect(await missing.json()).toEqual({ error: "not_found", message: "No such employee" });
+      expect(await missing.json()).toEqual({
+        error: "not_found",
+        message: "No such employee",
+        statusCode: 404,
+        timestamp: expect.stringMatching(ISO),
+      });
     });
 
     it("works with the official SDK's proxy.proxyRequest", async () => {
@@ -292,6 +298,48 @@ verify: { path: /me }
         so.proxy.proxyRequest({ xAccountId: "acc_nope", proxyRequestBody: { path: "/contacts" } }),
       );
       expect(missing).toBeInstanceOf(errors.NotFoundResponse);
+
+      // A provider's own error answers become the SDK's typed errors too, whatever their body.
+      const notFound = await thrown(
+        so.proxy.proxyRequest({ xAccountId: accountId, proxyRequestBody: { path: "/fail/404" } }),
+      );
+      expect(notFound).toBeInstanceOf(errors.NotFoundResponse);
+      expect((notFound as errors.NotFoundResponse).data$.message).toBe("No such contact");
+      const text = await thrown(
+        so.proxy.proxyRequest({ xAccountId: accountId, proxyRequestBody: { path: "/fail/500?kind=text" } }),
+      );
+      expect(text).toBeInstanceOf(errors.InternalServerErrorResponse);
+      const array = await thrown(
+        so.proxy.proxyRequest({ xAccountId: accountId, proxyRequestBody: { path: "/fail/422?kind=array" } }),
+      );
+      expect(array).toBeInstanceOf(errors.UnprocessableEntityResponse);
+    });
+
+    it("keeps a provider error's status and body, in the StackOne error shape", async () => {
+      const object = await proxy(accountId, { path: "/fail/404" });
+      expect(object.status).toBe(404);
+      expect(object.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await object.json()).toEqual({
+        error: "not_found",
+        message: "No such contact",
+        detail: { id: 7 },
+        statusCode: 404,
+        timestamp: expect.stringMatching(ISO),
+      });
+      const text = await proxy(accountId, { path: "/fail/503?kind=text" });
+      expect(text.status).toBe(503);
+      const body = await text.json();
+      expect(body).toMatchObject({ statusCode: 503, message: "the provider answered HTTP 503" });
+      expect(body.provider_errors).toEqual([
+        {
+          status: 503,
+          url: expect.stringMatching(/\/api\/fail\/503$/),
+          raw: "upstream exploded",
+          headers: { "content-type": expect.stringMatching(/^text\/plain/) },
+        },
+      ]);
+      const array = await proxy(accountId, { path: "/fail/400?kind=array" });
+      expect((await array.json()).provider_errors[0].raw).toEqual([{ field: "name", error: "required" }]);
     });
   });
 }
