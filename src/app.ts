@@ -4,6 +4,7 @@ import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
+import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
@@ -42,6 +43,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler);
   // JSON only: a text/plain body on a JSON endpoint is a 415, not a confusing validation error.
   app.removeContentTypeParser("text/plain");
+  registerJsonBodyParser(app);
 
   // Access lines at debug level (5xx are logged by the error handler at warn), and no work at all
   // on the hot path when debug is off.

@@ -146,6 +146,17 @@ for (const dialect of DIALECTS) {
       const before = await rows();
       await expectError(await post("/connect_sessions", "{bad"), 400, /Malformed JSON/);
       await expectError(await post("/connect_sessions", ""), 400, /body/);
+      // Deep nesting well under the size limit, and keys that reach for a prototype.
+      const deep = `{"origin_owner_id":"o","origin_owner_name":"n","metadata":{"a":${"[".repeat(5000)}${"]".repeat(5000)}}}`;
+      await expectError(await post("/connect_sessions", deep), 400, /^body: JSON nested deeper than/);
+      await expectError(
+        await post(
+          "/connect_sessions",
+          '{"origin_owner_id":"o","origin_owner_name":"n","metadata":{"__proto__":{"x":1}}}',
+        ),
+        400,
+        /^metadata\.__proto__: this key is not allowed$/,
+      );
       const huge = JSON.stringify({
         origin_owner_id: "o",
         origin_owner_name: "n",
