@@ -20,7 +20,12 @@ export function stackoneSignature(secret: string, body: string): string {
   return createHmac("sha256", secret).update(body).digest("base64url");
 }
 
-/** The headers of one delivery attempt, signed with every secret currently valid (newest first). */
+/**
+ * The headers of one delivery attempt, signed with every secret currently valid (newest first).
+ * `x-stackone-signature` holds one signature only, so while a rotation overlaps it is made with
+ * the oldest valid secret: receivers keep verifying with the secret they have until the overlap
+ * ends, which is what the overlap promises (`webhook-signature` carries both meanwhile).
+ */
 export function signedHeaders(
   secrets: string[],
   id: string,
@@ -33,6 +38,6 @@ export function signedHeaders(
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
     "webhook-signature": secrets.map((s) => standardSignature(s, id, timestamp, body)).join(" "),
-    "x-stackone-signature": stackoneSignature(secrets[0]!, body),
+    "x-stackone-signature": stackoneSignature(secrets.at(-1)!, body),
   };
 }

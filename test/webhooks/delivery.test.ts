@@ -1,5 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { stackoneSignature } from "../../src/webhooks/signing.js";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
 import { createSession, linkSandboxHris } from "../helpers/hub.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -177,6 +178,8 @@ for (const dialect of DIALECTS) {
       const d = rx.received.find((r) => JSON.parse(r.body).origin_owner_id === "wh-rot")!;
       expect(new Webhook(rotated.secret).verify(d.body, d.headers as Record<string, string>)).toBeTruthy();
       expect(new Webhook(endpoint.secret).verify(d.body, d.headers as Record<string, string>)).toBeTruthy();
+      // The one-signature header keeps the old secret until the overlap ends.
+      expect(d.headers["x-stackone-signature"]).toBe(stackoneSignature(endpoint.secret, d.body));
       endpoint = rotated;
     });
 
