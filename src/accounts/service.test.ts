@@ -143,6 +143,32 @@ for (const dialect of DIALECTS) {
       expect(await accountsOf("rules-5")).toHaveLength(1);
     });
 
+    it("keeps an account with its owner when an edit session names another one", async () => {
+      const owner = await createSession(s, { origin_owner_id: "rules-10", origin_owner_name: "Ten" });
+      const id = await linkSandboxHris(s, owner.token);
+      const edit = await createSession(s, {
+        origin_owner_id: "someone-else",
+        origin_owner_name: "Other Co",
+        origin_username: "intruder",
+        account_id: id,
+        label: "re-authenticated",
+      });
+      const res = await hubFetch(s, edit.token, `/accounts/${id}`, {
+        method: "PATCH",
+        body: { integration_id: "sandbox-hris", credentials: {} },
+      });
+      expect(res.status).toBe(200);
+      const [after] = await accountsOf("rules-10");
+      expect(after).toMatchObject({
+        id,
+        origin_owner_id: "rules-10",
+        origin_owner_name: "Ten",
+        origin_username: null,
+        label: "re-authenticated",
+      });
+      expect(await accountsOf("someone-else")).toEqual([]);
+    });
+
     it("refuses an edit whose new credentials the provider rejects, and keeps the old ones", async () => {
       const owner = await createSession(s, { origin_owner_id: "rules-6", origin_owner_name: "Six" });
       const id = await linkSandboxHris(s, owner.token);

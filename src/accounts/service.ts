@@ -430,12 +430,14 @@ export class AccountsService {
     split: SplitValues,
     tokens?: OAuthTokens,
   ): AccountRow {
+    // An account stays with its owner: a session that edits it by `account_id` but names another
+    // owner re-authenticates it without moving it (or renaming its owner).
+    const sameOwner = row.origin_owner_id === session.origin_owner_id;
     return {
       ...row,
       ...this.credentialColumns(row, { fields: split.secrets, tokens }),
-      origin_owner_id: session.origin_owner_id,
-      origin_owner_name: session.origin_owner_name,
-      origin_username: session.origin_username ?? row.origin_username,
+      origin_owner_name: sameOwner ? session.origin_owner_name : row.origin_owner_name,
+      origin_username: (sameOwner ? session.origin_username : null) ?? row.origin_username,
       label: session.label ?? row.label,
       metadata: session.metadata ?? row.metadata,
       type: session.type,
