@@ -131,8 +131,8 @@ export async function createContext(
   );
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,
-    accountExists: (projectId, id) => accountsStore.exists(projectId, id),
-    providerExists: (provider) => catalog.has(provider),
+    accountProvider: (projectId, id) => accountsStore.providerOf(projectId, id),
+    catalogEntry: (provider) => catalog.get(provider),
   });
   const schedule = {
     marginMs: config.tokenRefreshMarginSeconds * 1000,

@@ -88,10 +88,6 @@ export class AccountsService {
     if (this.deps.events) await this.deps.events(trx, event, this.toWire(row), row.project_id);
   }
 
-  exists(projectId: string, id: string): Promise<boolean> {
-    return this.store.exists(projectId, id);
-  }
-
   // ---- the accounts API -------------------------------------------------------------------
 
   async list(projectId: string, q: ListAccountsQuery): Promise<LinkedAccount[]> {

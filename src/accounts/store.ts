@@ -42,14 +42,15 @@ export class AccountsStore {
     return this.db.transaction().execute(fn);
   }
 
-  async exists(projectId: string, id: string): Promise<boolean> {
+  /** The provider of an account of the project, or null when there is no such account. */
+  async providerOf(projectId: string, id: string): Promise<string | null> {
     const row = await this.db
       .selectFrom("accounts")
-      .select("id")
+      .select("provider")
       .where("project_id", "=", projectId)
       .where("id", "=", id)
       .executeTakeFirst();
-    return !!row;
+    return row?.provider ?? null;
   }
 
   getWire(projectId: string, id: string): Promise<WireRow | undefined> {

@@ -21,8 +21,8 @@ for (const dialect of DIALECTS) {
       b = (await t.ctx.tenancy.authenticate((await t.ctx.tenancy.createApiKey(other.project_id)).api_key))!;
       sessions = new SessionsService(new SessionsStore(t.ctx.database.db), {
         config: { publicUrl: "https://portico.test" },
-        accountExists: async () => false,
-        providerExists: () => true,
+        accountProvider: async () => null,
+        catalogEntry: (key) => ({ key, categories: ["hris"] }),
         now: () => clock,
       });
     });

@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+import type { CatalogEntry } from "../catalog/schema.js";
 import { generateSecret, generateUuid, PREFIX, safeEqual, sha256 } from "../crypto/tokens.js";
 import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
@@ -15,10 +16,10 @@ import type { SessionRow, SessionsStore } from "./store.js";
 export type SessionsDeps = {
   /** Read at each call: the auth link is built on the configured public URL. */
   config: { publicUrl: string };
-  /** True when the account exists in the project (accounts slice). */
-  accountExists: (projectId: string, accountId: string) => Promise<boolean>;
-  /** True when the provider is in the catalog (catalog slice). */
-  providerExists: (provider: string) => boolean;
+  /** The provider of an account of the project, or null when it has no such account (accounts slice). */
+  accountProvider: (projectId: string, accountId: string) => Promise<string | null>;
+  /** The catalog's entry for a provider key (catalog slice). */
+  catalogEntry: (provider: string) => Pick<CatalogEntry, "key" | "categories"> | undefined;
   now?: () => number;
 };
 
@@ -44,12 +45,7 @@ export class SessionsService {
 
   /** @see spec section 2.1: POST /connect_sessions -> 201 ConnectSessionTokenAuthLink */
   async create(principal: Principal, input: ConnectSessionCreate): Promise<ConnectSessionTokenAuthLink> {
-    if (input.provider && !this.deps.providerExists(input.provider)) {
-      throw new PorticoError("UNKNOWN_PROVIDER", `provider: "${input.provider}" is not in the catalog`);
-    }
-    if (input.account_id && !(await this.deps.accountExists(principal.projectId, input.account_id))) {
-      throw new PorticoError("ACCOUNT_NOT_FOUND", `account_id: account ${input.account_id} not found`);
-    }
+    await this.checkConsistent(principal, input);
     const token = generateSecret(PREFIX.sessionToken);
     const now = this.now();
     const expiresIn = input.expires_in ?? EXPIRES_IN.default;
@@ -80,6 +76,32 @@ export class SessionsService {
       token,
       auth_link_url: `${this.deps.config.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
     };
+  }
+
+  /**
+   * Refuses a session whose auth link could only show an empty hub: an unknown provider or
+   * account, or a provider, account and categories that exclude each other.
+   */
+  private async checkConsistent(principal: Principal, input: ConnectSessionCreate): Promise<void> {
+    const entry = input.provider ? this.deps.catalogEntry(input.provider) : undefined;
+    if (input.provider && !entry)
+      throw new PorticoError("UNKNOWN_PROVIDER", `provider: "${input.provider}" is not in the catalog`);
+    const accountProvider = input.account_id
+      ? await this.deps.accountProvider(principal.projectId, input.account_id)
+      : null;
+    if (input.account_id && accountProvider === null)
+      throw new PorticoError("ACCOUNT_NOT_FOUND", `account_id: account ${input.account_id} not found`);
+    if (entry && accountProvider && entry.key !== accountProvider)
+      throw new PorticoError(
+        "VALIDATION",
+        `provider: account ${input.account_id} is a ${accountProvider} account, not ${entry.key}`,
+      );
+    const only = entry ?? (accountProvider ? this.deps.catalogEntry(accountProvider) : undefined);
+    if (only && input.categories?.length && !only.categories.some((c) => input.categories!.includes(c)))
+      throw new PorticoError(
+        "VALIDATION",
+        `categories: ${only.key} is in none of ${input.categories.join(", ")} (it is ${only.categories.join(", ")})`,
+      );
   }
 
   /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
+import { createSession, linkSandboxHris } from "../helpers/hub.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 /** Raw HTTP: what the SDK cannot carry (metadata contents, odd auth forms, broken bodies). */
@@ -135,11 +136,44 @@ for (const dialect of DIALECTS) {
           { origin_owner_id: "o", origin_owner_name: "n", provider: "not-a-provider" },
           /provider: "not-a-provider" is not in the catalog/,
         ],
+        [
+          {
+            origin_owner_id: "o",
+            origin_owner_name: "n",
+            provider: "sandbox-hris",
+            categories: ["ats", "crm"],
+          },
+          /^categories: sandbox-hris is in none of ats, crm \(it is hris\)$/,
+        ],
         [[1, 2], /body: must be a JSON object/],
       ];
       for (const [body, message] of cases)
         await expectError(await post("/connect_sessions", body), 400, message);
       expect(await rows()).toBe(before);
+    });
+
+    it("refuses an account_id with another provider, or outside the session's categories", async () => {
+      const session = await createSession(s, { origin_owner_id: "mismatch", origin_owner_name: "M" });
+      const accountId = await linkSandboxHris(s, session.token);
+      const before = await rows();
+      const base = { origin_owner_id: "mismatch", origin_owner_name: "M", account_id: accountId };
+      await expectError(
+        await post("/connect_sessions", { ...base, provider: "sandbox-ats" }),
+        400,
+        new RegExp(`^provider: account ${accountId} is a sandbox-hris account, not sandbox-ats$`),
+      );
+      await expectError(
+        await post("/connect_sessions", { ...base, categories: ["ats"] }),
+        400,
+        /^categories: sandbox-hris is in none of ats/,
+      );
+      expect(await rows()).toBe(before);
+      const ok = await post("/connect_sessions", {
+        ...base,
+        provider: "sandbox-hris",
+        categories: ["hris", "ats"],
+      });
+      expect(ok.status).toBe(201);
     });
 
     it("refuses malformed JSON, an empty body, oversized bodies and other content types", async () => {
