@@ -20,22 +20,23 @@ export function checkFields(
   entry: CatalogEntry,
   submitted: Record<string, unknown>,
   existing: SplitValues = { secrets: {}, setup: {} },
-  opts: { strict?: boolean; context?: string } = {},
+  opts: { strict?: boolean; context?: string; sources?: Record<string, string> } = {},
 ): SplitValues {
-  const context = opts.context ?? "credentials";
+  // Where each key was sent (`setup_information`, `secrets`...), so a message names that part.
+  const at = (key: string) => `${opts.sources?.[key] ?? opts.context ?? "credentials"}.${key}`;
   const problems: string[] = [];
   const known = new Set(entry.auth.fields.map((f) => f.key));
   if (opts.strict) {
     for (const k of Object.keys(submitted))
-      if (!known.has(k)) problems.push(`${context}.${k}: not a field of ${entry.name}`);
+      if (!known.has(k)) problems.push(`${at(k)}: not a field of ${entry.name}`);
   }
   const out: SplitValues = { secrets: {}, setup: {} };
   for (const f of entry.auth.fields) {
     const raw = submitted[f.key];
     let value: string | undefined;
     if (raw !== undefined && raw !== null && raw !== "") {
-      if (typeof raw !== "string" && typeof raw !== "number") {
-        problems.push(`${context}.${f.key}: must be a string`);
+      if (typeof raw !== "string" && (typeof raw !== "number" || f.type !== "number")) {
+        problems.push(`${at(f.key)}: must be a string`);
         continue;
       }
       value = String(raw);
@@ -43,17 +44,16 @@ export function checkFields(
       value = isSecretField(f) ? existing.secrets[f.key] : existing.setup[f.key];
     }
     if (value === undefined) {
-      if (f.required) problems.push(`${context}.${f.key}: ${f.label} is required`);
+      if (f.required) problems.push(`${at(f.key)}: ${f.label} is required`);
       continue;
     }
-    if (value.length > MAX_VALUE)
-      problems.push(`${context}.${f.key}: must be at most ${MAX_VALUE} characters`);
+    if (value.length > MAX_VALUE) problems.push(`${at(f.key)}: must be at most ${MAX_VALUE} characters`);
     else if (f.validation && !new RegExp(f.validation.pattern).test(value)) {
-      problems.push(`${context}.${f.key}: ${f.validation.error ?? `does not match ${f.validation.pattern}`}`);
+      problems.push(`${at(f.key)}: ${f.validation.error ?? `does not match ${f.validation.pattern}`}`);
     } else if (f.type === "number" && !/^\d+$/.test(value))
-      problems.push(`${context}.${f.key}: must be a whole number`);
+      problems.push(`${at(f.key)}: must be a whole number`);
     else if (f.type === "select" && !f.options!.some((o) => o.value === value)) {
-      problems.push(`${context}.${f.key}: must be one of ${f.options!.map((o) => o.value).join(", ")}`);
+      problems.push(`${at(f.key)}: must be one of ${f.options!.map((o) => o.value).join(", ")}`);
     }
     (isSecretField(f) ? out.secrets : out.setup)[f.key] = value;
   }

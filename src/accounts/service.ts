@@ -133,17 +133,21 @@ export class AccountsService {
       set.metadata = toJson(patch.metadata);
     if (patch.type === "test") set.type = "test";
 
-    const submitted = {
-      ...(patch.setup_information ?? {}),
-      ...(patch.credentials ?? {}),
-      ...(patch.secrets ?? {}),
+    const parts = {
+      setup_information: patch.setup_information,
+      credentials: patch.credentials,
+      secrets: patch.secrets,
     };
+    const submitted: Record<string, unknown> = {};
+    const sources: Record<string, string> = {};
+    for (const [part, values] of Object.entries(parts))
+      for (const [k, v] of Object.entries(values ?? {})) {
+        submitted[k] = v;
+        sources[k] = part;
+      }
     if (Object.keys(submitted).length > 0) {
       const entry = this.entryFor(row.provider);
-      const split = checkFields(entry, submitted, this.readValues(row), {
-        strict: true,
-        context: "credentials",
-      });
+      const split = checkFields(entry, submitted, this.readValues(row), { strict: true, sources });
       await verifyCredentials(this.deps.outbound, entry, { ...split.setup, ...split.secrets });
       Object.assign(
         set,
@@ -343,9 +347,11 @@ export class AccountsService {
 
   // ---- OAuth token bookkeeping (called by the token manager) ------------------------------
 
-  /** The account row as stored, for the token manager and the proxy. */
-  async row(projectId: string, id: string): Promise<AccountRow> {
-    return this.require(projectId, id);
+  /** The account row as stored, for the proxy; `field` names where the id came from in a 404. */
+  async row(projectId: string, id: string, field = "id"): Promise<AccountRow> {
+    const row = await this.store.get(projectId, id);
+    if (!row) throw accountNotFound(id, field);
+    return row;
   }
 
   /** The stored row, or undefined when the account was deleted meanwhile (the token manager re-reads). */
@@ -518,7 +524,8 @@ const changedMeanwhile = (id: string) =>
     `account ${id} changed while this request was handled (a token refresh or another edit); try again`,
   );
 
-const accountNotFound = (id: string) => new PorticoError("NOT_FOUND", `id: account ${id} not found`);
+const accountNotFound = (id: string, field = "id") =>
+  new PorticoError("NOT_FOUND", `${field}: account ${id} not found`);
 
 /** The account a session edits rather than creating one (linking rules 2 and 5). */
 const editTarget = (session: SessionRow): string | null =>

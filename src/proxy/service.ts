@@ -48,7 +48,7 @@ export class ProxyService {
   ) {}
 
   async forward(projectId: string, accountId: string, req: ProxyRequestBody): Promise<ProxyResult> {
-    const row = await this.accounts.row(projectId, accountId);
+    const row = await this.accounts.row(projectId, accountId, "x-account-id");
     const entry = this.catalog.get(row.provider);
     if (!entry) throw new PorticoError("CONFLICT", `provider ${row.provider} is no longer in the catalog`);
 

@@ -90,6 +90,15 @@ for (const dialect of DIALECTS) {
         body: { credentials: { token: "x" } },
       });
       expect((await unknown.json()).message).toMatch(/credentials\.token: not a field of Sandbox HRIS/);
+      // Each message names the part the key was sent in, and a number is not a key.
+      const parts = await api(`/accounts/${ids[1]}`, {
+        method: "PATCH",
+        body: { setup_information: { subdomain: "x" }, secrets: { api_key: 5 } },
+      });
+      expect(parts.status).toBe(400);
+      expect((await parts.json()).message).toBe(
+        "setup_information.subdomain: not a field of Sandbox HRIS; secrets.api_key: must be a string",
+      );
       const ok = await api(`/accounts/${ids[1]}`, {
         method: "PATCH",
         body: { credentials: { api_key: "sandbox-demo-key" } },

@@ -169,7 +169,11 @@ verify: { path: /me }
 
     it("answers 400 naming x-account-id when it is missing, 404 for an unknown account", async () => {
       await expectErrorBody(await proxy(null, { path: "/contacts" }), 400, /x-account-id/);
-      await expectErrorBody(await proxy("acc_does_not_exist", { path: "/contacts" }), 404, /not found/);
+      await expectErrorBody(
+        await proxy("acc_does_not_exist", { path: "/contacts" }),
+        404,
+        /^x-account-id: account acc_does_not_exist not found$/,
+      );
     });
 
     it("answers 404 for another project's account, which works for that project", async () => {
