@@ -45,8 +45,21 @@ function describeIssue(issue: Issue, context: string): string {
   return `${field}: ${what}`;
 }
 
+/** z.int()'s own safe-integer range: a schema's declared bound says more, when there is one. */
+const implicitBound = (issue: Issue) =>
+  (issue.code === "too_big" && Number(issue.maximum) === Number.MAX_SAFE_INTEGER) ||
+  (issue.code === "too_small" && Number(issue.minimum) === Number.MIN_SAFE_INTEGER);
+
+/** One clause per offending field: zod can report several checks of one value ("must be an
+ * array" and "at most 5 characters"), and the first says what is wrong. */
 export function describeIssues(issues: readonly Issue[], context = "body"): string {
-  return [...new Set(issues.map((i) => describeIssue(i, context)))].join("; ");
+  const byField = new Map<string, Issue>();
+  for (const issue of issues) {
+    const field = issue.path.length ? issue.path.map(String).join(".") : context;
+    const first = byField.get(field);
+    if (!first || (implicitBound(first) && !implicitBound(issue))) byField.set(field, issue);
+  }
+  return [...byField.values()].map((i) => describeIssue(i, context)).join("; ");
 }
 
 /** A zod validation failure as Portico's 400, with every offending field named in one string. */

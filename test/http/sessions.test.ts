@@ -146,6 +146,12 @@ for (const dialect of DIALECTS) {
           /^categories: sandbox-hris is in none of ats, crm \(it is hris\)$/,
         ],
         [[1, 2], /body: must be a JSON object/],
+        // One clause per field, however many of its checks fail.
+        [{ origin_owner_id: "", origin_owner_name: "n" }, /^origin_owner_id: must not be empty$/],
+        [
+          { origin_owner_id: "o", origin_owner_name: "n", expires_in: 1e308 },
+          /^expires_in: must be <= 2592000$/,
+        ],
       ];
       for (const [body, message] of cases)
         await expectError(await post("/connect_sessions", body), 400, message);
