@@ -28,13 +28,24 @@ describe("loadConfig", () => {
         PORTICO_DATABASE_URL: "mysql://x",
         PORTICO_LOG_LEVEL: "loud",
         PORTICO_SANDBOX: "maybe",
+        PORTICO_ENCRYPTION_KEYS: "k1:tooshort",
+        PORTICO_CORS_ORIGINS: "not a url",
+        PORTICO_REDIRECT_ORIGINS: "javascript:alert(1)",
       });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join("\n");
-    for (const v of ["PORTICO_PORT", "PORTICO_DATABASE_URL", "PORTICO_LOG_LEVEL", "PORTICO_SANDBOX"])
+    for (const v of [
+      "PORTICO_PORT",
+      "PORTICO_DATABASE_URL",
+      "PORTICO_LOG_LEVEL",
+      "PORTICO_SANDBOX",
+      "PORTICO_CORS_ORIGINS",
+      "PORTICO_REDIRECT_ORIGINS",
+    ])
       expect(problems).toContain(v);
+    expect(problems).toContain("PORTICO_ENCRYPTION_KEYS: key k1 must be 32 bytes, base64");
   });
 });

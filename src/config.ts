@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseKeyring } from "./crypto/keyring.js";
 
 /**
  * One schema over process.env. Every variable Portico reads is declared here, with its default,
@@ -31,6 +32,8 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+const isHttpUrl = (v: string) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol);
+
 const url = z
   .string()
   .optional()
@@ -50,16 +53,34 @@ const envSchema = z.object({
   PORTICO_PUBLIC_URL: url,
   PORTICO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORTICO_BODY_LIMIT_BYTES: int(100 * 1024, 1024, 50 * 1024 * 1024),
-  PORTICO_ENCRYPTION_KEYS: z.string().optional(),
+  PORTICO_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (!v) return;
+      try {
+        parseKeyring(v);
+      } catch (err) {
+        ctx.addIssue({
+          code: "custom",
+          message: (err as Error).message.replace(/^PORTICO_ENCRYPTION_KEYS: /, ""),
+        });
+      }
+    }),
   PORTICO_SANDBOX: bool(true),
   PORTICO_ALLOW_PRIVATE_NETWORKS: bool(false),
-  PORTICO_CORS_ORIGINS: z.string().default("*"),
+  PORTICO_CORS_ORIGINS: z
+    .string()
+    .default("*")
+    .refine((v) => v.trim() === "*" || list(v).every(isHttpUrl), {
+      message: 'must be "*" or a comma-separated list of http(s) origins',
+    }),
   PORTICO_OAUTH_REDIRECT_URL: url,
   PORTICO_REDIRECT_ORIGINS: z
     .string()
     .default("")
-    .refine((v) => list(v).every((o) => URL.canParse(o)), {
-      message: "must be a comma-separated list of URLs",
+    .refine((v) => list(v).every(isHttpUrl), {
+      message: "must be a comma-separated list of http(s) URLs",
     }),
   PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
   PORTICO_WORKERS: bool(true),
