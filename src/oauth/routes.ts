@@ -32,7 +32,7 @@ export const connectionAttemptRoutes: FastifyPluginAsyncZod<{ attempts: Attempts
   );
 };
 
-const POPUP_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'";
+const POPUP_CSP = "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'";
 
 const page = (reply: FastifyReply, status: number, title: string, message: string) =>
   sendHtml(reply, status, htmlDocument(title, messageCard(title, message)), POPUP_CSP);

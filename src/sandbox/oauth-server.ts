@@ -40,7 +40,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
         reply,
         status,
         htmlDocument("Sandbox CRM", `<div class="card">${body}</div>`),
-        `default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'self'${formTarget ? ` ${new URL(formTarget).origin}` : ""}`,
+        `default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'self'${formTarget ? ` ${new URL(formTarget).origin}` : ""}`,
       );
 
     /** Checks what must never be redirected to: an unknown client or an unregistered redirect URI. */

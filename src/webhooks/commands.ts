@@ -1,13 +1,33 @@
 import type { Command } from "commander";
 import pc from "picocolors";
 import { print, table } from "../cli/output.js";
-import { inProject } from "../cli/project-principal.js";
+import { inProject, projectPrincipal } from "../cli/project-principal.js";
+import { withContext } from "../cli/with-context.js";
+import type { Context } from "../context.js";
+import { PorticoError } from "../errors.js";
 
 const time = (name: string) => (v: string) => {
   const ms = Date.parse(v);
   if (Number.isNaN(ms)) throw new Error(`${name} must be an ISO date-time, e.g. 2026-01-31T12:00:00Z`);
   return ms;
 };
+
+/**
+ * An action on one endpoint (`<id>`, then options): as `--project` when given, else as the
+ * project the endpoint belongs to, so an id is enough however many projects there are.
+ */
+function onEndpoint(
+  fn: (ctx: Context, projectId: string, opts: { json?: boolean }, id: string) => Promise<void>,
+) {
+  return (id: string, opts: { json?: boolean; project?: string }): Promise<void> =>
+    withContext(async (ctx) => {
+      const projectId = opts.project
+        ? (await projectPrincipal(ctx, opts.project)).projectId
+        : await ctx.webhooks.projectOfEndpoint(id);
+      if (!projectId) throw new PorticoError("NOT_FOUND", `webhook endpoint ${id} not found`);
+      await fn(ctx, projectId, opts, id);
+    });
+}
 
 export function registerWebhookCommands(program: Command): void {
   const webhooks = program.command("webhooks").description("Webhook endpoints, deliveries and replays");
@@ -59,10 +79,10 @@ export function registerWebhookCommands(program: Command): void {
     .command("remove")
     .description("Remove an endpoint and its pending deliveries")
     .argument("<id>", "endpoint id (we_...)")
-    .option("--project <id>", "project id (default: the only project)")
+    .option("--project <id>", "project id (default: the endpoint's)")
     .option("--json", "print JSON")
     .action(
-      inProject(async (ctx, projectId, opts, id) => {
+      onEndpoint(async (ctx, projectId, opts, id) => {
         const ep = await ctx.webhooks.remove(projectId, id);
         print(opts.json, ep, () => `Removed ${ep.id}`);
       }),
@@ -73,10 +93,10 @@ export function registerWebhookCommands(program: Command): void {
       "Issue a new signing secret; the old one stays valid for PORTICO_WEBHOOK_SECRET_OVERLAP_SECONDS",
     )
     .argument("<id>", "endpoint id (we_...)")
-    .option("--project <id>", "project id (default: the only project)")
+    .option("--project <id>", "project id (default: the endpoint's)")
     .option("--json", "print JSON")
     .action(
-      inProject(async (ctx, projectId, opts, id) => {
+      onEndpoint(async (ctx, projectId, opts, id) => {
         const ep = await ctx.webhooks.rotateSecret(projectId, id);
         print(
           opts.json,
@@ -90,10 +110,10 @@ export function registerWebhookCommands(program: Command): void {
     .command("enable")
     .description("Re-enable an endpoint that was disabled after failing")
     .argument("<id>", "endpoint id (we_...)")
-    .option("--project <id>", "project id (default: the only project)")
+    .option("--project <id>", "project id (default: the endpoint's)")
     .option("--json", "print JSON")
     .action(
-      inProject(async (ctx, projectId, opts, id) => {
+      onEndpoint(async (ctx, projectId, opts, id) => {
         const ep = await ctx.webhooks.enable(projectId, id);
         print(opts.json, ep, () => `Enabled ${ep.id}`);
       }),

@@ -150,6 +150,14 @@ export class WebhooksService {
     return (await this.store.listEndpoints(projectId)).map(toView);
   }
 
+  /**
+   * The project an endpoint belongs to, for the CLI, which acts on the whole database: an
+   * endpoint id names its project. Never used by the HTTP API, which is scoped to the caller's.
+   */
+  async projectOfEndpoint(id: string): Promise<string | null> {
+    return (await this.store.endpointById(id))?.project_id ?? null;
+  }
+
   async get(projectId: string, id: string): Promise<EndpointView> {
     return toView(await this.require(projectId, id));
   }
