@@ -93,8 +93,13 @@ export class AccountsService {
   async list(projectId: string, q: ListAccountsQuery): Promise<LinkedAccount[]> {
     const size = q.page_size ?? PAGE_SIZE.default;
     const page = q.page ?? 1;
-    const ownerIds = [...(q.origin_owner_ids ?? []), ...(q.origin_owner_id ? [q.origin_owner_id] : [])];
-    const providers = [...(q.providers ?? []), ...(q.provider ? [q.provider] : [])];
+    // An empty `origin_owner_id=` filters for that empty id (no account has one), never for all:
+    // a backend that passes a missing customer id must not get every customer's accounts.
+    const ownerIds = [
+      ...(q.origin_owner_ids ?? []),
+      ...(q.origin_owner_id !== undefined ? [q.origin_owner_id] : []),
+    ];
+    const providers = [...(q.providers ?? []), ...(q.provider !== undefined ? [q.provider] : [])];
     const rows = await this.store.list(
       projectId,
       { ownerIds, providers, accountIds: q.account_ids, statuses: q.status },

@@ -40,6 +40,9 @@ for (const dialect of DIALECTS) {
       expect(await (await api(`/accounts?account_ids=${ids[1]},nope`)).json()).toHaveLength(1);
       expect(await (await api("/accounts?status=error")).json()).toEqual([]);
       expect(await (await api("/accounts?provider=sandbox-ats")).json()).toEqual([]);
+      // A missing customer id sent as an empty value matches no one, never everyone.
+      expect(await (await api("/accounts?origin_owner_id=")).json()).toEqual([]);
+      expect(await (await api("/accounts")).json()).toHaveLength(3);
     });
 
     it("pages 1-based in a stable order and bounds page_size", async () => {
