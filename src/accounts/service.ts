@@ -88,6 +88,13 @@ export class AccountsService {
     if (this.deps.events) await this.deps.events(trx, event, this.toWire(row), row.project_id);
   }
 
+  /** `account.updated`, and `account.recovered` too when the change took it out of `error`. */
+  private async emitUpdate(trx: Transaction<DB>, before: AccountRow, next: AccountRow): Promise<void> {
+    await this.emit(trx, "account.updated", next);
+    if (before.status === "error" && next.status === "active")
+      await this.emit(trx, "account.recovered", next);
+  }
+
   // ---- the accounts API -------------------------------------------------------------------
 
   async list(projectId: string, q: ListAccountsQuery): Promise<LinkedAccount[]> {
@@ -159,6 +166,12 @@ export class AccountsService {
         this.credentialColumns(row, { fields: split.secrets, tokens: this.openSecrets(row).tokens }),
       );
       set.setup_information = toJson(split.setup);
+      // Credentials the provider just accepted make a failed API-key or basic account work again;
+      // an OAuth account recovers through its tokens (a refresh or a re-link), not its fields.
+      if (row.status === "error" && entry.auth.scheme !== "oauth2") {
+        set.status = "active";
+        set.status_reasons = null;
+      }
     }
     const changed = Object.entries(set).some(([k, v]) => row[k as keyof AccountRow] !== v);
     if (!changed) return this.toWire(row);
@@ -167,7 +180,7 @@ export class AccountsService {
     await this.store.transaction(async (trx) => {
       if (!(await this.store.update(trx, projectId, id, row.credentials_version, set)))
         throw changedMeanwhile(id);
-      await this.emit(trx, "account.updated", next);
+      await this.emitUpdate(trx, row, next);
     });
     return this.toWire(next);
   }
@@ -254,7 +267,7 @@ export class AccountsService {
         ) {
           throw changedMeanwhile(existing.id);
         }
-        await this.emit(trx, "account.updated", next);
+        await this.emitUpdate(trx, existing, next);
         await this.deps.sessions.recordLink(session.id, existing.id, trx);
         return next;
       }
@@ -332,7 +345,7 @@ export class AccountsService {
       if (!(await this.store.update(trx, session.project_id, accountId, row.credentials_version, next))) {
         throw changedMeanwhile(accountId);
       }
-      await this.emit(trx, "account.updated", next);
+      await this.emitUpdate(trx, row, next);
       return this.toWire(next);
     });
   }

@@ -102,6 +102,33 @@ for (const dialect of DIALECTS) {
       await rx.waitFor(() => events("wh-1").some((e) => e.event === "account.deleted"));
     });
 
+    it("announces account.recovered when new credentials take an account out of error", async () => {
+      const session = await createSession(s, { origin_owner_id: "wh-rec", origin_owner_name: "Rec" });
+      const accountId = await linkSandboxHris(s, session.token);
+      await s.ctx.database.db
+        .updateTable("accounts")
+        .set({
+          status: "error",
+          status_reasons: JSON.stringify([{ code: "x", description: "d", timestamp: "t" }]),
+        })
+        .where("id", "=", accountId)
+        .execute();
+      const res = await fetch(`${s.url}/accounts/${accountId}`, {
+        method: "PATCH",
+        headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
+        body: JSON.stringify({ credentials: { api_key: "sandbox-demo-key" } }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: "active", status_reasons: null });
+      await rx.waitFor(() => events("wh-rec").some((e) => e.event === "account.recovered"));
+      // Deliveries to one endpoint may run side by side: compare what arrived, not its order.
+      expect(
+        events("wh-rec")
+          .map((e) => e.event)
+          .sort(),
+      ).toEqual(["account.created", "account.recovered", "account.updated"]);
+    });
+
     it("keeps retrying a refusing receiver until every event arrives, with stable ids", async () => {
       rx.refuseNext(4);
       const ids: string[] = [];
