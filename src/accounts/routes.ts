@@ -11,6 +11,7 @@ import {
 import type { AccountsService } from "./service.js";
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse };
+const JSON_TYPE = "application/json; charset=utf-8";
 
 export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }> = async (
   app,
@@ -24,7 +25,11 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       querystring: ListAccountsQuery,
       response: { 200: z.array(LinkedAccount), ...errors },
     },
-    handler: (request) => accounts.list(request.principal.projectId, request.query),
+    // Written as JSON text from the rows (wire-json.ts): the response schemas feed OpenAPI only.
+    handler: async (request, reply) =>
+      reply
+        .type(JSON_TYPE)
+        .send((await accounts.listJson(request.principal.projectId, request.query)) as never),
   });
 
   app.get("/accounts/:id", {
@@ -35,7 +40,10 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       params: AccountIdParams,
       response: { 200: LinkedAccount, ...errors },
     },
-    handler: (request) => accounts.get(request.principal.projectId, request.params.id),
+    handler: async (request, reply) =>
+      reply
+        .type(JSON_TYPE)
+        .send((await accounts.getJson(request.principal.projectId, request.params.id)) as never),
   });
 
   app.patch("/accounts/:id", {

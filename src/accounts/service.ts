@@ -20,6 +20,7 @@ import {
 } from "./schemas.js";
 import type { AccountRow, AccountsStore, WireRow } from "./store.js";
 import { verifyCredentials } from "./verify-credentials.js";
+import { linkedAccountJson } from "./wire-json.js";
 
 export type AccountEvent =
   | "account.created"
@@ -98,6 +99,23 @@ export class AccountsService {
   // ---- the accounts API -------------------------------------------------------------------
 
   async list(projectId: string, q: ListAccountsQuery): Promise<LinkedAccount[]> {
+    return (await this.listRows(projectId, q)).map((r) => this.toWire(r));
+  }
+
+  /** `list` as the JSON text the API answers with (see wire-json.ts). */
+  async listJson(projectId: string, q: ListAccountsQuery): Promise<string> {
+    const rows = await this.listRows(projectId, q);
+    return `[${rows.map((r) => linkedAccountJson(r, this.providerName(r.provider))).join(",")}]`;
+  }
+
+  /** `get` as the JSON text the API answers with. */
+  async getJson(projectId: string, id: string): Promise<string> {
+    const row = await this.store.getWire(projectId, id);
+    if (!row) throw accountNotFound(id);
+    return linkedAccountJson(row, this.providerName(row.provider));
+  }
+
+  private listRows(projectId: string, q: ListAccountsQuery): Promise<WireRow[]> {
     const size = q.page_size ?? PAGE_SIZE.default;
     const page = q.page ?? 1;
     // An empty `origin_owner_id=` filters for that empty id (no account has one), never for all:
@@ -107,13 +125,16 @@ export class AccountsService {
       ...(q.origin_owner_id !== undefined ? [q.origin_owner_id] : []),
     ];
     const providers = [...(q.providers ?? []), ...(q.provider !== undefined ? [q.provider] : [])];
-    const rows = await this.store.list(
+    return this.store.list(
       projectId,
       { ownerIds, providers, accountIds: q.account_ids, statuses: q.status },
       size,
       (page - 1) * size,
     );
-    return rows.map((r) => this.toWire(r));
+  }
+
+  private providerName(provider: string): string | null {
+    return this.deps.catalog.get(provider)?.name ?? null;
   }
 
   async get(projectId: string, id: string): Promise<LinkedAccount> {
@@ -519,7 +540,7 @@ export class AccountsService {
     return {
       id: row.id,
       provider: row.provider,
-      provider_name: this.deps.catalog.get(row.provider)?.name ?? null,
+      provider_name: this.providerName(row.provider),
       status: row.status,
       status_reasons: fromJson<StatusReason[]>(row.status_reasons),
       origin_owner_id: row.origin_owner_id,
