@@ -1,5 +1,6 @@
-import { createRequire } from "node:module";
+import fs from "node:fs";
+import { fromRoot } from "./paths.js";
 
-const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
+const pkg = JSON.parse(fs.readFileSync(fromRoot("package.json"), "utf8")) as { version: string };
 
 export const VERSION: string = pkg.version;

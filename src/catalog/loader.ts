@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
+import { fromRoot } from "../paths.js";
 import { type CatalogEntry, EntrySchema, entrySchema } from "./schema.js";
 
-export const CATALOG_DIR = path.resolve(import.meta.dirname, "../../catalog");
+export const CATALOG_DIR = fromRoot("catalog");
 export const LOGO_DIR = path.join(CATALOG_DIR, "logos");
 
 export class CatalogError extends Error {

@@ -5,6 +5,7 @@ import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { escapeHtml, htmlDocument as layout, messageCard, sendHtml } from "../http/html.js";
+import { fromRoot } from "../paths.js";
 import type { SessionsService } from "../sessions/service.js";
 
 export type PagesOptions = {
@@ -18,7 +19,7 @@ export type PagesOptions = {
 const require = createRequire(import.meta.url);
 /** The official hub, pinned in package.json and served from node_modules: no CDN. */
 const HUB_BUNDLE = require.resolve("@stackone/hub/webcomponent");
-const ASSETS = path.resolve(import.meta.dirname, "assets");
+const ASSETS = fromRoot("src", "hub", "assets");
 
 /**
  * The hosted pages: the auth link renders the official `<stackone-hub>` against this Portico, and

@@ -1,5 +1,5 @@
-import path from "node:path";
 import type { CatalogEntry } from "../catalog/schema.js";
+import { fromRoot } from "../paths.js";
 
 /**
  * Built-in demo providers, served by Portico itself under /sandbox and reached in-process through
@@ -7,7 +7,7 @@ import type { CatalogEntry } from "../catalog/schema.js";
  * PORTICO_SANDBOX=false removes them from the catalog.
  */
 export const SANDBOX_HOST = "sandbox.portico.internal";
-export const SANDBOX_LOGO_DIR = path.resolve(import.meta.dirname, "logos");
+export const SANDBOX_LOGO_DIR = fromRoot("src", "sandbox", "logos");
 
 export const SANDBOX_CREDENTIALS = {
   hrisApiKey: "sandbox-demo-key",
