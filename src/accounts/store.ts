@@ -53,22 +53,31 @@ export class AccountsStore {
     return row?.provider ?? null;
   }
 
-  getWire(projectId: string, id: string): Promise<WireRow | undefined> {
-    return this.db
-      .selectFrom("accounts")
-      .select(WIRE_COLUMNS)
-      .where("project_id", "=", projectId)
-      .where("id", "=", id)
-      .executeTakeFirst();
+  async getWire(projectId: string, id: string): Promise<WireRow | undefined> {
+    const rows = await this.shapes.rows<WireRow>(
+      "accounts.getWire",
+      () =>
+        this.db.selectFrom("accounts").select(WIRE_COLUMNS).where("project_id", "=", "").where("id", "=", ""),
+      [projectId, id],
+    );
+    return rows[0];
   }
 
-  get(projectId: string, id: string, ex: Executor = this.db): Promise<AccountRow | undefined> {
-    return ex
-      .selectFrom("accounts")
-      .selectAll()
-      .where("project_id", "=", projectId)
-      .where("id", "=", id)
-      .executeTakeFirst();
+  /** The whole row (the proxy's path, and every write). Outside a transaction, a compiled shape. */
+  async get(projectId: string, id: string, ex?: Executor): Promise<AccountRow | undefined> {
+    if (ex)
+      return ex
+        .selectFrom("accounts")
+        .selectAll()
+        .where("project_id", "=", projectId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+    const rows = await this.shapes.rows<AccountRow>(
+      "accounts.get",
+      () => this.db.selectFrom("accounts").selectAll().where("project_id", "=", "").where("id", "=", ""),
+      [projectId, id],
+    );
+    return rows[0];
   }
 
   /** The account a re-connect updates: same project, owner and provider, the newest first. */
