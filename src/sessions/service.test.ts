@@ -84,6 +84,47 @@ for (const dialect of DIALECTS) {
       expect(await sessions.recordLink(s.id, "acc_2")).toBe(false);
     });
 
+    it("writes sessions created together in one insert, each with its own id, and isolates a bad one", async () => {
+      const made = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          sessions.create(a, { origin_owner_id: `g-${i}`, origin_owner_name: "G" }),
+        ),
+      );
+      expect(new Set(made.map((m) => m.id)).size).toBe(40);
+      for (const m of made) expect((await sessions.authenticate(a, m.token)).id).toBe(m.id);
+      expect(made.map((m) => m.origin_owner_id)).toEqual(made.map((_, i) => `g-${i}`));
+
+      // A row the database refuses (no such project) fails alone; its neighbours are written.
+      const store = new SessionsStore(t.ctx.database.db);
+      const row = (owner: string, projectId = a.projectId) => ({
+        organization_id: a.organizationId,
+        project_id: projectId,
+        token_hash: `hash-${owner}-${Math.random()}`,
+        origin_owner_id: owner,
+        origin_owner_name: "N",
+        origin_username: null,
+        categories: null,
+        provider: null,
+        account_id: null,
+        label: null,
+        metadata: null,
+        type: "production",
+        multiple: 0,
+        integration_id: null,
+        external_trigger_token: "x",
+        linked_account_id: null,
+        expires_in: 60,
+        expires_at: clock + 60_000,
+        created_at: clock,
+      });
+      const results = await Promise.allSettled([
+        store.insert(row("ok-1")),
+        store.insert(row("bad", "proj_missing")),
+        store.insert(row("ok-2")),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    });
+
     it("reuses a resolved session for a second, still refuses it once expired, and forgets it on a link", async () => {
       const s = await sessions.create(a, {
         origin_owner_id: "o6",

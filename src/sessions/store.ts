@@ -5,24 +5,72 @@ import type { ConnectSessionsTable, DB } from "../db/schema.js";
 export type SessionRow = Selectable<ConnectSessionsTable>;
 export type NewSessionRow = Omit<SessionRow, "id">;
 
+/** Most sessions one grouped insert writes. */
+const MAX_GROUP = 32;
+
+type PendingInsert = { row: NewSessionRow; resolve: (id: number) => void; reject: (err: unknown) => void };
+
 /** Persistence of connect sessions. Only the sessions service calls it. */
 export class SessionsStore {
   private readonly shapes: QueryShapes;
+  private pending: PendingInsert[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly db: Kysely<DB>) {
     this.shapes = new QueryShapes(db);
   }
 
-  async insert(row: NewSessionRow): Promise<SessionRow> {
+  /**
+   * Writes a session. Sessions created in the same turn of the event loop go in together, as one
+   * multi-row INSERT: a commit (SQLite's WAL append, PostgreSQL's round trip) per request was most
+   * of a session create's time. Alone, a session is written at once, a tick later.
+   */
+  insert(row: NewSessionRow): Promise<SessionRow> {
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ row, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    }).then((id) => ({ ...row, id }));
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    for (let i = 0; i < batch.length; i += MAX_GROUP) await this.insertGroup(batch.slice(i, i + MAX_GROUP));
+  }
+
+  private async insertGroup(group: PendingInsert[]): Promise<void> {
+    try {
+      const ids = await this.insertRows(group.map((p) => p.row));
+      group.forEach((p, i) => p.resolve(ids[i]!));
+    } catch (err) {
+      if (group.length === 1) return group[0]!.reject(err);
+      // The statement is all or nothing: one bad row must not fail the others, so each goes alone.
+      for (const p of group) {
+        try {
+          p.resolve((await this.insertRows([p.row]))[0]!);
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+    }
+  }
+
+  private async insertRows(rows: NewSessionRow[]): Promise<number[]> {
     // Columns in one fixed order, so the compiled statement's placeholders line up with them.
-    const columns = Object.keys(row).sort() as (keyof NewSessionRow)[];
-    const ordered = Object.fromEntries(columns.map((c) => [c, row[c]])) as NewSessionRow;
-    const [inserted] = await this.shapes.rows<{ id: number }>(
-      `connect_sessions.insert/${columns.join(",")}`,
-      () => this.db.insertInto("connect_sessions").values(ordered).returning("id"),
-      columns.map((c) => row[c]),
+    const columns = Object.keys(rows[0]!).sort() as (keyof NewSessionRow)[];
+    const ordered = rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])) as NewSessionRow);
+    const inserted = await this.shapes.rows<{ id: number; token_hash: string }>(
+      `connect_sessions.insert/${rows.length}/${columns.join(",")}`,
+      () => this.db.insertInto("connect_sessions").values(ordered).returning(["id", "token_hash"]),
+      rows.flatMap((r) => columns.map((c) => r[c])),
     );
-    return { ...row, id: Number(inserted!.id) };
+    // Matched by token digest (unique), not by position: RETURNING's order is not a promise.
+    const ids = new Map(inserted.map((r) => [r.token_hash, Number(r.id)]));
+    return rows.map((r) => ids.get(r.token_hash)!);
   }
 
   async findByTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
