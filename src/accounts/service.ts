@@ -388,9 +388,7 @@ export class AccountsService {
 
   /** The account row as stored, for the proxy; `field` names where the id came from in a 404. */
   async row(projectId: string, id: string, field = "id"): Promise<AccountRow> {
-    const row = await this.store.get(projectId, id);
-    if (!row) throw accountNotFound(id, field);
-    return row;
+    return this.require(projectId, id, field);
   }
 
   /** The stored row, or undefined when the account was deleted meanwhile (the token manager re-reads). */
@@ -511,9 +509,9 @@ export class AccountsService {
     return entry;
   }
 
-  private async require(projectId: string, id: string): Promise<AccountRow> {
+  private async require(projectId: string, id: string, field = "id"): Promise<AccountRow> {
     const row = await this.store.get(projectId, id);
-    if (!row) throw accountNotFound(id);
+    if (!row) throw accountNotFound(id, field);
     return row;
   }
 

@@ -21,9 +21,10 @@ export type OAuthApp = { clientId: string; clientSecret: string | null; scopes: 
 
 export type EnableOptions = { clientId?: string; clientSecret?: string; scopes?: string[] };
 
-/** Which providers each project offers to its end users, and the OAuth apps they use. */
+/** How long a project's active providers are reused (see `activeProviders`). */
 const ACTIVE_CACHE_MS = 1000;
 
+/** Which providers each project offers to its end users, and the OAuth apps they use. */
 export class IntegrationsService {
   private readonly activeCache = new Map<string, { keys: Set<string>; until: number }>();
 
