@@ -45,7 +45,7 @@ export class SessionsStore {
   private async insertGroup(group: PendingInsert[]): Promise<void> {
     try {
       const ids = await this.insertRows(group.map((p) => p.row));
-      group.forEach((p, i) => p.resolve(ids[i]!));
+      for (const [i, p] of group.entries()) p.resolve(ids[i]!);
     } catch (err) {
       if (group.length === 1) return group[0]!.reject(err);
       // The statement is all or nothing: one bad row must not fail the others, so each goes alone.
