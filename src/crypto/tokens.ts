@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 
 /** Every secret Portico issues carries a prefix so leaks are recognisable and scanners can find them. */
 export const PREFIX = {
@@ -21,7 +21,8 @@ export const generateUuid = (): string => randomUUID();
 
 /** Only this digest of a token or key is stored; a leaked database yields nothing usable. */
 export function sha256(value: string): string {
-  return createHash("sha256").update(value).digest("base64url");
+  // The one-shot form: a third of createHash's cost, and every request digests its key and token.
+  return hash("sha256", value, "base64url");
 }
 
 /** Constant-time comparison of two digests or secrets of any length. */
