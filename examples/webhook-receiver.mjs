@@ -16,6 +16,7 @@ const key = Buffer.from(secret.slice("whsec_".length), "base64");
 const port = Number(process.env.PORT ?? 4567);
 const seen = new Set();
 
+const signatures = (headers) => String(headers["webhook-signature"] ?? "").split(" ");
 const same = (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 function verify(headers, body) {
@@ -24,9 +25,7 @@ function verify(headers, body) {
   if (!id || !ts || Math.abs(Date.now() / 1000 - ts) > 300) return false;
   const expected = createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64");
   // Several signatures arrive while a secret rotation overlaps: any one valid is enough.
-  return String(headers["webhook-signature"] ?? "")
-    .split(" ")
-    .some((sig) => same(sig.replace(/^v1,/, ""), expected));
+  return signatures(headers).some((sig) => same(sig.replace(/^v1,/, ""), expected));
 }
 
 http
@@ -47,7 +46,9 @@ http
       const event = JSON.parse(body);
       console.log(
         `${event.event} ${event.account_id} (${event.provider}, owner ${event.origin_owner_id})` +
-          ` x-stackone-signature ${same(String(req.headers["x-stackone-signature"] ?? ""), stackone) ? "ok" : "MISMATCH"}`,
+          ` x-stackone-signature ${same(String(req.headers["x-stackone-signature"] ?? ""), stackone) ? "ok" : "MISMATCH"}` +
+          // It holds one signature: during a rotation's overlap, the previous secret's.
+          (signatures(req.headers).length > 1 ? " (secret rotation in progress)" : ""),
       );
     });
   })
