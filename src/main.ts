@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { ConfigError, loadConfig } from "./config.js";
 import { StartupError } from "./context.js";
+import { registerKeyCommands } from "./crypto/commands.js";
 import { KeyringError } from "./crypto/keyring.js";
 import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
@@ -28,6 +29,7 @@ registerTenancyCommands(program);
 registerSessionCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
+registerKeyCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

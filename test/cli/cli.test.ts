@@ -144,6 +144,25 @@ for (const dialect of DIALECTS) {
       expect(refused.stderr).toMatch(/url: .*private address/);
     });
 
+    it("rotates the encryption key: generate --write, rotate, status", async () => {
+      // Any command opens the database once, which writes the keyring file on a first use.
+      expect((await portico(["projects", "list", "--json"], env)).code).toBe(0);
+      const plain = jsonOf(await portico(["keys", "generate", "--json"], env));
+      expect(plain.key).toMatch(/^k[0-9a-z]+:[A-Za-z0-9+/]{43}=$/);
+      const gen = jsonOf(await portico(["keys", "generate", "--write", "--json"], env));
+      expect(gen.file).toBe(path.join(env.PORTICO_DATA_DIR!, "keyring"));
+      const rotated = jsonOf(await portico(["keys", "rotate", "--json"], env));
+      expect(rotated.primary).toBe(gen.key_id);
+      const check = rotated.columns.find((c: { column: string }) => c.column === "meta.value");
+      expect(check).toMatchObject({ rotated: 1, unreadable: 0 });
+      const status = jsonOf(await portico(["keys", "status", "--json"], env));
+      expect(status.primary).toBe(gen.key_id);
+      expect(status.usage.length).toBeGreaterThan(0);
+      for (const u of status.usage) expect(u.key_id).toBe(gen.key_id);
+      // The database still opens, under the new key.
+      expect((await portico(["projects", "list", "--json"], env)).code).toBe(0);
+    });
+
     it("explains bad input and bad configuration without a stack trace", async () => {
       const bad = await portico(
         ["sessions", "create", "--project", "proj_x", "--origin-owner-id", "c1", "--origin-owner-name", "A"],
