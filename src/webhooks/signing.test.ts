@@ -30,8 +30,8 @@ describe("webhook signing", () => {
     expect(headers["webhook-signature"]!.split(" ")).toHaveLength(2);
     expect(new Webhook(fresh).verify(body, headers)).toBeTruthy();
     expect(new Webhook(old).verify(body, headers)).toBeTruthy();
-    // One signature fits StackOne's header: the old secret's, so receivers not yet switched verify.
-    expect(headers["x-stackone-signature"]).toBe(stackoneSignature(old, body));
+    // One signature fits StackOne's header: the newest secret's, as the rotation takes effect.
+    expect(headers["x-stackone-signature"]).toBe(stackoneSignature(fresh, body));
   });
 
   it("adds StackOne's x-stackone-signature over the raw body", () => {

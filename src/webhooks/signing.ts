@@ -22,9 +22,10 @@ export function stackoneSignature(secret: string, body: string): string {
 
 /**
  * The headers of one delivery attempt, signed with every secret currently valid (newest first).
- * `x-stackone-signature` holds one signature only, so while a rotation overlaps it is made with
- * the oldest valid secret: receivers keep verifying with the secret they have until the overlap
- * ends, which is what the overlap promises (`webhook-signature` carries both meanwhile).
+ * `x-stackone-signature` holds one signature only: the newest secret's, as a rotation takes
+ * effect at once. A receiver that checks only that header accepts both secrets while it switches;
+ * a delivery it refused meanwhile is retried, so nothing is lost (`webhook-signature` carries
+ * both during the overlap).
  */
 export function signedHeaders(
   secrets: string[],
@@ -38,6 +39,6 @@ export function signedHeaders(
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
     "webhook-signature": secrets.map((s) => standardSignature(s, id, timestamp, body)).join(" "),
-    "x-stackone-signature": stackoneSignature(secrets.at(-1)!, body),
+    "x-stackone-signature": stackoneSignature(secrets[0]!, body),
   };
 }
