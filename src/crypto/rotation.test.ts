@@ -42,7 +42,15 @@ for (const dialect of DIALECTS) {
       s = await startTestServer(dialect, { PORTICO_ENCRYPTION_KEYS: k1 });
       const session = await createSession(s, { origin_owner_id: "rot-1", origin_owner_name: "Rot" });
       accountId = await linkSandboxHris(s, session.token);
-      await s.ctx.integrations.enable(s.projectId, "hubspot", { clientId: "cid", clientSecret: "c-secret" });
+      // Several rows per table, read two at a time below, so the keyset paging (a composite key
+      // for integrations) is walked past its first batch.
+      for (const provider of ["hubspot", "salesforce", "box"])
+        await s.ctx.integrations.enable(s.projectId, provider, { clientId: "cid", clientSecret: "c-secret" });
+      for (const owner of ["rot-2", "rot-3"])
+        await linkSandboxHris(
+          s,
+          (await createSession(s, { origin_owner_id: owner, origin_owner_name: "R" })).token,
+        );
       endpointId = (await s.ctx.webhooks.add(s.projectId, { url: "https://hooks.example.com/x" })).id;
       await s.ctx.webhooks.rotateSecret(s.projectId, endpointId);
     });
@@ -55,14 +63,14 @@ for (const dialect of DIALECTS) {
     it("re-encrypts every sealed column under the new primary key, after which the old key can go", async () => {
       const both = await contextWith(`${k2},${k1}`);
       const before = await keyUsage(both.database.db);
-      expect(before["accounts.credentials"]).toEqual({ k1: 1 });
+      expect(before["accounts.credentials"]).toEqual({ k1: 3 });
 
-      const reports = await rotateKeys(both.database.db, both.vault);
+      const reports = await rotateKeys(both.database.db, both.vault, { batch: 2 });
       const rotated = Object.fromEntries(reports.map((r) => [r.column, r.rotated]));
       expect(rotated).toMatchObject({
         "meta.value": 1,
-        "accounts.credentials": 1,
-        "integrations.client_secret": 1,
+        "accounts.credentials": 3,
+        "integrations.client_secret": 3,
         "webhook_endpoints.secret": 1,
         "webhook_endpoints.previous_secret": 1,
       });

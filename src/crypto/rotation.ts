@@ -69,16 +69,20 @@ export type ColumnReport = {
 };
 
 const BATCH = 500;
+type Options = { batch?: number };
 // biome-ignore lint/suspicious/noExplicitAny: one loop over several tables' columns.
 type AnyDb = Kysely<any>;
 
 /** Ciphertexts per key id in each sealed column. */
-export async function keyUsage(db: Kysely<DB>): Promise<Record<string, Record<string, number>>> {
+export async function keyUsage(
+  db: Kysely<DB>,
+  opts: Options = {},
+): Promise<Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, number>> = {};
   for (const c of SEALED_COLUMNS) {
     const name = `${c.table}.${c.column}`;
     out[name] = {};
-    await forEachBatch(db as AnyDb, c, null, (rows) => {
+    await forEachBatch(db as AnyDb, c, null, opts.batch ?? BATCH, (rows) => {
       for (const r of rows) {
         const kid = Vault.keyIdOf(r[c.column]!) ?? "(not a ciphertext)";
         out[name]![kid] = (out[name]![kid] ?? 0) + 1;
@@ -94,7 +98,7 @@ export async function keyUsage(db: Kysely<DB>): Promise<Record<string, Record<st
  * so a concurrent write, such as a token refresh, is never undone; it was written under the
  * primary key anyway. Safe to run while Portico serves, and to run again.
  */
-export async function rotateKeys(db: Kysely<DB>, vault: Vault): Promise<ColumnReport[]> {
+export async function rotateKeys(db: Kysely<DB>, vault: Vault, opts: Options = {}): Promise<ColumnReport[]> {
   const reports: ColumnReport[] = [];
   for (const c of SEALED_COLUMNS) {
     const report: ColumnReport = {
@@ -104,7 +108,7 @@ export async function rotateKeys(db: Kysely<DB>, vault: Vault): Promise<ColumnRe
       changed_meanwhile: 0,
       unreadable: 0,
     };
-    await forEachBatch(db as AnyDb, c, vault.primaryKeyId, async (rows) => {
+    await forEachBatch(db as AnyDb, c, vault.primaryKeyId, opts.batch ?? BATCH, async (rows) => {
       for (const r of rows) {
         const old = r[c.column]!;
         const kid = Vault.keyIdOf(old) ?? "(not a ciphertext)";
@@ -133,13 +137,14 @@ export async function rotateKeys(db: Kysely<DB>, vault: Vault): Promise<ColumnRe
 }
 
 /**
- * Reads a sealed column in key order, BATCH rows at a time: all non-null values, or only those
+ * Reads a sealed column in key order, `batch` rows at a time: all non-null values, or only those
  * not written under `skipKeyId`. Keyset order, so rows rewritten meanwhile are not read twice.
  */
 async function forEachBatch(
   db: AnyDb,
   c: SealedColumn,
   skipKeyId: string | null,
+  batch: number,
   fn: (rows: Row[]) => void | Promise<void>,
 ): Promise<void> {
   let after: string[] | null = null;
@@ -158,11 +163,11 @@ async function forEachBatch(
       );
     }
     for (const k of c.keys) q = q.orderBy(k);
-    const rows = (await q.limit(BATCH).execute()) as Row[];
+    const rows = (await q.limit(batch).execute()) as Row[];
     if (rows.length === 0) return;
     // Filtered here, not with LIKE: `_` in a key id would be a wildcard there.
     await fn(skipKeyId ? rows.filter((r) => Vault.keyIdOf(r[c.column]!) !== skipKeyId) : rows);
-    if (rows.length < BATCH) return;
+    if (rows.length < batch) return;
     after = c.keys.map((k) => String(rows.at(-1)![k]));
   }
 }
