@@ -59,6 +59,8 @@ export async function compiledEntry() {
       sourcemap: "linked",
       logLevel: "silent",
     });
+    // The build runs in an esbuild service process, which would otherwise live as long as Portico.
+    await esbuild.stop();
     try {
       fs.renameSync(tmp, dir);
     } catch {
