@@ -148,6 +148,10 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
   const patched = new WeakSet<pg.PoolClient>();
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patch = (client: pg.PoolClient) => {
+    // A checked-out client whose connection the server ends (a restart, a failover, an idle
+    // timeout) emits `error`; unheard, that ends the process. The query in flight fails instead,
+    // and the pool drops the client when it is released.
+    client.on("error", () => {});
     const query = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
     const names = new Map<string, string>();
     let generation = 0;

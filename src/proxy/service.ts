@@ -111,10 +111,10 @@ export class ProxyService {
 
 /**
  * A provider's error answer, keeping its status, in the shape StackOne clients parse every 4xx
- * and 5xx as: `statusCode`, a string `message` and `timestamp` are required, or the official SDK
- * throws a validation error instead of the typed one. A JSON object body keeps all its fields
- * (the three are set over it); any other body goes, parsed when it is JSON, into
- * `provider_errors[0].raw`.
+ * and 5xx as: `statusCode`, a string `message` and `timestamp`, with the provider's body in
+ * `provider_errors[0].raw`. The official SDK validates that body strictly (its 400 schema types
+ * `data` and `provider_errors`, and `raw` must be an object), so the provider's fields are never
+ * merged into it: a JSON object body is `raw` itself, anything else is `raw.body`.
  */
 export function providerErrorResult(
   status: number,
@@ -136,23 +136,19 @@ export function providerErrorResult(
       : null;
   const providerMessage =
     object && typeof object.message === "string" && object.message.trim() ? object.message : null;
+  const contentType = headers["content-type"];
   const wire = {
-    ...(object ?? {}),
     statusCode: status,
     message: providerMessage ?? `the provider answered HTTP ${status}`,
     timestamp: new Date().toISOString(),
-    ...(object
-      ? {}
-      : {
-          provider_errors: [
-            {
-              status,
-              url,
-              raw: encoded ? null : parsed,
-              headers: { "content-type": headers["content-type"] ?? null },
-            },
-          ],
-        }),
+    provider_errors: [
+      {
+        status,
+        url,
+        raw: object ?? { body: parsed },
+        headers: { "content-type": typeof contentType === "string" ? contentType : null },
+      },
+    ],
   };
   const out: Record<string, string | string[]> = {
     ...headers,

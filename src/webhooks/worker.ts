@@ -62,7 +62,17 @@ export class WebhookWorker {
     const byEndpoint = new Map<string, ClaimedDelivery[]>();
     for (const d of claimed) byEndpoint.set(d.endpoint_id, [...(byEndpoint.get(d.endpoint_id) ?? []), d]);
     for (const [endpointId, deliveries] of byEndpoint) {
-      const lane = this.runLane(endpointId, deliveries).finally(() => this.lanes.delete(endpointId));
+      // A lane that fails (a secret this node's keyring cannot read, a lost database connection)
+      // leaves its deliveries leased: another pass or node retries them when the lease ends. It
+      // must never take the process down with it.
+      const lane = this.runLane(endpointId, deliveries)
+        .catch((err) =>
+          this.opts.logger.error(
+            { endpoint: endpointId, err: (err as Error).message },
+            "webhook delivery lane failed; its deliveries will be retried",
+          ),
+        )
+        .finally(() => this.lanes.delete(endpointId));
       this.lanes.set(endpointId, lane);
     }
     return claimed.length;

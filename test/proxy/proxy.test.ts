@@ -255,15 +255,14 @@ verify: { path: /me }
       const one = await proxy(hris, { path: "/employees/emp_001" });
       expect(one.status).toBe(200);
       expect(await one.json()).toMatchObject({ data: { id: "emp_001", first_name: "Ada" } });
-      // The sandbox's own 404 keeps its status and fields, with the three every StackOne client
-      // needs on an error.
+      // The sandbox's own 404 keeps its status, in StackOne's error shape, its body in raw.
       const missing = await proxy(hris, { path: "/employees/emp_999" });
       expect(missing.status).toBe(404);
-      expect(await missing.json()).toEqual({
-        error: "not_found",
-        message: "No such employee",
+      expect(await missing.json()).toMatchObject({
         statusCode: 404,
+        message: "No such employee",
         timestamp: expect.stringMatching(ISO),
+        provider_errors: [{ status: 404, raw: { error: "not_found", message: "No such employee" } }],
       });
     });
 
@@ -317,6 +316,16 @@ verify: { path: /me }
         so.proxy.proxyRequest({ xAccountId: accountId, proxyRequestBody: { path: "/fail/422?kind=array" } }),
       );
       expect(array).toBeInstanceOf(errors.UnprocessableEntityResponse);
+      // 400 is the SDK's strictest schema (typed `data` and `provider_errors`).
+      for (const kind of ["text", "array", "json"]) {
+        const bad = await thrown(
+          so.proxy.proxyRequest({
+            xAccountId: accountId,
+            proxyRequestBody: { path: `/fail/400?kind=${kind}` },
+          }),
+        );
+        expect(bad).toBeInstanceOf(errors.BadRequestResponse);
+      }
     });
 
     it("keeps a provider error's status and body, in the StackOne error shape", async () => {
@@ -324,11 +333,17 @@ verify: { path: /me }
       expect(object.status).toBe(404);
       expect(object.headers.get("content-type")).toMatch(/^application\/json/);
       expect(await object.json()).toEqual({
-        error: "not_found",
-        message: "No such contact",
-        detail: { id: 7 },
         statusCode: 404,
+        message: "No such contact",
         timestamp: expect.stringMatching(ISO),
+        provider_errors: [
+          {
+            status: 404,
+            url: expect.stringMatching(/\/api\/fail\/404$/),
+            raw: { error: "not_found", message: "No such contact", detail: { id: 7 } },
+            headers: { "content-type": expect.stringMatching(/^application\/json/) },
+          },
+        ],
       });
       const text = await proxy(accountId, { path: "/fail/503?kind=text" });
       expect(text.status).toBe(503);
@@ -338,12 +353,14 @@ verify: { path: /me }
         {
           status: 503,
           url: expect.stringMatching(/\/api\/fail\/503$/),
-          raw: "upstream exploded",
+          raw: { body: "upstream exploded" },
           headers: { "content-type": expect.stringMatching(/^text\/plain/) },
         },
       ]);
       const array = await proxy(accountId, { path: "/fail/400?kind=array" });
-      expect((await array.json()).provider_errors[0].raw).toEqual([{ field: "name", error: "required" }]);
+      expect((await array.json()).provider_errors[0].raw).toEqual({
+        body: [{ field: "name", error: "required" }],
+      });
     });
   });
 }
