@@ -50,7 +50,10 @@ const envSchema = z.object({
   PORTICO_DATABASE_POOL_SIZE: int(10, 1, 200),
   PORTICO_PORT: int(4000, 0, 65535),
   PORTICO_HOST: z.string().min(1).default("127.0.0.1"),
-  PORTICO_PUBLIC_URL: url,
+  PORTICO_PUBLIC_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || isHttpUrl(v), { message: "must be an absolute http(s) URL" }),
   PORTICO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORTICO_BODY_LIMIT_BYTES: int(100 * 1024, 1024, 50 * 1024 * 1024),
   PORTICO_ENCRYPTION_KEYS: z

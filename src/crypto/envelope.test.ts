@@ -60,7 +60,9 @@ describe("parseKeyring", () => {
 
   it("rejects short keys, bad ids, duplicates and empty specs", () => {
     expect(() => parseKeyring("k1:c2hvcnQ=")).toThrow(/32 bytes/);
-    expect(() => parseKeyring(`bad id:${newKey().toString("base64")}`)).toThrow(/bad key id/);
+    expect(() => parseKeyring(`bad id:${newKey().toString("base64")}`)).toThrow(
+      /each entry must be <key id>:<base64 key>/,
+    );
     const k = newKey().toString("base64");
     expect(() => parseKeyring(`a:${k},a:${k}`)).toThrow(/twice/);
     expect(() => parseKeyring(" , ")).toThrow(/no key/);

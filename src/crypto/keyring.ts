@@ -29,7 +29,9 @@ export function parseKeyring(spec: string): Keyring {
     const kid = part.slice(0, i);
     const key = Buffer.from(part.slice(i + 1), "base64");
     if (i < 1 || !KID.test(kid))
-      throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: bad key id in "${kid}:..."`);
+      throw new KeyringError(
+        `PORTICO_ENCRYPTION_KEYS: each entry must be <key id>:<base64 key>, got "${part.slice(0, 12)}..."`,
+      );
     if (key.length !== 32)
       throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key ${kid} must be 32 bytes, base64`);
     if (keys.has(kid)) throw new KeyringError(`PORTICO_ENCRYPTION_KEYS: key id ${kid} appears twice`);
@@ -65,6 +67,17 @@ export function loadKeyring(
   const ring: Keyring = { primary: newKeyId(), keys: new Map() };
   ring.keys.set(ring.primary, newKey());
   fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, `${formatKeyring(ring)}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    fs.writeFileSync(file, `${formatKeyring(ring)}\n`, { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    // Another process starting at the same moment created it first: use that one, once written.
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    let text = fs.readFileSync(file, "utf8");
+    for (let i = 0; i < 40 && !text.trim(); i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+      text = fs.readFileSync(file, "utf8");
+    }
+    return { ring: parseKeyring(text), created: null };
+  }
   return { ring, created: file };
 }

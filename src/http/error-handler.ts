@@ -34,6 +34,10 @@ export function errorHandler(err: FastifyError | PorticoError, request: FastifyR
     message = err.message;
     extras = err.extras;
     for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  } else if (err.code === "22021" || err.code === "22P05") {
+    // PostgreSQL refuses NUL characters in text (SQLite stores them): the client's input, not a fault.
+    status = 400;
+    message = "request: text values may not contain NUL (\\u0000) characters";
   } else if (err.code && FASTIFY_ERRORS[err.code]) {
     ({ status, message } = FASTIFY_ERRORS[err.code]!);
   } else if (err.validation) {

@@ -41,6 +41,13 @@ describe("parseJsonBody", () => {
     });
   });
 
+  it("refuses NUL characters, which PostgreSQL cannot store", () => {
+    expect(refusal('{"origin_owner_id":"a\\u0000b"}').message).toBe(
+      "body: text values may not contain NUL (\\u0000) characters",
+    );
+    expect(parseJsonBody('{"a":"\\\\u0000 is fine as text"}')).toEqual({ a: "\\u0000 is fine as text" });
+  });
+
   it("says what is malformed and refuses an empty body", () => {
     expect(refusal("{bad").message).toMatch(/^Malformed JSON in request body: /);
     expect(refusal("  ").message).toBe("body: must be JSON, the request body is empty");

@@ -58,6 +58,13 @@ function prototypeKey(value: unknown, path: string): string | null {
   return null;
 }
 
+function hasNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (value === null || typeof value !== "object") return false;
+  for (const [k, v] of Object.entries(value)) if (k.includes("\0") || hasNul(v)) return true;
+  return false;
+}
+
 /** Parses a request body, refusing what would be unsafe to handle with a 400 that says why. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "")
@@ -70,6 +77,9 @@ export function parseJsonBody(text: string): unknown {
   } catch (err) {
     throw new PorticoError("INVALID_JSON", `Malformed JSON in request body: ${(err as Error).message}`);
   }
+  // PostgreSQL cannot store NUL in text, so no dialect accepts it (a JSON text spells it \u0000).
+  if (/\\u0000/i.test(text) && hasNul(value))
+    throw new PorticoError("VALIDATION", "body: text values may not contain NUL (\\u0000) characters");
   if (text.includes("__proto__") || text.includes("prototype")) {
     const key = prototypeKey(value, "");
     if (key) throw new PorticoError("VALIDATION", `${key}: this key is not allowed`);
