@@ -35,6 +35,10 @@ for (const dialect of DIALECTS) {
       clock += 1_001;
       expect(await node.isActive(projectId, "bamboohr")).toBe(false);
       expect((await node.activeProviders(projectId)).has("bamboohr")).toBe(false);
+      // Enabled elsewhere: a refusal is checked on the database, so the hub never turns a user
+      // away for a second; the listing may lag for that second.
+      await cli.enable(projectId, "bamboohr");
+      expect(await node.isActive(projectId, "bamboohr")).toBe(true);
     });
   });
 }

@@ -48,10 +48,10 @@ export class IntegrationsService {
    * a change through this process is seen at once, one made by the CLI or another node within
    * ACTIVE_CACHE_MS.
    */
-  async activeProviders(projectId: string): Promise<Set<string>> {
+  async activeProviders(projectId: string, opts: { fresh?: boolean } = {}): Promise<Set<string>> {
     const now = this.now();
     const cached = this.activeCache.get(projectId);
-    if (cached && cached.until > now) return cached.keys;
+    if (cached && cached.until > now && !opts.fresh) return cached.keys;
     const rows = await this.store.list(projectId);
     const keys = new Set(
       rows
@@ -63,9 +63,14 @@ export class IntegrationsService {
     return keys;
   }
 
+  /** Whether a provider is active; a "no" from the cache is checked on the database. */
   async isActive(projectId: string, provider: string): Promise<boolean> {
     const key = this.catalog.get(provider)?.key;
-    return key !== undefined && (await this.activeProviders(projectId)).has(key);
+    if (key === undefined) return false;
+    return (
+      (await this.activeProviders(projectId)).has(key) ||
+      (await this.activeProviders(projectId, { fresh: true })).has(key)
+    );
   }
 
   async list(projectId: string): Promise<IntegrationView[]> {
