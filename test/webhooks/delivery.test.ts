@@ -129,6 +129,29 @@ for (const dialect of DIALECTS) {
       ).toEqual(["account.created", "account.recovered", "account.updated"]);
     });
 
+    it("keeps delivering to other endpoints when one's secret cannot be read here", async () => {
+      // As on a node whose keyring lacks a key another node already writes with.
+      const other = await startReceiver();
+      try {
+        const broken = await (await api("/webhooks", { method: "POST", body: { url: other.url } })).json();
+        await s.ctx.database.db
+          .updateTable("webhook_endpoints")
+          .set({ secret: "v1.kmissing.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA" })
+          .where("id", "=", broken.id)
+          .execute();
+        const session = await createSession(s, { origin_owner_id: "wh-keyless", origin_owner_name: "K" });
+        await linkSandboxHris(s, session.token);
+        // The healthy endpoint still gets it; the broken one's lane fails without an unhandled
+        // rejection (which would end the process, and fails this test run).
+        await rx.waitFor(() => events("wh-keyless").length === 1);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(other.received).toEqual([]);
+        expect((await api(`/webhooks/${broken.id}`, { method: "DELETE" })).status).toBe(200);
+      } finally {
+        await other.close();
+      }
+    });
+
     it("keeps retrying a refusing receiver until every event arrives, with stable ids", async () => {
       rx.refuseNext(4);
       const ids: string[] = [];
