@@ -33,6 +33,9 @@ const DROP_RESPONSE = new Set([
 
 export type ProxyResult = OutboundResponse;
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /**
  * `POST /unified/proxy`: one call to the provider as a linked account, with its credentials
  * injected the way the catalog says, to the provider's own host only. OAuth tokens are refreshed
@@ -54,6 +57,10 @@ export class ProxyService {
 
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) {
+      // Refused here, by name: the HTTP client would refuse them too, as a 502 that blames the provider.
+      if (!HEADER_NAME.test(k)) throw new PorticoError("VALIDATION", `headers.${k}: not a valid header name`);
+      if (/[\r\n\0]/.test(String(v)))
+        throw new PorticoError("VALIDATION", `headers.${k}: must not contain line breaks or NUL`);
       if (!DROP_REQUEST.has(k.toLowerCase())) headers[k.toLowerCase()] = String(v);
     }
     let body: string | undefined;

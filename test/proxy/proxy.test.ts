@@ -170,6 +170,16 @@ verify: { path: /me }
     it("answers 400 naming x-account-id when it is missing, 404 for an unknown account", async () => {
       await expectErrorBody(await proxy(null, { path: "/contacts" }), 400, /x-account-id/);
       await expectErrorBody(
+        await proxy(accountId, { path: "/contacts", headers: { "bad name": "v" } }),
+        400,
+        /^headers\.bad name: not a valid header name$/,
+      );
+      await expectErrorBody(
+        await proxy(accountId, { path: "/contacts", headers: { "x-a": "b\r\nx-inject: 1" } }),
+        400,
+        /^headers\.x-a: must not contain line breaks or NUL$/,
+      );
+      await expectErrorBody(
         await proxy("acc_does_not_exist", { path: "/contacts" }),
         404,
         /^x-account-id: account acc_does_not_exist not found$/,
