@@ -40,6 +40,9 @@ for (const dialect of DIALECTS) {
       expect(await (await api(`/accounts?account_ids=${ids[1]},nope`)).json()).toHaveLength(1);
       expect(await (await api("/accounts?status=error")).json()).toEqual([]);
       expect(await (await api("/accounts?provider=sandbox-ats")).json()).toEqual([]);
+      // A NUL in a filter is the caller's mistake: PostgreSQL refuses it, and that is a 400, not a 500.
+      const nul = await api("/accounts?origin_owner_id=a%00b");
+      expect(nul.status).toBe(dialect === "postgres" ? 400 : 200);
       // A missing customer id sent as an empty value matches no one, never everyone.
       expect(await (await api("/accounts?origin_owner_id=")).json()).toEqual([]);
       expect(await (await api("/accounts")).json()).toHaveLength(3);
