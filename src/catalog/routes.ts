@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
+import { type ClientContract, metaCategory } from "../http/client-contracts.js";
 import { ErrorResponse } from "../http/openapi.js";
+import { wireProfileOf } from "../http/wire-profile.js";
 import type { IntegrationsService } from "../integrations/service.js";
 import type { Catalog } from "./catalog.js";
 import type { CatalogEntry } from "./schema.js";
@@ -17,10 +19,15 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
   app,
   { catalog, integrations, logoUrl },
 ) => {
-  const toMeta = (entry: CatalogEntry, active: boolean): ConnectorsMeta => ({
+  /** Null for a client that could not parse this provider's category (an older PHP SDK). */
+  const toMeta = (entry: CatalogEntry, active: boolean, contract: ClientContract): ConnectorsMeta | null => {
+    const category = metaCategory(entry.categories, contract);
+    return category === null ? null : meta(entry, active, category);
+  };
+  const meta = (entry: CatalogEntry, active: boolean, category: string): ConnectorsMeta => ({
     provider: entry.key,
     provider_name: entry.name,
-    category: entry.categories[0]!,
+    category,
     categories: entry.categories,
     active,
     models: {},
@@ -39,7 +46,8 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
     },
     handler: async (request) => {
       const active = await integrations.activeProviders(request.principal.projectId);
-      return catalog.list().map((e) => toMeta(e, active.has(e.key)));
+      const { contract } = wireProfileOf(request);
+      return catalog.list().flatMap((e) => toMeta(e, active.has(e.key), contract) ?? []);
     },
   });
 
@@ -56,7 +64,21 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       const entry = catalog.get(request.params.provider);
       if (!entry)
         throw new PorticoError("NOT_FOUND", `provider: "${request.params.provider}" is not in the catalog`);
-      return toMeta(entry, await integrations.isActive(request.principal.projectId, entry.key));
+      const found = toMeta(
+        entry,
+        await integrations.isActive(request.principal.projectId, entry.key),
+        wireProfileOf(request).contract,
+      );
+      if (!found) throw unknownToClient(entry.key, entry.categories);
+      return found;
     },
   });
 };
+
+/** A provider whose every category is newer than the caller's client version (its enum is closed). */
+export function unknownToClient(provider: string, categories: readonly string[]): PorticoError {
+  return new PorticoError(
+    "CONFLICT",
+    `category: ${provider} is in ${categories.join(", ")}, which this client version does not know; upgrade it or pin a wire profile`,
+  );
+}

@@ -43,7 +43,9 @@ export class HubConnectors {
   }
 
   private allows(session: SessionRow, entry: CatalogEntry, categories: Set<string> | null): boolean {
-    if (session.provider && this.catalog.get(session.provider)?.key !== entry.key) return false;
+    // integration_id (TS SDK 4.33) names an integration the way provider does: by provider key.
+    const only = session.provider ?? session.integration_id;
+    if (only && this.catalog.get(only)?.key !== entry.key) return false;
     return !categories || entry.categories.some((c) => categories.has(c));
   }
 
