@@ -247,6 +247,19 @@ verify: { path: /me }
       });
     });
 
+    it("offers scheduling providers in the hub to a scheduling session", async () => {
+      await s.ctx.integrations.enable(s.projectId, "test-scheduling");
+      const session = await createSession(s, {
+        origin_owner_id: "hub-scheduling",
+        origin_owner_name: "n",
+        categories: ["scheduling"],
+      });
+      const res = await fetch(`${s.url}/hub/connectors`, { headers: { "x-hub-session-token": session.token } });
+      expect(res.status).toBe(200);
+      const { integrations } = (await res.json()) as { integrations: { provider: string; type: string }[] };
+      expect(integrations.map((i) => [i.provider, i.type])).toEqual([["test-scheduling", "scheduling"]]);
+    });
+
     it("takes the PHP SDK's README example: 14 categories with duplicates, scheduling among them", async () => {
       const res = await as(CLIENTS.find((c) => c.name === "PHP SDK 0.28.4")!)("POST", "/connect_sessions", {
         categories: [
