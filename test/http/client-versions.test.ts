@@ -254,7 +254,9 @@ verify: { path: /me }
         origin_owner_name: "n",
         categories: ["scheduling"],
       });
-      const res = await fetch(`${s.url}/hub/connectors`, { headers: { "x-hub-session-token": session.token } });
+      const res = await fetch(`${s.url}/hub/connectors`, {
+        headers: { "x-hub-session-token": session.token },
+      });
       expect(res.status).toBe(200);
       const { integrations } = (await res.json()) as { integrations: { provider: string; type: string }[] };
       expect(integrations.map((i) => [i.provider, i.type])).toEqual([["test-scheduling", "scheduling"]]);
