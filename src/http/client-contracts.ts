@@ -13,6 +13,12 @@ export type ClientContract = {
    * value this client knows it by. A category missing here is one the client would reject.
    */
   categories: ReadonlyMap<Category, string>;
+  /**
+   * False for the PHP SDK: it cannot read a non-empty `categories` in a session answer at all (its
+   * union handler turns `array<ConnectSessionCategories>|null` into `array<enum>` and fails on the
+   * class `\enum`, 0.28.4 `Utils/UnionHandler.php`), so its session answers leave them out.
+   */
+  sessionCategories: boolean;
   /** PHP's meta `category` is a closed enum too (TypeScript's is open): it takes only `categories`. */
   metaCategoryClosed: boolean;
   /** The statuses the client's proxyRequest takes as success; another 2xx fails it. */
@@ -102,6 +108,7 @@ export function contractOf(family: ClientFamily, version: Version): ClientContra
   return {
     organizationId,
     categories,
+    sessionCategories: family !== "php",
     metaCategoryClosed: family === "php",
     proxyStatuses: new Set(proxyStatuses),
   };
@@ -111,6 +118,7 @@ export function contractOf(family: ClientFamily, version: Version): ClientContra
 export const LATEST_CONTRACT: ClientContract = {
   organizationId: "string",
   categories: new Map(CATEGORIES.map((c) => [c, c])),
+  sessionCategories: true,
   metaCategoryClosed: false,
   proxyStatuses: new Set([200, 201, 202, 204]),
 };

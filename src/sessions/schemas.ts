@@ -106,13 +106,15 @@ export type ConnectSessionTokenAuthLink = ConnectSession & { token: string; auth
 /**
  * One session answer in the caller's contract, in place (the object is the request's own):
  * `organization_id` as the client's schema types it, and categories as its closed enum knows them
- * (an unknown one would fail the whole answer, so it is left out).
+ * (an unknown one would fail the whole answer, so it is left out), or none at all for a client that
+ * cannot read them.
  * @see ../../../shared/spec/stackone-api.md section 8, rows 1 and 3
  */
 export function forClient<T extends ConnectSession>(session: T, contract: ClientContract): T {
   session.organization_id =
     contract.organizationId === "string" ? String(session.organization_id) : Number(session.organization_id);
-  if (session.categories)
+  if (!contract.sessionCategories) delete (session as Partial<ConnectSession>).categories;
+  else if (session.categories)
     session.categories = session.categories.flatMap((c) => contract.categories.get(c as Category) ?? []);
   return session;
 }

@@ -16,6 +16,12 @@ export type ClientSpec = {
   organizationId: "number" | "string" | "either" | "float";
   /** The closed category enum of ConnectSession answers. */
   sessionCategories: readonly string[];
+  /**
+   * False where the client fails on any non-empty session `categories`, valid values included
+   * (PHP 0.28.4: its UnionHandler rebuilds `array<ConnectSessionCategories>|null` as
+   * `array<enum>`, and `\enum` is no class; absent, null and [] parse).
+   */
+  sessionCategoriesReadable: boolean;
   /** The meta `category` enum: open (any string) or closed to these values (PHP). */
   metaCategories: "open" | readonly string[];
   /** LinkedAccount.status: open, or PHP's closed enum. */
@@ -41,6 +47,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "raw HTTP (no user agent)",
     userAgent: null,
     organizationId: "string",
+    sessionCategoriesReadable: true,
     sessionCategories: CURRENT,
     metaCategories: "open",
     accountStatus: "open",
@@ -51,6 +58,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.34.1",
     userAgent: ts("4.34.1", "2.836.4"),
     organizationId: "string",
+    sessionCategoriesReadable: true,
     sessionCategories: CURRENT,
     metaCategories: "open",
     accountStatus: "open",
@@ -61,6 +69,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.33.2",
     userAgent: ts("4.33.2", "2.801.2"),
     organizationId: "either",
+    sessionCategoriesReadable: true,
     sessionCategories: CURRENT,
     metaCategories: "open",
     accountStatus: "open",
@@ -71,6 +80,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.32.2",
     userAgent: ts("4.32.2", "2.750.0"),
     organizationId: "number",
+    sessionCategoriesReadable: true,
     sessionCategories: CURRENT,
     metaCategories: "open",
     accountStatus: "open",
@@ -81,6 +91,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.32.1",
     userAgent: ts("4.32.1", "2.750.0"),
     organizationId: "number",
+    sessionCategoriesReadable: true,
     sessionCategories: TS_4_28_0,
     metaCategories: "open",
     accountStatus: "open",
@@ -91,6 +102,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.28.0",
     userAgent: ts("4.28.0", "2.721.3"),
     organizationId: "number",
+    sessionCategoriesReadable: true,
     sessionCategories: TS_4_28_0,
     metaCategories: "open",
     accountStatus: "open",
@@ -101,6 +113,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.21.0",
     userAgent: ts("4.21.0", "2.600.0"),
     organizationId: "number",
+    sessionCategoriesReadable: true,
     sessionCategories: TS_4_21_0,
     metaCategories: "open",
     accountStatus: "open",
@@ -111,6 +124,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "TS SDK 4.17.1 (documents was file-storage)",
     userAgent: ts("4.17.1", "2.460.0"),
     organizationId: "number",
+    sessionCategoriesReadable: true,
     sessionCategories: [...BASE, "file-storage"],
     metaCategories: "open",
     accountStatus: "open",
@@ -121,6 +135,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "PHP SDK 0.28.4",
     userAgent: php("0.28.4"),
     organizationId: "float",
+    sessionCategoriesReadable: false,
     sessionCategories: CURRENT,
     metaCategories: CURRENT,
     accountStatus: ["active", "inactive", "suspended", "archived", "expired", "error"],
@@ -131,6 +146,7 @@ export const CLIENTS: ClientSpec[] = [
     name: "PHP SDK 0.25.0",
     userAgent: php("0.25.0"),
     organizationId: "float",
+    sessionCategoriesReadable: false,
     sessionCategories: PHP_0_25_0,
     metaCategories: PHP_0_25_0,
     accountStatus: ["active", "inactive", "error"],
@@ -160,7 +176,9 @@ export function sessionSchema(spec: ClientSpec) {
     origin_owner_id: z.string(),
     origin_owner_name: z.string(),
     created_at: datetime,
-    categories: nullish(z.array(z.enum(spec.sessionCategories as [string, ...string[]]))),
+    categories: spec.sessionCategoriesReadable
+      ? nullish(z.array(z.enum(spec.sessionCategories as [string, ...string[]])))
+      : nullish(z.array(z.never()).length(0)),
     provider: nullish(z.string()),
     origin_username: nullish(z.string()),
     account_id: nullish(z.string()),
