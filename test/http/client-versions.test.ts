@@ -265,23 +265,12 @@ verify: { path: /me }
     });
 
     it("takes the PHP SDK's README example: 14 categories with duplicates, scheduling among them", async () => {
+      const readme =
+        "ats hris ticketing crm iam marketing lms iam documents ticketing screening messaging accounting scheduling";
+      const categories = readme.split(" ");
+      expect(categories).toHaveLength(14);
       const res = await as(CLIENTS.find((c) => c.name === "PHP SDK 0.28.4")!)("POST", "/connect_sessions", {
-        categories: [
-          "ats",
-          "hris",
-          "ticketing",
-          "crm",
-          "iam",
-          "marketing",
-          "lms",
-          "iam",
-          "documents",
-          "ticketing",
-          "screening",
-          "messaging",
-          "accounting",
-          "scheduling",
-        ],
+        categories,
         origin_owner_id: "<id>",
         origin_owner_name: "<value>",
         expires_in: 1800,
@@ -292,19 +281,11 @@ verify: { path: /me }
       expect(res.body).not.toHaveProperty("categories");
       const token = (res.body as { token: string }).token;
       const raw = await as(CLIENTS[0]!)("POST", "/connect_sessions/authenticate", { token });
+      // Each once, in the order first given.
       expect((raw.body as { categories: string[] }).categories).toEqual([
-        "ats",
-        "hris",
-        "ticketing",
-        "crm",
-        "iam",
-        "marketing",
-        "lms",
-        "documents",
-        "screening",
-        "messaging",
-        "accounting",
-        "scheduling",
+        ...categories.slice(0, 7),
+        ...categories.slice(8, 9),
+        ...categories.slice(10),
       ]);
     });
 
