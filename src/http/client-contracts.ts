@@ -25,7 +25,7 @@ export type ClientContract = {
   proxyStatuses: ReadonlySet<number>;
 };
 
-export type ClientFamily = "typescript" | "php";
+export type ClientFamily = "typescript" | "php" | "java";
 
 type Step = {
   since: string;
@@ -39,7 +39,8 @@ type Step = {
  * Where each client's schema changed, read from the generated sources of every release
  * (`src/sdk/models/shared/connectsession.ts`, `src/funcs/proxyProxyRequest.ts` in
  * StackOneHQ/stackone-client-typescript; `src/Models/Components/*Categories.php`, `src/Proxy.php`
- * in StackOneHQ/stackone-client-php). Releases before a family's first step behave as its first.
+ * in StackOneHQ/stackone-client-php; `models/components/ConnectSession*.java`, `Proxy.java` in
+ * StackOneHQ/stackone-client-java). Releases before a family's first step behave as its first.
  */
 const STEPS: Record<ClientFamily, Step[]> = {
   typescript: [
@@ -75,6 +76,22 @@ const STEPS: Record<ClientFamily, Step[]> = {
     { since: "0.25.1", add: ["messaging", "accounting"] },
     { since: "0.26.0", proxyStatuses: [200, 201, 202, 204] },
     { since: "0.28.3", add: ["scheduling"] },
+  ],
+  java: [
+    {
+      since: "0.0.0",
+      add: [
+        ...["ats", "hris", "hris-legacy", "crm", "iam", "marketing", "lms", "stackone"],
+        ...["documents", "ticketing", "screening"],
+      ],
+      // A double until 0.19.0 (Jackson casts a numeric string), a string only since 0.19.2.
+      organizationId: "string",
+      proxyStatuses: [200],
+    },
+    { since: "0.5.0", add: ["messaging"] },
+    { since: "0.7.0", add: ["accounting"] },
+    { since: "0.9.2", proxyStatuses: [200, 201, 202, 204] },
+    { since: "0.18.0", add: ["scheduling"] },
   ],
 };
 

@@ -23,11 +23,11 @@ export type WireProfile = { readonly name: string; readonly contract: ClientCont
 
 export const LATEST_PROFILE: WireProfile = { name: "latest", contract: LATEST_CONTRACT };
 
-export const WIRE_PROFILE_FORMS = "auto, latest, typescript@<version> or php@<version>";
+export const WIRE_PROFILE_FORMS = "auto, latest, typescript@<version>, php@<version> or java@<version>";
 
-const SETTING = /^(typescript|php)@(\d{1,4}\.\d{1,4}(?:\.\d{1,4})?)$/;
+const SETTING = /^(typescript|php|java)@(\d{1,4}\.\d{1,4}(?:\.\d{1,4})?)$/;
 const USER_AGENT =
-  /\bspeakeasy-sdk\/(typescript|php) (\d{1,4}\.\d{1,4}\.\d{1,4})\b.*\s(?:@stackone\/stackone-client-ts|stackone\/client-sdk)$/;
+  /\bspeakeasy-sdk\/(typescript|php|java) (\d{1,4}\.\d{1,4}\.\d{1,4})\b.*\s(?:@stackone\/stackone-client-ts|stackone\/client-sdk|com\.stackone\.stackone_client_java)$/;
 
 /** Profiles by setting or user agent; both come from a small set, so the map stays small. */
 const cache = new Map<string, WireProfile>();

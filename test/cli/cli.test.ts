@@ -216,7 +216,7 @@ for (const dialect of DIALECTS) {
       );
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(
-        /wire_profile: must be auto, latest, typescript@<version> or php@<version>/,
+        /wire_profile: must be auto, latest, typescript@<version>, php@<version> or java@<version>/,
       );
       const conf = await portico(["projects", "list"], {
         ...env,

@@ -6,7 +6,8 @@ import { z } from "zod";
  * src/funcs/proxyProxyRequest.ts of each release; PHP: src/Models/Components/*.php and
  * src/Proxy.php), independently of Portico's own table in src/http/client-contracts.ts, so a
  * change there that breaks one client fails here. Only the 4.28.0 SDK can be installed here; these
- * schemas stand in for the others, field by field as their code validates.
+ * schemas stand in for the others, field by field as their code validates (Java: its models
+ * compiled against Jackson 2.18.2, as each release pins, and fed answers of this shape).
  */
 export type ClientSpec = {
   name: string;
@@ -40,6 +41,7 @@ const PHP_0_25_0 = [...BASE, "documents", "ticketing", "screening"];
 const ts = (v: string, gen: string) =>
   `speakeasy-sdk/typescript ${v} ${gen} 1.0.0 @stackone/stackone-client-ts`;
 const php = (v: string) => `speakeasy-sdk/php ${v} 2.767.2 1.0.0 stackone/client-sdk`;
+const java = (v: string) => `speakeasy-sdk/java ${v} 2.811.4 1.0.0 com.stackone.stackone_client_java`;
 const ALL_SUCCESS = [200, 201, 202, 204];
 
 export const CLIENTS: ClientSpec[] = [
@@ -150,6 +152,40 @@ export const CLIENTS: ClientSpec[] = [
     sessionCategories: PHP_0_25_0,
     metaCategories: PHP_0_25_0,
     accountStatus: ["active", "inactive", "error"],
+    shared: false,
+    proxy: { statuses: [200], model: false },
+  },
+  {
+    name: "Java SDK 0.19.2",
+    userAgent: java("0.19.2"),
+    organizationId: "string",
+    sessionCategoriesReadable: true,
+    sessionCategories: CURRENT,
+    metaCategories: "open",
+    accountStatus: "open",
+    shared: false,
+    proxy: { statuses: ALL_SUCCESS, model: true },
+  },
+  {
+    // organization_id a Java double: Jackson casts a numeric string (ALLOW_COERCION_OF_SCALARS).
+    name: "Java SDK 0.9.1",
+    userAgent: java("0.9.1"),
+    organizationId: "float",
+    sessionCategoriesReadable: true,
+    sessionCategories: TS_4_28_0,
+    metaCategories: "open",
+    accountStatus: "open",
+    shared: false,
+    proxy: { statuses: [200], model: false },
+  },
+  {
+    name: "Java SDK 0.4.0",
+    userAgent: java("0.4.0"),
+    organizationId: "float",
+    sessionCategoriesReadable: true,
+    sessionCategories: [...BASE, "documents", "ticketing", "screening"],
+    metaCategories: "open",
+    accountStatus: "open",
     shared: false,
     proxy: { statuses: [200], model: false },
   },

@@ -331,7 +331,7 @@ verify: { path: /me }
       expect(await orgOf(key)).toBe(String(s.organizationId));
 
       await expect(s.ctx.tenancy.updateProject(project.project_id, { wireProfile: "4.28" })).rejects.toThrow(
-        /^wire_profile: must be auto, latest, typescript@<version> or php@<version>$/,
+        /^wire_profile: must be auto, latest, typescript@<version>, php@<version> or java@<version>$/,
       );
     });
   });
