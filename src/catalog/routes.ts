@@ -7,6 +7,9 @@ import type { Catalog } from "./catalog.js";
 import type { CatalogEntry } from "./schema.js";
 import { ConnectorsMeta, ConnectorsMetaQuery, ProviderParams } from "./schemas.js";
 
+/** Written as JSON text (serialized once, see below): the response schemas feed OpenAPI only. */
+const JSON_TYPE = "application/json; charset=utf-8";
+
 export type CatalogRoutesOptions = {
   catalog: Catalog;
   integrations: IntegrationsService;
@@ -29,6 +32,28 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
     docs_url: entry.docs,
   });
 
+  // A provider's meta is fixed by the catalog; only `active` depends on the project. Both forms are
+  // serialized once here, and a project's whole list once per set of active providers (the
+  // integrations cache hands out one Set per project until it refreshes), so a request neither
+  // builds nor stringifies an object per provider.
+  const wire = new Map(
+    catalog
+      .list()
+      .map((e) => [e.key, { on: JSON.stringify(toMeta(e, true)), off: JSON.stringify(toMeta(e, false)) }]),
+  );
+  const lists = new WeakMap<ReadonlySet<string>, string>();
+  const listFor = (active: ReadonlySet<string>) => {
+    let json = lists.get(active);
+    if (json === undefined) {
+      json = `[${catalog
+        .list()
+        .map((e) => (active.has(e.key) ? wire.get(e.key)!.on : wire.get(e.key)!.off))
+        .join(",")}]`;
+      lists.set(active, json);
+    }
+    return json;
+  };
+
   app.get("/connectors/meta", {
     schema: {
       operationId: "stackone_list_connectors_meta",
@@ -37,9 +62,9 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       querystring: ConnectorsMetaQuery,
       response: { 200: z.array(ConnectorsMeta), 401: ErrorResponse },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const active = await integrations.activeProviders(request.principal.projectId);
-      return catalog.list().map((e) => toMeta(e, active.has(e.key)));
+      return reply.type(JSON_TYPE).send(listFor(active) as never);
     },
   });
 
@@ -52,11 +77,13 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       querystring: ConnectorsMetaQuery,
       response: { 200: ConnectorsMeta, 401: ErrorResponse, 404: ErrorResponse },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const entry = catalog.get(request.params.provider);
       if (!entry)
         throw new PorticoError("NOT_FOUND", `provider: "${request.params.provider}" is not in the catalog`);
-      return toMeta(entry, await integrations.isActive(request.principal.projectId, entry.key));
+      const active = await integrations.isActive(request.principal.projectId, entry.key);
+      const json = wire.get(entry.key)!;
+      return reply.type(JSON_TYPE).send((active ? json.on : json.off) as never);
     },
   });
 };
