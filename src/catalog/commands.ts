@@ -10,7 +10,7 @@ import { sandboxEntries } from "../sandbox/entries.js";
 import { buildCatalog } from "./build.js";
 import { logosReadme, withCatalogTable } from "./docs.js";
 import { lintCatalog } from "./lint.js";
-import { CATALOG_DIR, loadCatalogFiles } from "./loader.js";
+import { CATALOG_DIR, catalogPath, loadCatalogFiles } from "./loader.js";
 import { loadIconSet, renderLogo } from "./logo.js";
 import { type ProviderReport, verifyCatalog } from "./verify.js";
 
@@ -113,14 +113,18 @@ export function registerCatalogCommands(program: Command): void {
   catalog
     .command("logos")
     .description("Regenerate catalog/logos/<key>.svg and its README from each entry's brand")
+    .option("--dir <dir>", "draw the logos of another catalog directory (its logos/, no README)")
     .option("--json", "print JSON")
     .action(async (opts) => {
       const icons = await requireIconSet();
-      const entries = loadCatalogFiles(CATALOG_DIR, { checkLogos: false });
-      const dir = path.join(CATALOG_DIR, "logos");
+      const root = opts.dir ? path.resolve(opts.dir) : CATALOG_DIR;
+      const entries = loadCatalogFiles(root, { checkLogos: false });
+      const dir = path.join(root, "logos");
+      fs.mkdirSync(dir, { recursive: true });
       const written: string[] = [];
       for (const e of entries) {
-        if (!e.brand) throw new Error(`catalog/${e.key}.yaml: brand: is required to draw its logo`);
+        if (!e.brand)
+          throw new Error(`${catalogPath(root, `${e.key}.yaml`)}: brand: is required to draw its logo`);
         const svg = renderLogo(e.name, e.brand, icons);
         const file = path.join(dir, e.logo);
         if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== svg) {
@@ -128,7 +132,7 @@ export function registerCatalogCommands(program: Command): void {
           written.push(e.logo);
         }
       }
-      fs.writeFileSync(path.join(dir, "README.md"), logosReadme(entries, icons));
+      if (root === CATALOG_DIR) fs.writeFileSync(path.join(dir, "README.md"), logosReadme(entries, icons));
       print(
         opts.json,
         { simple_icons: icons.version, logos: entries.length, written },
