@@ -5,7 +5,7 @@ import { logosReadme, withCatalogTable } from "./docs.js";
 import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
 import { type IconSet, LOGO_MAX_BYTES, renderLogo } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
-import { templateNames } from "./schema.js";
+import { statusList, templateNames } from "./schema.js";
 import { DNS_LABEL } from "./template.js";
 
 /**
@@ -50,8 +50,6 @@ function resolves(entry: unknown, dotted: string): boolean {
   return true;
 }
 
-const statuses = (s: number | number[] | undefined) => (s === undefined ? [] : Array.isArray(s) ? s : [s]);
-
 function lintEntry(
   entry: CatalogEntry,
   rel: string,
@@ -65,7 +63,7 @@ function lintEntry(
   if (!entry.brand) at("brand", 'is required ({ simple_icons: slug | null, color: "#RRGGBB" })');
   if (!entry.verify) at("verify", "is required: a cheap read any valid credential may make");
   else {
-    const reject = statuses(entry.verify.reject_status);
+    const reject = statusList(entry.verify.reject_status);
     if (reject.length === 0) at("verify.reject_status", "is required: what a wrong credential gets");
     for (const s of reject) {
       if (s === 404 || (s >= 300 && s < 400))

@@ -97,6 +97,10 @@ export type OAuth2Config = z.infer<typeof OAuth2Schema>;
 const STATUS = z.number().int().min(100).max(599);
 const STATUSES = z.union([STATUS, z.array(STATUS).min(1)]);
 
+/** `expect_status` and `reject_status` as lists (each may be one status or several). */
+export const statusList = (s: number | number[] | undefined): number[] =>
+  s === undefined ? [] : Array.isArray(s) ? s : [s];
+
 /**
  * Where the logo comes from: `scripts/catalog-logos.mjs` draws `catalog/logos/<key>.svg` from the
  * simple-icons slug, or a monogram on `color` when the set lacks the brand.

@@ -1,7 +1,7 @@
 import { PorticoError } from "../errors.js";
 import type { Outbound, OutboundResponse } from "../http/outbound.js";
 import { buildProviderRequest } from "./provider-request.js";
-import type { CatalogEntry } from "./schema.js";
+import { type CatalogEntry, statusList } from "./schema.js";
 import { renderUrl, type TemplateValues } from "./template.js";
 
 /**
@@ -36,7 +36,7 @@ export type ProviderReport = { provider: string; name: string; drifted: boolean;
  * Values to fill the entry's templates with: the operator's `--value key=value` first, then the
  * field's default, then its placeholder (the documented example); secrets get the wrong credential.
  */
-export function probeValues(entry: CatalogEntry, overrides: Record<string, string>): TemplateValues {
+function probeValues(entry: CatalogEntry, overrides: Record<string, string>): TemplateValues {
   const values: TemplateValues = { access_token: WRONG_CREDENTIAL };
   for (const f of entry.auth.fields) {
     const secret = f.secret !== false;
@@ -46,8 +46,6 @@ export function probeValues(entry: CatalogEntry, overrides: Record<string, strin
   }
   return values;
 }
-
-const statusList = (s: number | number[] | undefined) => (s === undefined ? [] : Array.isArray(s) ? s : [s]);
 
 const header = (res: OutboundResponse, name: string) => {
   const v = res.headers[name];
