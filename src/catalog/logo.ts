@@ -70,7 +70,7 @@ export function monogramLetters(name: string): string {
 
 export function monogramSvg(name: string, color: string): string {
   const letters = monogramLetters(name);
-  const size = letters.length > 1 ? 24 : 28;
+  const size = letters.length > 1 ? 26 : 28;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" role="img"><title>${escapeXml(name)}</title>` +
     `<rect width="64" height="64" rx="14" fill="${color}"/>` +
