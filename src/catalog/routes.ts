@@ -9,22 +9,26 @@ import type { Catalog } from "./catalog.js";
 import type { CatalogEntry } from "./schema.js";
 import { ConnectorsMeta, ConnectorsMetaQuery, ProviderParams } from "./schemas.js";
 
+/** Written as JSON text (serialized once, see below): the response schemas feed OpenAPI only. */
+const JSON_TYPE = "application/json; charset=utf-8";
+
 export type CatalogRoutesOptions = {
   catalog: Catalog;
   integrations: IntegrationsService;
   logoUrl: (entry: CatalogEntry) => string;
 };
 
+/** One client contract's meta of every provider it can parse, as JSON text, and its lists. */
+type Shaped = {
+  wire: Map<string, { on: string; off: string }>;
+  lists: WeakMap<ReadonlySet<string>, string>;
+};
+
 export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async (
   app,
   { catalog, integrations, logoUrl },
 ) => {
-  /** Null for a client that could not parse this provider's category (an older PHP SDK). */
-  const toMeta = (entry: CatalogEntry, active: boolean, contract: ClientContract): ConnectorsMeta | null => {
-    const category = metaCategory(entry.categories, contract);
-    return category === null ? null : meta(entry, active, category);
-  };
-  const meta = (entry: CatalogEntry, active: boolean, category: string): ConnectorsMeta => ({
+  const toMeta = (entry: CatalogEntry, active: boolean, category: string): ConnectorsMeta => ({
     provider: entry.key,
     provider_name: entry.name,
     category,
@@ -36,6 +40,44 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
     docs_url: entry.docs,
   });
 
+  // A provider's meta is fixed by the catalog and the caller's client contract (its `category`);
+  // only `active` depends on the project. Both forms are serialized once per contract, and a
+  // project's whole list once per set of active providers (the integrations cache hands out one
+  // Set per project until it refreshes), so a request neither builds nor stringifies an object per
+  // provider. A provider none of whose categories a closed-enum client knows is left out for it.
+  const shapes = new WeakMap<ClientContract, Shaped>();
+  const shapedFor = (contract: ClientContract): Shaped => {
+    let shaped = shapes.get(contract);
+    if (!shaped) {
+      const wire = new Map<string, { on: string; off: string }>();
+      for (const e of catalog.list()) {
+        const category = metaCategory(e.categories, contract);
+        if (category !== null)
+          wire.set(e.key, {
+            on: JSON.stringify(toMeta(e, true, category)),
+            off: JSON.stringify(toMeta(e, false, category)),
+          });
+      }
+      shaped = { wire, lists: new WeakMap() };
+      shapes.set(contract, shaped);
+    }
+    return shaped;
+  };
+  const listFor = (contract: ClientContract, active: ReadonlySet<string>) => {
+    const { wire, lists } = shapedFor(contract);
+    let json = lists.get(active);
+    if (json === undefined) {
+      const items: string[] = [];
+      for (const e of catalog.list()) {
+        const meta = wire.get(e.key);
+        if (meta) items.push(active.has(e.key) ? meta.on : meta.off);
+      }
+      json = `[${items.join(",")}]`;
+      lists.set(active, json);
+    }
+    return json;
+  };
+
   app.get("/connectors/meta", {
     schema: {
       operationId: "stackone_list_connectors_meta",
@@ -44,10 +86,9 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       querystring: ConnectorsMetaQuery,
       response: { 200: z.array(ConnectorsMeta), 401: ErrorResponse },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const active = await integrations.activeProviders(request.principal.projectId);
-      const { contract } = wireProfileOf(request);
-      return catalog.list().flatMap((e) => toMeta(e, active.has(e.key), contract) ?? []);
+      return reply.type(JSON_TYPE).send(listFor(wireProfileOf(request).contract, active) as never);
     },
   });
 
@@ -58,19 +99,16 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       summary: "One provider's meta information",
       params: ProviderParams,
       querystring: ConnectorsMetaQuery,
-      response: { 200: ConnectorsMeta, 401: ErrorResponse, 404: ErrorResponse },
+      response: { 200: ConnectorsMeta, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const entry = catalog.get(request.params.provider);
       if (!entry)
         throw new PorticoError("NOT_FOUND", `provider: "${request.params.provider}" is not in the catalog`);
-      const found = toMeta(
-        entry,
-        await integrations.isActive(request.principal.projectId, entry.key),
-        wireProfileOf(request).contract,
-      );
-      if (!found) throw unknownToClient(entry.key, entry.categories);
-      return found;
+      const json = shapedFor(wireProfileOf(request).contract).wire.get(entry.key);
+      if (!json) throw unknownToClient(entry.key, entry.categories);
+      const active = await integrations.isActive(request.principal.projectId, entry.key);
+      return reply.type(JSON_TYPE).send((active ? json.on : json.off) as never);
     },
   });
 };
