@@ -22,6 +22,8 @@ export type LintOptions = {
   /** Keys the catalog is served with (the sandbox's), which no entry may reuse. */
   reservedKeys?: string[];
   allowLoopbackHttp?: boolean;
+  /** Check the entries only, not the files drawn from them (logos, tables): for new entries. */
+  entriesOnly?: boolean;
 };
 
 export type LintResult = {
@@ -50,7 +52,13 @@ function resolves(entry: unknown, dotted: string): boolean {
 
 const statuses = (s: number | number[] | undefined) => (s === undefined ? [] : Array.isArray(s) ? s : [s]);
 
-function lintEntry(entry: CatalogEntry, rel: string, dir: string, icons: IconSet | null): string[] {
+function lintEntry(
+  entry: CatalogEntry,
+  rel: string,
+  dir: string,
+  icons: IconSet | null,
+  entriesOnly: boolean,
+): string[] {
   const out: string[] = [];
   const at = (where: string, message: string) => out.push(`${rel}: ${where}: ${message}`);
 
@@ -109,38 +117,42 @@ function lintEntry(entry: CatalogEntry, rel: string, dir: string, icons: IconSet
     }
   }
 
-  // The logo: named after the key, small, self-contained, and what the brand draws.
+  // The brand: a slug the pinned set has, with the set's own colour.
+  const slug = entry.brand?.simple_icons;
+  const icon = slug ? icons?.bySlug.get(slug) : undefined;
+  if (slug && icons && !icon) at("brand.simple_icons", `simple-icons ${icons.version} has no "${slug}"`);
+  if (icon && entry.brand!.color.toUpperCase() !== `#${icon.hex.toUpperCase()}`)
+    at("brand.color", `simple-icons' colour for ${slug} is #${icon.hex}`);
   if (entry.logo !== `${entry.key}.svg`) at("logo", `must be ${entry.key}.svg`);
   const file = path.join(dir, "logos", entry.logo);
-  if (fs.existsSync(file)) {
-    const svg = fs.readFileSync(file, "utf8");
-    if (Buffer.byteLength(svg) > LOGO_MAX_BYTES)
-      at("logo", `${Buffer.byteLength(svg)} bytes, more than ${LOGO_MAX_BYTES}`);
-    if (
-      /<script|<foreignObject|\bon[a-z]+\s*=|(?:href|url)\s*[=(]\s*["']?\s*(?:https?:|\/\/|data:)/i.test(svg)
-    )
-      at("logo", "must be self-contained: no scripts, event handlers or outside references");
-    if (entry.brand && icons) {
-      const slug = entry.brand.simple_icons;
-      const icon = slug === null ? undefined : icons.bySlug.get(slug);
-      if (slug !== null && !icon) at("brand.simple_icons", `simple-icons ${icons.version} has no "${slug}"`);
-      else if (icon && entry.brand.color.toUpperCase() !== `#${icon.hex.toUpperCase()}`)
-        at("brand.color", `simple-icons' colour for ${slug} is #${icon.hex}`);
-      else if (svg !== renderLogo(entry.name, entry.brand, icons))
-        at("logo", `${entry.logo} is not what brand draws: run \`portico catalog logos\``);
-    } else if (entry.brand && !svg.includes(`fill="${entry.brand.color}"`)) {
-      at("logo", `${entry.logo} does not use brand.color ${entry.brand.color}`);
-    }
+  if (entriesOnly || !fs.existsSync(file)) return out;
+
+  // The logo: small, self-contained, and exactly what the brand draws.
+  const svg = fs.readFileSync(file, "utf8");
+  if (Buffer.byteLength(svg) > LOGO_MAX_BYTES)
+    at("logo", `${Buffer.byteLength(svg)} bytes, more than ${LOGO_MAX_BYTES}`);
+  if (/<script|<foreignObject|\bon[a-z]+\s*=|(?:href|url)\s*[=(]\s*["']?\s*(?:https?:|\/\/|data:)/i.test(svg))
+    at("logo", "must be self-contained: no scripts, event handlers or outside references");
+  if (!entry.brand) return out;
+  if (icons) {
+    if ((icon || slug === null) && svg !== renderLogo(entry.name, entry.brand, icons))
+      at("logo", `${entry.logo} is not what brand draws: run \`portico catalog logos\``);
+  } else if (!svg.includes(`fill="${entry.brand.color}"`)) {
+    at("logo", `${entry.logo} does not use brand.color ${entry.brand.color}`);
   }
   return out;
 }
 
 export function lintCatalog(opts: LintOptions): LintResult {
   const dir = opts.dir ?? CATALOG_DIR;
-  const { files, problems } = readCatalogDir(dir, { allowLoopbackHttp: opts.allowLoopbackHttp });
+  const entriesOnly = opts.entriesOnly === true;
+  const { files, problems } = readCatalogDir(dir, {
+    allowLoopbackHttp: opts.allowLoopbackHttp,
+    checkLogos: !entriesOnly,
+  });
   const entries = files.map((f) => f.entry);
   for (const { file, entry } of files)
-    problems.push(...lintEntry(entry, catalogPath(dir, file), dir, opts.icons));
+    problems.push(...lintEntry(entry, catalogPath(dir, file), dir, opts.icons, entriesOnly));
 
   const owner = new Map<string, string>((opts.reservedKeys ?? []).map((k) => [k, "a built-in provider"]));
   for (const e of entries) {
@@ -150,6 +162,10 @@ export function lintCatalog(opts: LintOptions): LintResult {
       else owner.set(k, `${e.key}.yaml`);
     }
   }
+
+  const categories = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
+  for (const e of entries) for (const c of e.categories) categories[c] = (categories[c] ?? 0) + 1;
+  if (entriesOnly) return { entries, problems, categories };
 
   const logoDir = path.join(dir, "logos");
   const used = new Set(entries.map((e) => e.logo));
@@ -174,8 +190,5 @@ export function lintCatalog(opts: LintOptions): LintResult {
         `${opts.readmePath}: the catalog table is out of date: run \`portico catalog lint --readme\``,
       );
   }
-
-  const categories = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
-  for (const e of entries) for (const c of e.categories) categories[c] = (categories[c] ?? 0) + 1;
   return { entries, problems, categories };
 }
