@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
+import { registerCatalogCommands } from "./catalog/commands.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { StartupError } from "./context.js";
 import { registerKeyCommands } from "./crypto/commands.js";
@@ -30,6 +31,7 @@ registerSessionCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);
+registerCatalogCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {
