@@ -29,3 +29,15 @@ export type Category = (typeof CATEGORIES)[number];
  * they name, and sent back to the clients that know only the old value.
  */
 export const CATEGORY_ALIASES: Readonly<Record<string, Category>> = { "file-storage": "documents" };
+
+/**
+ * Categories a provider serves because it serves another. `hris-legacy` is StackOne's category of
+ * its first HRIS API, which older integrations still open sessions with; the tools behind it are
+ * the HRIS tools, so an HRIS provider is offered to such a session too.
+ */
+const IMPLIED: Partial<Record<Category, readonly Category[]>> = { hris: ["hris-legacy"] };
+
+/** A provider's categories with those they imply, each once, in the order given. */
+export function withImplied(categories: readonly Category[]): Category[] {
+  return [...new Set(categories.flatMap((c) => [c, ...(IMPLIED[c] ?? [])]))];
+}

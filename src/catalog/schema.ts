@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CATEGORIES } from "./categories.js";
+import { CATEGORIES, withImplied } from "./categories.js";
 import { staticHostSuffix } from "./template.js";
 
 /**
@@ -130,7 +130,7 @@ export const entrySchema = (opts: { allowLoopbackHttp: boolean }) =>
     .object({
       key: z.string().regex(KEY, "lower-case letters, digits and dashes"),
       name: z.string().min(1),
-      categories: z.array(z.enum(CATEGORIES)).min(1),
+      categories: z.array(z.enum(CATEGORIES)).min(1).transform(withImplied),
       logo: z.string().regex(/^[a-z0-9-]+\.(svg|png)$/, "a file name in catalog/logos"),
       /** Optional here so private catalogs keep loading; `portico catalog lint` requires it. */
       brand: BrandSchema.optional(),
