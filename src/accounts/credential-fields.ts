@@ -1,4 +1,4 @@
-import type { CatalogEntry, CatalogField } from "../catalog/schema.js";
+import { type CatalogEntry, isSecretField } from "../catalog/schema.js";
 import { PorticoError } from "../errors.js";
 
 export type Values = Record<string, string>;
@@ -8,7 +8,7 @@ export type SplitValues = { secrets: Values; setup: Values };
 
 const MAX_VALUE = 8192;
 
-export const isSecretField = (f: CatalogField): boolean => f.secret !== false || f.type === "password";
+export { isSecretField };
 
 /**
  * Checks submitted form values against the entry's fields, the way the hub's own form does, and

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Catalog } from "./catalog.js";
 import { loadCatalogFiles } from "./loader.js";
-import { renderUrl, renderValue } from "./template.js";
+import { renderParam, renderUrl, renderValue } from "./template.js";
 
 describe("the shipped catalog", () => {
   const entries = loadCatalogFiles();
@@ -107,5 +107,23 @@ describe("templates", () => {
     expect(renderValue("Bearer {{k}}", { k: "abc" })).toBe("Bearer abc");
     expect(() => renderValue("Bearer {{k}}", { k: "a\r\nX-Evil: 1" })).toThrow(/line breaks/);
     expect(() => renderValue("{{k}}", {})).toThrow(/k: is required/);
+  });
+
+  it("fills scopes and OAuth parameters: URL-shaped ones keep the provider's domain, others are encoded", () => {
+    const scope = "https://{{org}}.crm.dynamics.com/.default";
+    expect(renderParam(scope, { org: "Contoso" })).toBe("https://contoso.crm.dynamics.com/.default");
+    // Returned as written: URL parsing would add a slash here.
+    expect(renderParam("https://{{t}}.auth0.com", { t: "acme" })).toBe("https://acme.auth0.com");
+    for (const evil of ["evil.test", "evil.test/x", "a@b", "x#", ""])
+      expect(() => renderParam(scope, { org: evil }), evil).toThrow();
+    expect(renderParam("https://api.example.com/{{path}}", { path: "a b/c" })).toBe(
+      "https://api.example.com/a%20b%2Fc",
+    );
+    // A value cannot add a scope or a parameter of its own.
+    expect(renderParam("{{org}}.read", { org: "acme offline_access&x=1" })).toBe(
+      "acme%20offline_access%26x%3D1.read",
+    );
+    expect(renderParam("contacts.read", {})).toBe("contacts.read");
+    expect(() => renderParam("{{org}}.read", {})).toThrow(/org: is required/);
   });
 });

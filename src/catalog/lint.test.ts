@@ -171,6 +171,56 @@ describe("portico catalog lint", () => {
     );
   });
 
+  it("lets scopes and OAuth parameters name setup fields only, and keeps a templated host on the domain", () => {
+    /** An OAuth entry whose org field (setup, or as told) fills scopes and parameters. */
+    const oauthEntry = (key: string, oauth2: Entry, org: Entry = {}) =>
+      valid(key, {
+        auth: {
+          scheme: "oauth2",
+          fields: [
+            {
+              key: "org",
+              label: "Organisation",
+              type: "text",
+              secret: false,
+              placeholder: "contoso",
+              validation: { pattern: "^[a-z0-9-]+$" },
+              ...org,
+            },
+            { key: "client_secret", label: "Client secret", type: "password" },
+          ],
+          oauth2: {
+            authorize_url: "https://login.acme.example.com/authorize",
+            token_url: "https://login.acme.example.com/token",
+            ...oauth2,
+          },
+        },
+        api: { base_url: "https://{{org}}.acme.example.com/api", inject: { bearer: "{{access_token}}" } },
+      });
+    const good = oauthEntry("one", {
+      scopes: ["https://{{org}}.crm.acme.example.com/.default", "offline_access", "{{org}}.read"],
+      authorize_params: { prompt: "consent", tenant: "{{org}}" },
+      token_params: { audience: "https://{{org}}.acme.example.com/api/v2/" },
+    });
+    expect(problems([good])).toBe("");
+
+    const out = problems([
+      oauthEntry("two", { scopes: ["{{region}}.read"] }),
+      oauthEntry("three", { token_params: { secret: "{{client_secret}}" } }),
+      oauthEntry("four", { authorize_params: { org: "{{org}}" } }, { secret: undefined }),
+      oauthEntry("five", { token_params: { audience: "https://{{org}}acme.example.com/" } }),
+      oauthEntry("six", { scopes: ["https://{{org}}.acme.example.com/.default"] }, { validation: undefined }),
+    ]);
+    expect(out).toMatch(/two\.yaml: auth\.oauth2\.scopes\.0: \{\{region\}\} is not a field of this entry/);
+    expect(out).toMatch(
+      /three\.yaml: auth\.oauth2\.token_params\.secret: \{\{client_secret\}\} is a secret field/,
+    );
+    expect(out).toMatch(/four\.yaml: auth\.oauth2\.authorize_params\.org: \{\{org\}\} is a secret field/);
+    expect(out).toMatch(/five\.yaml: auth\.oauth2\.token_params\.audience: a templated host must stay/);
+    // A field that fills a host in a scope needs the pattern a base URL's host field needs.
+    expect(out).toMatch(/six\.yaml: auth\.oauth2\.scopes\.0: \{\{org\}\} is in the host, so its field needs/);
+  });
+
   it("refuses an invalid category and unverified lines that are not 'path: why' about the entry", () => {
     const out = problems([
       valid("one", { categories: ["calendar"] }),

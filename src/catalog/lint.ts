@@ -5,8 +5,8 @@ import { logosReadme, withCatalogTable } from "./docs.js";
 import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
 import { type IconSet, LOGO_MAX_BYTES, renderLogo } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
-import { statusList, templateNames } from "./schema.js";
-import { DNS_LABEL } from "./template.js";
+import { oauthParams, statusList, templateNames } from "./schema.js";
+import { DNS_LABEL, hostPart } from "./template.js";
 
 /**
  * `portico catalog lint`: everything a catalog entry must satisfy beyond loading, checked over the
@@ -85,10 +85,15 @@ function lintEntry(
     ["auth.oauth2.authorize_url", entry.auth.oauth2?.authorize_url],
     ["auth.oauth2.token_url", entry.auth.oauth2?.token_url],
     ["auth.oauth2.refresh_url", entry.auth.oauth2?.refresh_url],
+    // A scope or parameter shaped like a URL (an audience, a resource) is held to the same rules.
+    ...(entry.auth.oauth2 ? oauthParams(entry.auth.oauth2) : []).map(([where, v]): [string, string] => [
+      where.join("."),
+      v,
+    ]),
   ];
   for (const [where, url] of urls) {
     if (url === undefined) continue;
-    const host = /^https?:\/\/([^/?#]+)/i.exec(url)?.[1] ?? "";
+    const host = hostPart(url);
     for (const name of templateNames(host)) {
       const field = entry.auth.fields.find((f) => f.key === name);
       // A select is held to its options by the form check; each option must be a DNS label.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CATEGORIES, withImplied } from "./categories.js";
-import { staticHostSuffix } from "./template.js";
+import { hostPart, staticHostSuffix } from "./template.js";
 
 /**
  * The shape of one provider entry (`catalog/<key>.yaml`). Everything the hub form, verification,
@@ -55,6 +55,9 @@ export const FieldSchema = z
   });
 
 export type CatalogField = z.infer<typeof FieldSchema>;
+
+/** Secret unless `secret: false`, as the hub decides; a password field is always secret. */
+export const isSecretField = (f: CatalogField): boolean => f.secret !== false || f.type === "password";
 
 /** How credentials reach the provider on every request (verification and proxy). */
 export const InjectSchema = z
@@ -226,6 +229,7 @@ export const entrySchema = (opts: { allowLoopbackHttp: boolean }) =>
           const v = e.auth.oauth2[k];
           if (v) check(["auth", "oauth2", k], v);
         }
+        for (const [where, template] of oauthParams(e.auth.oauth2)) checkParam(ctx, e, where, template);
       }
       for (const [where, url] of [
         [["api", "base_url"], e.api.base_url],
@@ -244,6 +248,49 @@ export const entrySchema = (opts: { allowLoopbackHttp: boolean }) =>
         }
       }
     });
+
+/** The scopes and extra parameters of an OAuth2 block, each with its path in the entry. */
+export function oauthParams(o: OAuth2Config): [(string | number)[], string][] {
+  return [
+    ...o.scopes.map((v, i): [(string | number)[], string] => [["auth", "oauth2", "scopes", i], v]),
+    ...(["authorize_params", "token_params"] as const).flatMap((k) =>
+      Object.entries(o[k]).map(([name, v]): [(string | number)[], string] => [
+        ["auth", "oauth2", k, name],
+        v,
+      ]),
+    ),
+  ];
+}
+
+/**
+ * Scopes and OAuth parameters may name the entry's setup fields only: they travel in the
+ * authorize URL, through the end user's browser, so a secret there would leak. One shaped like a
+ * URL with a templated host must keep the provider's domain, as a base URL must.
+ */
+function checkParam(
+  ctx: z.RefinementCtx,
+  e: { auth: { fields: CatalogField[] } },
+  where: (string | number)[],
+  template: string,
+) {
+  for (const name of templateNames(template)) {
+    const field = e.auth.fields.find((f) => f.key === name);
+    if (!field)
+      ctx.addIssue({ code: "custom", path: where, message: `{{${name}}} is not a field of this entry` });
+    else if (isSecretField(field))
+      ctx.addIssue({
+        code: "custom",
+        path: where,
+        message: `{{${name}}} is a secret field; only setup fields (secret: false) may go to the authorization server`,
+      });
+  }
+  if (templateNames(hostPart(template)).length && !staticHostSuffix(template))
+    ctx.addIssue({
+      code: "custom",
+      path: where,
+      message: "a templated host must stay on the provider's domain",
+    });
+}
 
 export const EntrySchema = entrySchema({ allowLoopbackHttp: false });
 

@@ -11,7 +11,8 @@ export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 export type TemplateValues = Record<string, string | undefined>;
 
-const hostPart = (template: string) => /^https?:\/\/([^/?#]+)/i.exec(template)?.[1] ?? "";
+/** The host part of a URL template, placeholders included; "" when it is not a URL. */
+export const hostPart = (template: string) => /^https?:\/\/([^/?#]+)/i.exec(template)?.[1] ?? "";
 
 /**
  * The static domain a templated host must keep, e.g. `.bamboohr.com`; null if there is none. After
@@ -34,10 +35,24 @@ function missing(name: string): never {
 
 /** Fills a URL template; host values must be DNS labels, path and query values are encoded. */
 export function renderUrl(template: string, values: TemplateValues): URL {
+  const url = new URL(fillUrl(template, values));
+  keepDomain(template, url);
+  return url;
+}
+
+function keepDomain(template: string, url: URL): void {
+  const suffix = staticHostSuffix(template);
+  if (suffix && !url.host.toLowerCase().endsWith(suffix.toLowerCase())) {
+    throw new PorticoError("VALIDATION", "the provider URL left the provider's domain");
+  }
+}
+
+/** Substitutes values: in the host as DNS labels, elsewhere URL-encoded (all of a non-URL). */
+function fillUrl(template: string, values: TemplateValues): string {
   const host = hostPart(template);
   const hostStart = template.indexOf(host);
   const hostEnd = hostStart + host.length;
-  const out = template.replace(PLACEHOLDER, (_m, name: string, offset: number) => {
+  return template.replace(PLACEHOLDER, (_m, name: string, offset: number) => {
     const v = values[name];
     if (v === undefined || v === "") missing(name);
     if (offset >= hostStart && offset < hostEnd) {
@@ -47,12 +62,19 @@ export function renderUrl(template: string, values: TemplateValues): URL {
     }
     return encodeURIComponent(v);
   });
-  const url = new URL(out);
-  const suffix = staticHostSuffix(template);
-  if (suffix && !url.host.toLowerCase().endsWith(suffix.toLowerCase())) {
-    throw new PorticoError("VALIDATION", "the provider URL left the provider's domain");
-  }
-  return url;
+}
+
+/**
+ * Fills an OAuth scope or parameter (`https://{{org}}.crm.dynamics.com/.default`). One shaped like
+ * a URL follows the URL rules (its host stays on the provider's domain) but is returned as written,
+ * not normalised by URL parsing; in any other, each value is URL-encoded, so it cannot carry a
+ * scope separator and add a scope of its own.
+ */
+export function renderParam(template: string, values: TemplateValues): string {
+  if (!template.includes("{{")) return template;
+  const out = fillUrl(template, values);
+  if (/^https?:\/\//i.test(template)) keepDomain(template, new URL(out));
+  return out;
 }
 
 /** Fills a header, query or basic-auth template. CR and LF are refused (no header injection). */

@@ -173,17 +173,20 @@ export class AttemptsService {
     const state = oauth.generateRandomState();
     const verifier = o.pkce ? oauth.generateRandomCodeVerifier() : null;
     const secrets: AttemptSecrets = { verifier, fields: split.secrets };
-    const url = this.d.client.authorizeUrl(
-      entry,
-      app,
-      { ...split.setup, ...split.secrets },
-      {
-        redirectUri: this.d.config.oauthRedirectUrl,
-        state,
-        codeChallenge: verifier ? await oauth.calculatePKCECodeChallenge(verifier) : null,
-        scopes,
-      },
-    );
+    const codeChallenge = verifier ? await oauth.calculatePKCECodeChallenge(verifier) : null;
+    let url: URL;
+    try {
+      // Setup values fill the URLs, scopes and parameters; a value they cannot take ends here.
+      url = this.d.client.authorizeUrl(
+        entry,
+        app,
+        { ...split.setup, ...split.secrets },
+        { redirectUri: this.d.config.oauthRedirectUrl, state, codeChallenge, scopes },
+      );
+    } catch (err) {
+      if (!(err instanceof PorticoError)) throw err;
+      return this.failStart(attempt, "invalid_setup", err.message);
+    }
     const ok = await this.d.store.updatePending(attempt.id, {
       integration: entry.key,
       state_hash: sha256(state),

@@ -1,7 +1,7 @@
 import * as oauth from "oauth4webapi";
 import type { OAuthTokens } from "../accounts/service.js";
-import type { CatalogEntry, OAuth2Config } from "../catalog/schema.js";
-import { renderUrl, type TemplateValues } from "../catalog/template.js";
+import { type CatalogEntry, isSecretField, type OAuth2Config } from "../catalog/schema.js";
+import { renderParam, renderUrl, type TemplateValues } from "../catalog/template.js";
 import { PorticoError } from "../errors.js";
 import type { Outbound } from "../http/outbound.js";
 
@@ -51,6 +51,24 @@ function server(entry: CatalogEntry, values: TemplateValues): oauth.Authorizatio
   };
 }
 
+/**
+ * Scopes and extra parameters with the entry's setup values filled in. Secrets are left out: the
+ * authorize URL passes through the browser (the catalog refuses such templates; this also holds
+ * for scopes an operator configured).
+ */
+function filledParams(entry: CatalogEntry, values: TemplateValues) {
+  const setup: TemplateValues = {};
+  for (const f of entry.auth.fields) if (!isSecretField(f)) setup[f.key] = values[f.key];
+  const render = (r: Record<string, string>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, renderParam(v, setup)]));
+  const o = config(entry);
+  return {
+    scopes: (scopes: string[]) => scopes.map((s) => renderParam(s, setup)).join(o.scope_separator),
+    authorize: () => render(o.authorize_params),
+    token: () => render(o.token_params),
+  };
+}
+
 function clientAuth(o: OAuth2Config, app: OAuthClientApp): oauth.ClientAuth {
   if (o.token_auth === "none" || !app.clientSecret) return oauth.None();
   return o.token_auth === "client_secret_post"
@@ -80,14 +98,14 @@ export class OAuthClient {
     values: TemplateValues,
     p: { redirectUri: string; state: string; codeChallenge: string | null; scopes: string[] },
   ): URL {
-    const o = config(entry);
     const url = new URL(server(entry, values).authorization_endpoint!);
-    for (const [k, v] of Object.entries(o.authorize_params)) url.searchParams.set(k, v);
+    const filled = filledParams(entry, values);
+    for (const [k, v] of Object.entries(filled.authorize())) url.searchParams.set(k, v);
     url.searchParams.set("response_type", "code");
     url.searchParams.set("client_id", app.clientId);
     url.searchParams.set("redirect_uri", p.redirectUri);
     url.searchParams.set("state", p.state);
-    if (p.scopes.length) url.searchParams.set("scope", p.scopes.join(o.scope_separator));
+    if (p.scopes.length) url.searchParams.set("scope", filled.scopes(p.scopes));
     if (p.codeChallenge) {
       url.searchParams.set("code_challenge", p.codeChallenge);
       url.searchParams.set("code_challenge_method", "S256");
@@ -117,7 +135,7 @@ export class OAuthClient {
         params,
         p.redirectUri,
         p.codeVerifier ?? oauth.nopkce,
-        { ...this.options(), additionalParameters: o.token_params },
+        { ...this.options(), additionalParameters: filledParams(entry, values).token() },
       );
       return toTokens(await oauth.processAuthorizationCodeResponse(as, client, res), undefined);
     });
@@ -138,7 +156,7 @@ export class OAuthClient {
     return this.run(async () => {
       const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth(o, app), refreshToken, {
         ...this.options(),
-        additionalParameters: o.token_params,
+        additionalParameters: filledParams(entry, values).token(),
       });
       return toTokens(await oauth.processRefreshTokenResponse(as, client, res), refreshToken);
     });
@@ -153,14 +171,15 @@ export class OAuthClient {
     const o = config(entry);
     const as = server(entry, values);
     const client: oauth.Client = { client_id: app.clientId };
-    const params: Record<string, string> = { ...o.token_params };
-    if (scopes.length) params.scope = scopes.join(o.scope_separator);
+    const filled = filledParams(entry, values);
+    const body = filled.token();
+    if (scopes.length) body.scope = filled.scopes(scopes);
     return this.run(async () => {
       const res = await oauth.clientCredentialsGrantRequest(
         as,
         client,
         clientAuth(o, app),
-        params,
+        body,
         this.options(),
       );
       return toTokens(await oauth.processClientCredentialsResponse(as, client, res), undefined);

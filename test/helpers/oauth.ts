@@ -5,7 +5,13 @@ import type { TestServer } from "./test-server.js";
 import { runPopup } from "./third-party.js";
 
 /** Links an OAuth account the way the hub does: attempt, popup through the provider, poll. */
-export async function connectOAuth(s: TestServer, integrationId: string, session?: { token: string }) {
+export async function connectOAuth(
+  s: TestServer,
+  integrationId: string,
+  session?: { token: string },
+  /** The form's setup values, which the hub appends to the popup URL. */
+  fields: Record<string, string> = {},
+) {
   const sess =
     session ??
     (await createSession(s, {
@@ -16,8 +22,9 @@ export async function connectOAuth(s: TestServer, integrationId: string, session
     await hubFetch(s, sess.token, "/connection_attempts", { method: "POST", body: { token: sess.token } })
   ).json();
   const redirect = encodeURIComponent(`${s.config.publicUrl}/embedded/accounts/callback`);
+  const form = Object.entries(fields).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`);
   await runPopup(
-    `${s.url}/connect/oauth2/${integrationId}?redirect_uri=${redirect}&token=${sess.token}&connection_attempt_id=${attempt.id}`,
+    `${s.url}/connect/oauth2/${integrationId}?redirect_uri=${redirect}&token=${sess.token}&connection_attempt_id=${attempt.id}${form.join("")}`,
   );
   const view = await (await hubFetch(s, sess.token, `/connection_attempts/${attempt.id}`)).json();
   if (view.status !== "authenticated") throw new Error(`attempt ended ${JSON.stringify(view)}`);

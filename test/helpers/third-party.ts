@@ -22,6 +22,8 @@ export type ThirdParty = {
   catalogDir: string;
   /** Token endpoint results by grant type, as oidc-provider reports them. */
   grants: { success: Record<string, number>; error: Record<string, number>; errors: string[] };
+  /** Every authorization request's query and token request's body, as the server received them. */
+  received: { authorize: URLSearchParams[]; token: Record<string, unknown>[] };
   /** Next N token requests answer this instead of reaching oidc-provider. */
   failTokenRequests(n: number, status: number, body: unknown): void;
   /** Makes the API answer slowly, to exercise the proxy's timeout. */
@@ -59,7 +61,7 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
         token_endpoint_auth_method: "client_secret_basic",
       },
     ],
-    scopes: ["contacts.read"],
+    scopes: ["contacts.read", "acme.contacts"],
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -77,11 +79,14 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
   });
   provider.proxy = false;
   const grants: ThirdParty["grants"] = { success: {}, error: {}, errors: [] };
+  const received: ThirdParty["received"] = { authorize: [], token: [] };
   provider.on("grant.success", (ctx) => {
+    received.token.push({ ...(ctx.oidc.body ?? {}) });
     const g = String(ctx.oidc.params?.grant_type);
     grants.success[g] = (grants.success[g] ?? 0) + 1;
   });
   provider.on("grant.error", (ctx, err) => {
+    received.token.push({ ...(ctx.oidc.body ?? {}) });
     const g = String(ctx.oidc.params?.grant_type);
     grants.error[g] = (grants.error[g] ?? 0) + 1;
     grants.errors.push(`${g}: ${(err as Error).message}`);
@@ -98,6 +103,8 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
           .end(JSON.stringify(failures.body));
         return;
       }
+      const authorize = /^\/auth\?(.*)$/.exec(req.url ?? "");
+      if (authorize) received.authorize.push(new URLSearchParams(authorize[1]));
       const m = /^\/interaction\/([^/?]+)/.exec(req.url ?? "");
       if (m) {
         // The user signs in and consents at once: the tests are about Portico, not this page.
@@ -228,52 +235,65 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
   const catalogDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-tp-catalog-"));
   fs.mkdirSync(path.join(catalogDir, "logos"));
   fs.writeFileSync(path.join(catalogDir, "logos", "test.svg"), LOGO);
-  fs.writeFileSync(
-    path.join(catalogDir, "test-oauth.yaml"),
-    `key: test-oauth
-name: Test OAuth
-categories: [crm]
+  /** An entry on these servers; `auth` is its YAML auth block, indented as written here. */
+  const entry = (key: string, name: string, category: string, auth: string) =>
+    fs.writeFileSync(
+      path.join(catalogDir, `${key}.yaml`),
+      `key: ${key}
+name: ${name}
+categories: [${category}]
 logo: test.svg
 docs: ${asUrl}/docs
 sources: [${asUrl}/docs]
 auth:
   scheme: oauth2
-  oauth2:
-    grant: authorization_code
-    authorize_url: ${asUrl}/auth
-    token_url: ${asUrl}/token
-    scopes: [contacts.read]
+${auth}    token_url: ${asUrl}/token
     token_auth: client_secret_basic
-    pkce: true
 api:
   base_url: ${apiUrl}/api
   inject: { bearer: "{{access_token}}" }
 `,
+    );
+  entry(
+    "test-oauth",
+    "Test OAuth",
+    "crm",
+    `  oauth2:
+    grant: authorization_code
+    authorize_url: ${asUrl}/auth
+    scopes: [contacts.read]
+    pkce: true
+`,
+  );
+  // A provider whose scope and token parameter name the end user's organisation (the Dynamics 365
+  // and Auth0 pattern), filled from a setup field the hub's form sends with the popup.
+  entry(
+    "test-oauth-org",
+    "Test OAuth Org",
+    "crm",
+    `  fields:
+    - { key: org, label: Organisation, type: text, secret: false, validation: { pattern: "^[a-z0-9-]+$" } }
+  oauth2:
+    grant: authorization_code
+    authorize_url: ${asUrl}/auth
+    scopes: [contacts.read, "{{org}}.contacts"]
+    token_params: { audience: "https://{{org}}.api.example.com/v2/" }
+    pkce: true
+`,
   );
   // A client-credentials API whose end user pastes their own client id and secret (the Personio
   // and Greenhouse Harvest v3 pattern).
-  fs.writeFileSync(
-    path.join(catalogDir, "test-cc.yaml"),
-    `key: test-cc
-name: Test Client Credentials
-categories: [hris]
-logo: test.svg
-docs: ${asUrl}/docs
-sources: [${asUrl}/docs]
-auth:
-  scheme: oauth2
-  fields:
+  entry(
+    "test-cc",
+    "Test Client Credentials",
+    "hris",
+    `  fields:
     - { key: client_id, label: Client ID, type: text }
     - { key: client_secret, label: Client secret, type: password }
   oauth2:
     grant: client_credentials
-    token_url: ${asUrl}/token
     scopes: [contacts.read]
-    token_auth: client_secret_basic
     pkce: false
-api:
-  base_url: ${apiUrl}/api
-  inject: { bearer: "{{access_token}}" }
 `,
   );
   fs.writeFileSync(
@@ -299,6 +319,7 @@ verify: { path: /me }
     apiUrl,
     catalogDir,
     grants,
+    received,
     apiCalls,
     failTokenRequests: (n, status, body) => {
       failures = { n, status, body };

@@ -58,6 +58,45 @@ for (const dialect of DIALECTS) {
       expect(row.next_refresh_at).toBeGreaterThan(Date.now());
     });
 
+    it("fills a scope and a token parameter from the account's setup field, on every grant", async () => {
+      await s.ctx.integrations.enable(s.projectId, "test-oauth-org", {
+        clientId: CLIENT.id,
+        clientSecret: CLIENT.secret,
+      });
+      const audience = "https://acme.api.example.com/v2/";
+      const { accountId } = await connectOAuth(s, "test-oauth-org", undefined, { org: "acme" });
+      // The authorization server received the filled scope, granted it, and got the filled parameter.
+      expect(tp.received.authorize.at(-1)!.get("scope")).toBe("contacts.read acme.contacts");
+      const exchange = tp.received.token.filter((b) => b.grant_type === "authorization_code").at(-1)!;
+      expect(exchange.audience).toBe(audience);
+      const tokens = s.ctx.accounts.openSecrets(await account(accountId)).tokens!;
+      expect(tokens.scope?.split(" ")).toContain("acme.contacts");
+      expect((await s.ctx.accounts.get(s.projectId, accountId)).setup_information).toEqual({ org: "acme" });
+
+      // A refresh carries the parameter too, filled from the stored setup value.
+      await expireAccessToken(s.ctx, accountId);
+      expect((await proxy(accountId, { path: "/contacts" })).status).toBe(200);
+      const refresh = tp.received.token.filter((b) => b.grant_type === "refresh_token").at(-1)!;
+      expect(refresh.audience).toBe(audience);
+      expect(refresh.refresh_token).toBe(tokens.refresh_token);
+
+      // A value that would leave the provider's domain never reaches the authorization server.
+      const session = await createSession(s, { origin_owner_id: "org-evil", origin_owner_name: "Evil" });
+      const attempt = await (
+        await hubFetch(s, session.token, "/connection_attempts", { method: "POST", body: {} })
+      ).json();
+      const seen = tp.received.authorize.length;
+      const res = await fetch(
+        `${s.url}/connect/oauth2/test-oauth-org?token=${session.token}&connection_attempt_id=${attempt.id}&org=${encodeURIComponent("evil.test/x")}`,
+        { redirect: "manual" },
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(tp.received.authorize.length).toBe(seen);
+      const view = await (await hubFetch(s, session.token, `/connection_attempts/${attempt.id}`)).json();
+      expect(view).toMatchObject({ status: "error", error: { code: "invalid_setup" } });
+    });
+
     it("refreshes an expired token exactly once for 200 concurrent proxy calls", async () => {
       const { accountId } = await connectOAuth(s, "test-oauth");
       const before = s.ctx.accounts.openSecrets(await account(accountId)).tokens!;
