@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
+import { requestLogHook } from "./history/request-log-hook.js";
+import { requestLogRoutes } from "./history/routes.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerOpenApi } from "./http/openapi.js";
@@ -76,6 +78,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {
     api.addHook("onRequest", apiKeyAuth(ctx.tenancy));
+    api.addHook("onResponse", requestLogHook(ctx.history));
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
     await api.register(catalogRoutes, {
@@ -85,6 +88,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
     await api.register(webhookRoutes, { prefix: "/portico/v1", webhooks: ctx.webhooks });
+    await api.register(requestLogRoutes, { history: ctx.history });
   });
 
   // What the official hub web component calls, authenticated by the session token.

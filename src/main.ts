@@ -6,6 +6,7 @@ import { registerKeyCommands } from "./crypto/commands.js";
 import { KeyringError } from "./crypto/keyring.js";
 import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
+import { registerHistoryCommands } from "./history/commands.js";
 import { registerIntegrationCommands } from "./integrations/commands.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
@@ -30,6 +31,7 @@ registerSessionCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);
+registerHistoryCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

@@ -52,6 +52,7 @@ function startWorkers(ctx: Context): Periodic[] {
       async () => {
         await ctx.sessions.purgeExpired();
         await ctx.attempts.purgeExpired();
+        await ctx.history.purgeExpired();
       },
       ctx.logger,
     ).start(),

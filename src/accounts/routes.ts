@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { apiKeyActor } from "../history/actor.js";
 import { ErrorResponse } from "../http/openapi.js";
 import {
   AccountIdParams,
@@ -55,7 +56,13 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       body: PatchAccount,
       response: { 200: LinkedAccount, ...errors, 502: ErrorResponse },
     },
-    handler: (request) => accounts.update(request.principal.projectId, request.params.id, request.body),
+    handler: (request) =>
+      accounts.update(
+        request.principal.projectId,
+        request.params.id,
+        request.body,
+        apiKeyActor(request.principal),
+      ),
   });
 
   app.delete("/accounts/:id", {
@@ -66,7 +73,8 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       params: AccountIdParams,
       response: { 200: LinkedAccount, ...errors },
     },
-    handler: (request) => accounts.delete(request.principal.projectId, request.params.id),
+    handler: (request) =>
+      accounts.delete(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
 
   app.get("/accounts/:id/meta", {

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { apiKeyActor } from "../history/actor.js";
+import { proxiedCall } from "../history/request-log-hook.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { ProxyHeaders, ProxyRequestBody } from "./schemas.js";
 import type { ProxyService } from "./service.js";
@@ -24,11 +26,17 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
       },
     },
     handler: async (request, reply) => {
-      const res = await proxy.forward(
-        request.principal.projectId,
-        request.headers["x-account-id"],
-        request.body,
-      );
+      const accountId = request.headers["x-account-id"];
+      const call = proxiedCall(request, accountId, request.body.method, request.body.path ?? "/");
+      const res = await proxy
+        .forward(request.principal.projectId, accountId, request.body, {
+          actor: apiKeyActor(request.principal),
+          call,
+        })
+        .catch((err: Error) => {
+          call.error = err.message;
+          throw err;
+        });
       reply.code(res.status as 200);
       for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
       return reply.send(res.body);

@@ -3,6 +3,7 @@ import pc from "picocolors";
 import { initialize } from "../bootstrap.js";
 import { print, table } from "../cli/output.js";
 import { withContext } from "../cli/with-context.js";
+import { cliActor } from "../history/actor.js";
 
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
@@ -53,6 +54,7 @@ export function registerTenancyCommands(program: Command): void {
         const project = await ctx.tenancy.createProject({
           name: opts.name,
           organizationId: opts.organization,
+          actor: cliActor(),
         });
         print(opts.json, project, () => `Created project ${pc.bold(project.project_id)} (${project.name})`);
       }),
@@ -77,7 +79,7 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
-        const key = await ctx.tenancy.createApiKey(opts.project, opts.name);
+        const key = await ctx.tenancy.createApiKey(opts.project, opts.name, cliActor());
         print(
           opts.json,
           key,
@@ -105,7 +107,7 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (id, opts) =>
       withContext(async (ctx) => {
-        const key = await ctx.tenancy.revokeApiKey(id);
+        const key = await ctx.tenancy.revokeApiKey(id, cliActor());
         print(opts.json, key, () => `Revoked ${key.id} (${key.prefix})`);
       }),
     );

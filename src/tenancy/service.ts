@@ -3,6 +3,8 @@ import { generateId, generateSecret, PREFIX, sha256 } from "../crypto/tokens.js"
 import type { DB } from "../db/schema.js";
 import { isUniqueViolation } from "../db/unique-violation.js";
 import { PorticoError } from "../errors.js";
+import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
+import type { HistoryService } from "../history/service.js";
 import type { TenancyStore } from "./store.js";
 
 /** Who is calling: the project an API key belongs to. Every query downstream is scoped by it. */
@@ -41,7 +43,7 @@ export class TenancyService {
 
   constructor(
     private readonly store: TenancyStore,
-    private readonly opts: { apiKeyCacheSeconds: number; now?: () => number },
+    private readonly opts: { apiKeyCacheSeconds: number; now?: () => number; history?: HistoryService },
   ) {}
 
   private now(): number {
@@ -85,21 +87,23 @@ export class TenancyService {
     return { organization_id: id, name };
   }
 
-  async createProject(opts: { name?: string; organizationId?: number }): Promise<ProjectView> {
+  async createProject(opts: { name?: string; organizationId?: number; actor?: Actor }): Promise<ProjectView> {
     let organizationId = opts.organizationId;
     if (organizationId === undefined) {
       organizationId = await this.store.firstOrganizationId();
       if (organizationId === undefined) {
         return this.store.transaction(async (trx) => {
           const org = await this.store.insertOrganization(trx, "Default organization", this.now());
-          return this.insertProject(trx, org, opts.name ?? "Project");
+          return this.insertProject(trx, org, opts.name ?? "Project", opts.actor);
         });
       }
     } else if (!(await this.store.organizationExists(organizationId))) {
       throw new PorticoError("NOT_FOUND", `organization ${organizationId} not found`);
     }
     const orgId = organizationId;
-    return this.store.transaction((trx) => this.insertProject(trx, orgId, opts.name ?? "Project"));
+    return this.store.transaction((trx) =>
+      this.insertProject(trx, orgId, opts.name ?? "Project", opts.actor),
+    );
   }
 
   async listProjects(): Promise<ProjectView[]> {
@@ -129,9 +133,9 @@ export class TenancyService {
     return p;
   }
 
-  async createApiKey(projectId: string, name?: string): Promise<CreatedApiKey> {
+  async createApiKey(projectId: string, name?: string, actor?: Actor): Promise<CreatedApiKey> {
     await this.requireProject(projectId);
-    return this.store.transaction((trx) => this.insertApiKey(trx, projectId, name ?? null));
+    return this.store.transaction((trx) => this.insertApiKey(trx, projectId, name ?? null, actor));
   }
 
   async listApiKeys(projectId?: string): Promise<ApiKeyView[]> {
@@ -146,10 +150,20 @@ export class TenancyService {
     }));
   }
 
-  async revokeApiKey(id: string): Promise<ApiKeyView> {
+  async revokeApiKey(id: string, actor: Actor = SYSTEM_ACTOR): Promise<ApiKeyView> {
     const key = await this.store.getApiKey(id);
     if (!key) throw new PorticoError("NOT_FOUND", `API key ${id} not found`);
-    await this.store.revokeApiKey(id, this.now());
+    await this.store.transaction(async (trx) => {
+      if (!(await this.store.revokeApiKey(id, this.now(), trx))) return;
+      await this.opts.history?.audit(trx, {
+        projectId: key.project_id,
+        actor,
+        action: "api_key.revoked",
+        targetType: "api_key",
+        targetId: id,
+        detail: { name: key.name, prefix: key.prefix },
+      });
+    });
     for (const [hash, entry] of this.keyCache) if (entry.principal.keyId === id) this.keyCache.delete(hash);
     return (await this.listApiKeys(key.project_id)).find((k) => k.id === id)!;
   }
@@ -200,10 +214,19 @@ export class TenancyService {
     trx: Transaction<DB>,
     organizationId: number,
     name: string,
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<ProjectView> {
     const now = this.now();
     const id = generateId("proj_");
     await this.store.insertProject(trx, { id, organization_id: organizationId, name, created_at: now });
+    await this.opts.history?.audit(trx, {
+      projectId: id,
+      actor,
+      action: "project.created",
+      targetType: "project",
+      targetId: id,
+      detail: { name, organization_id: organizationId },
+    });
     return { project_id: id, organization_id: organizationId, name, created_at: iso(now)! };
   }
 
@@ -211,6 +234,7 @@ export class TenancyService {
     trx: Transaction<DB>,
     projectId: string,
     name: string | null,
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<CreatedApiKey> {
     const now = this.now();
     const apiKey = generateSecret(PREFIX.apiKey);
@@ -225,6 +249,14 @@ export class TenancyService {
       revoked_at: null,
     };
     await this.store.insertApiKey(trx, row);
+    await this.opts.history?.audit(trx, {
+      projectId,
+      actor,
+      action: "api_key.created",
+      targetType: "api_key",
+      targetId: row.id,
+      detail: { name, prefix: row.prefix },
+    });
     return {
       id: row.id,
       project_id: projectId,

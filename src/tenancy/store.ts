@@ -68,8 +68,8 @@ export class TenancyStore {
     return this.db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
-  async revokeApiKey(id: string, now: number): Promise<boolean> {
-    const res = await this.db
+  async revokeApiKey(id: string, now: number, ex: Executor = this.db): Promise<boolean> {
+    const res = await ex
       .updateTable("api_keys")
       .set({ revoked_at: now })
       .where("id", "=", id)

@@ -21,8 +21,8 @@ export class WebhooksStore {
     return this.db.transaction().execute(fn);
   }
 
-  async insertEndpoint(row: EndpointRow): Promise<void> {
-    await this.db.insertInto("webhook_endpoints").values(row).execute();
+  async insertEndpoint(row: EndpointRow, ex: Executor = this.db): Promise<void> {
+    await ex.insertInto("webhook_endpoints").values(row).execute();
   }
 
   getEndpoint(projectId: string, id: string): Promise<EndpointRow | undefined> {
@@ -56,20 +56,19 @@ export class WebhooksStore {
     await ex.updateTable("webhook_endpoints").set(patch).where("id", "=", id).execute();
   }
 
-  async deleteEndpoint(projectId: string, id: string): Promise<boolean> {
-    return this.transaction(async (trx) => {
-      const res = await trx
-        .deleteFrom("webhook_endpoints")
-        .where("project_id", "=", projectId)
-        .where("id", "=", id)
-        .executeTakeFirst();
-      await trx
-        .deleteFrom("webhook_deliveries")
-        .where("endpoint_id", "=", id)
-        .where("status", "=", "pending")
-        .execute();
-      return Number(res.numDeletedRows) > 0;
-    });
+  /** Removes an endpoint and its pending deliveries; call inside a transaction. */
+  async deleteEndpoint(trx: Executor, projectId: string, id: string): Promise<boolean> {
+    const res = await trx
+      .deleteFrom("webhook_endpoints")
+      .where("project_id", "=", projectId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    await trx
+      .deleteFrom("webhook_deliveries")
+      .where("endpoint_id", "=", id)
+      .where("status", "=", "pending")
+      .execute();
+    return Number(res.numDeletedRows) > 0;
   }
 
   async insertEvent(ex: Executor, row: EventRow): Promise<void> {
