@@ -37,7 +37,7 @@ export function unifiedLogPartial(row: RequestLogRow, publicUrl: string, steps: 
     is_worker: false,
     error: row.error,
     step_requests:
-      steps && row.provider_path !== null
+      steps && row.provider_url !== null
         ? [
             {
               request_id: row.id,
