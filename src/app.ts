@@ -2,6 +2,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
+import { loadConsoleAssets } from "./console/assets.js";
+import { consoleRoutes } from "./console/routes.js";
 import type { Context } from "./context.js";
 import { requestLogHook } from "./history/request-log-hook.js";
 import { requestLogRoutes } from "./history/routes.js";
@@ -110,6 +112,27 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
   });
+
+  if (ctx.config.console) {
+    await app.register(consoleRoutes, {
+      assets: await loadConsoleAssets().catch((err: Error) => {
+        ctx.logger.error({ err: err.message }, "the console's assets could not be built");
+        return err;
+      }),
+      auth: ctx.consoleAuth,
+      tenancy: ctx.tenancy,
+      accounts: ctx.accounts,
+      browser: ctx.accountsBrowser,
+      sessions: ctx.sessions,
+      integrations: ctx.integrations,
+      catalog: ctx.catalog,
+      logoUrl: ctx.logoUrl,
+      webhooks: ctx.webhooks,
+      history: ctx.history,
+      publicUrl: ctx.config.publicUrl,
+      oauthRedirectUrl: ctx.config.oauthRedirectUrl,
+    });
+  }
 
   if (ctx.config.sandbox) {
     await app.register(sandboxRoutes, { prefix: "/sandbox" });

@@ -1,10 +1,13 @@
 import type { Logger } from "pino";
+import { AccountsBrowser } from "./accounts/browse.js";
 import { AccountsService } from "./accounts/service.js";
 import { AccountsStore } from "./accounts/store.js";
 import { buildCatalog } from "./catalog/build.js";
 import type { Catalog } from "./catalog/catalog.js";
 import type { CatalogEntry } from "./catalog/schema.js";
 import type { Config } from "./config.js";
+import { ConsoleAuth } from "./console/auth.js";
+import { ConsoleStore } from "./console/store.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
@@ -49,6 +52,8 @@ export type Context = {
   integrations: IntegrationsService;
   sessions: SessionsService;
   accounts: AccountsService;
+  /** The operator console's keyset pages and counts over accounts. */
+  accountsBrowser: AccountsBrowser;
   hubConnectors: HubConnectors;
   tokens: TokenManager;
   attempts: AttemptsService;
@@ -58,6 +63,8 @@ export type Context = {
   webhooks: WebhooksService;
   webhookWorker: WebhookWorker;
   history: HistoryService;
+  /** Console sign-in links and sessions. */
+  consoleAuth: ConsoleAuth;
   close(): Promise<void>;
 };
 
@@ -206,6 +213,7 @@ export async function createContext(
     integrations,
     sessions,
     accounts,
+    accountsBrowser: new AccountsBrowser(database.db, database.dialect, (row) => accounts.toWire(row)),
     hubConnectors,
     tokens,
     attempts,
@@ -214,6 +222,12 @@ export async function createContext(
     webhooks,
     webhookWorker,
     history,
+    consoleAuth: new ConsoleAuth(new ConsoleStore(database.db), {
+      publicUrl: config.publicUrl,
+      linkMinutes: config.consoleLinkMinutes,
+      idleMinutes: config.consoleIdleMinutes,
+      history,
+    }),
     close: async () => {
       await webhookWorker.drain();
       await history.close();

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { ConfigError, loadConfig } from "./config.js";
+import { registerConsoleCommands } from "./console/commands.js";
 import { StartupError } from "./context.js";
 import { registerKeyCommands } from "./crypto/commands.js";
 import { KeyringError } from "./crypto/keyring.js";
@@ -32,6 +33,7 @@ registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);
 registerHistoryCommands(program);
+registerConsoleCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

@@ -53,6 +53,7 @@ function startWorkers(ctx: Context): Periodic[] {
         await ctx.sessions.purgeExpired();
         await ctx.attempts.purgeExpired();
         await ctx.history.purgeExpired();
+        await ctx.consoleAuth.purgeExpired();
       },
       ctx.logger,
     ).start(),

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
+import { type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "./actor.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
 import { RequestLogBuffer, type RequestRecord } from "./request-log-buffer.js";
 import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
 import { sortableId } from "./sortable-id.js";
@@ -10,6 +10,7 @@ import {
   type AccountEventRow,
   type AuditFilter,
   type AuditRow,
+  type EventFilter,
   type Executor,
   type HistoryStore,
   REQUEST_LOG_ORDER,
@@ -184,7 +185,7 @@ export class HistoryService {
     const order: RequestLogOrder = q.order_by ?? "eventDatetime";
     const direction = q.order_direction ?? "desc";
     const scope = `requests:${order}:${direction}`;
-    const after = decodeCursor(scope, q.next);
+    const after = toAfter(decodeCursor(scope, q.next, 2));
     const size = q.page_size ?? 25;
     const filter = requestLogFilter(q);
     if (!filter) return { data: [], next: null };
@@ -201,10 +202,10 @@ export class HistoryService {
     const column = REQUEST_LOG_ORDER[order];
     const next =
       rows.length > size && lastRow
-        ? encodeCursor(scope, {
-            value: column === "provider" ? (lastRow.provider ?? "") : Number(lastRow[column]),
-            id: lastRow.id,
-          })
+        ? encodeCursor(scope, [
+            column === "provider" ? (lastRow.provider ?? "") : Number(lastRow[column]),
+            lastRow.id,
+          ])
         : null;
     const steps = q.include?.split(",").includes("step_logs") ?? false;
     return { data: page.map((r) => unifiedLogPartial(r, this.opts.publicUrl, steps)), next };
@@ -230,16 +231,32 @@ export class HistoryService {
       projectId,
       accountId,
       limit + 1,
-      decodeCursor(scope, opts.next),
+      toAfter(decodeCursor(scope, opts.next, 2)),
     );
     const page = rows.slice(0, limit);
     const lastRow = page.at(-1);
     return {
       data: page.map(eventView),
       next:
-        rows.length > limit && lastRow
-          ? encodeCursor(scope, { value: Number(lastRow.created_at), id: lastRow.id })
-          : null,
+        rows.length > limit && lastRow ? encodeCursor(scope, [Number(lastRow.created_at), lastRow.id]) : null,
+    };
+  }
+
+  /** A project's account events, newest first (the console's event log). */
+  async listEvents(
+    projectId: string,
+    f: EventFilter,
+    opts: { limit?: number; next?: string } = {},
+  ): Promise<{ data: AccountEventView[]; next: string | null }> {
+    const limit = Math.min(opts.limit ?? 50, 500);
+    const scope = `events:*`;
+    const rows = await this.store.events(projectId, f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
+    const page = rows.slice(0, limit);
+    const lastRow = page.at(-1);
+    return {
+      data: page.map(eventView),
+      next:
+        rows.length > limit && lastRow ? encodeCursor(scope, [Number(lastRow.created_at), lastRow.id]) : null,
     };
   }
 
@@ -274,15 +291,13 @@ export class HistoryService {
   ): Promise<{ data: AuditView[]; next: string | null }> {
     const limit = Math.min(opts.limit ?? 50, 1000);
     const scope = `audit:${f.projectId ?? "*"}`;
-    const rows = await this.store.audit(f, limit + 1, decodeCursor(scope, opts.next));
+    const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
     const page = rows.slice(0, limit);
     const lastRow = page.at(-1);
     return {
       data: page.map(auditView),
       next:
-        rows.length > limit && lastRow
-          ? encodeCursor(scope, { value: Number(lastRow.created_at), id: lastRow.id })
-          : null,
+        rows.length > limit && lastRow ? encodeCursor(scope, [Number(lastRow.created_at), lastRow.id]) : null,
     };
   }
 
@@ -345,6 +360,8 @@ function requestLogFilter(q: RequestLogsQuery): RequestLogFilter | null {
     to: q.end_date ? Date.parse(q.end_date) : undefined,
   };
 }
+
+const toAfter = (v: CursorValue[] | undefined) => (v ? { value: v[0]!, id: String(v[1]) } : undefined);
 
 const actorOf = (r: { actor_type: string; actor_id: string | null; actor_name: string | null }): Actor => ({
   type: r.actor_type as Actor["type"],

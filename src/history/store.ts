@@ -37,6 +37,8 @@ export type RequestLogFilter = {
   to?: number;
 };
 
+export type EventFilter = { type?: string; accountId?: string; from?: number; to?: number };
+
 export type AuditFilter = {
   projectId?: string;
   from?: number;
@@ -90,6 +92,17 @@ export class HistoryStore {
       .selectAll()
       .where("project_id", "=", projectId)
       .where("account_id", "=", accountId);
+    if (before) q = q.where(keyset("created_at", "desc", before));
+    return q.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+  }
+
+  /** A project's events, newest first, of one type or account when given. */
+  events(projectId: string, f: EventFilter, limit: number, before?: After) {
+    let q = this.db.selectFrom("account_events").selectAll().where("project_id", "=", projectId);
+    if (f.type) q = q.where("type", "=", f.type);
+    if (f.accountId) q = q.where("account_id", "=", f.accountId);
+    if (f.from !== undefined) q = q.where("created_at", ">=", f.from);
+    if (f.to !== undefined) q = q.where("created_at", "<=", f.to);
     if (before) q = q.where(keyset("created_at", "desc", before));
     return q.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
   }

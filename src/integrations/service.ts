@@ -180,6 +180,12 @@ export class IntegrationsService {
     };
   }
 
+  /** Whether Portico brings its own OAuth app for this provider (the sandbox's). */
+  hasBuiltInApp(provider: string): boolean {
+    const key = this.catalog.get(provider)?.key;
+    return key !== undefined && key in this.defaultApps;
+  }
+
   private view(entry: CatalogEntry, row: IntegrationRow | undefined): IntegrationView {
     return {
       provider: entry.key,

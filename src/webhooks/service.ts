@@ -372,6 +372,40 @@ export class WebhooksService {
     }));
   }
 
+  /**
+   * The overview's numbers: endpoints by state, and of the deliveries created since `from` how
+   * many were delivered, are retrying (tried and still pending), waiting or failed for good. The
+   * success rate is delivered over everything tried; the backlog is every pending delivery.
+   */
+  async stats(projectId: string, from: number) {
+    const [endpoints, counts, backlog] = await Promise.all([
+      this.store.listEndpoints(projectId),
+      this.store.deliveryCounts(projectId, from),
+      this.store.pendingCount(projectId),
+    ]);
+    const sum = (pred: (c: (typeof counts)[number]) => boolean) =>
+      counts.filter(pred).reduce((n, c) => n + c.count, 0);
+    const delivered = sum((c) => c.status === "delivered");
+    const failed = sum((c) => c.status === "failed");
+    const retrying = sum((c) => c.status === "pending" && c.tried);
+    const waiting = sum((c) => c.status === "pending" && !c.tried);
+    const tried = delivered + failed + retrying;
+    return {
+      endpoints: {
+        total: endpoints.length,
+        active: endpoints.filter((e) => e.status === "active").length,
+        disabled: endpoints.filter((e) => e.status !== "active").length,
+      },
+      since: iso(from)!,
+      delivered,
+      retrying,
+      waiting,
+      failed,
+      success_rate: tried ? delivered / tried : null,
+      backlog,
+    };
+  }
+
   private async require(projectId: string, id: string): Promise<EndpointRow> {
     const row = await this.store.getEndpoint(projectId, id);
     if (!row) throw new PorticoError("NOT_FOUND", `webhook endpoint ${id} not found`);

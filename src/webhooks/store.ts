@@ -204,6 +204,33 @@ export class WebhooksStore {
     return q.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(f.limit).execute();
   }
 
+  /** Deliveries of a project created since `from`, by status and whether they were tried yet. */
+  async deliveryCounts(projectId: string, from: number) {
+    const rows = await this.db
+      .selectFrom("webhook_deliveries")
+      .select([
+        "status",
+        sql<number>`case when attempts > 0 then 1 else 0 end`.as("tried"),
+        sql<number>`count(*)`.as("n"),
+      ])
+      .where("project_id", "=", projectId)
+      .where("status", "in", ["pending", "delivered", "failed"])
+      .where("created_at", ">=", from)
+      .groupBy(["status", sql`case when attempts > 0 then 1 else 0 end`])
+      .execute();
+    return rows.map((r) => ({ status: r.status, tried: Number(r.tried) === 1, count: Number(r.n) }));
+  }
+
+  async pendingCount(projectId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("webhook_deliveries")
+      .select(sql<number>`count(*)`.as("n"))
+      .where("project_id", "=", projectId)
+      .where("status", "=", "pending")
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   attemptsOf(deliveryIds: string[]) {
     if (!deliveryIds.length) return Promise.resolve([]);
     return this.db

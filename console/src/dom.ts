@@ -1,0 +1,166 @@
+/** A tiny DOM builder: the console is plain semantic HTML made by these few helpers. */
+export type Child = Node | string | number | null | undefined | false | Child[];
+type Props = Record<string, unknown>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function")
+      el.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
+    else if (key === "value" || key === "checked" || key === "selected" || key === "disabled")
+      (el as unknown as Record<string, unknown>)[key] = value;
+    else el.setAttribute(key === "className" ? "class" : key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(parent: Node, children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(parent, c);
+    else
+      parent.appendChild(
+        typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c,
+      );
+  }
+}
+
+export function replace(parent: Element, ...children: Child[]): void {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
+let ids = 0;
+/** A unique id for label/control pairs. */
+export const uid = (prefix: string) => `${prefix}-${++ids}`;
+
+/** A labelled control: `<label for>` and the control, in a field wrapper. */
+export function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  const id = control.id || uid("f");
+  control.id = id;
+  const hintEl = hint ? h("p", { className: "hint", id: `${id}-hint` }, hint) : null;
+  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
+  return h("div", { className: "field" }, h("label", { for: id }, label), control, hintEl);
+}
+
+export const time = (iso: string | null | undefined): Child => {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return h("time", { datetime: iso, title: iso }, d.toLocaleString());
+};
+
+export const badge = (text: string, kind = text): HTMLElement =>
+  h("span", { className: `badge badge-${kind.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}` }, text);
+
+/** Text in a read-only input with a Copy button (and the result said to screen readers). */
+export function copyable(label: string, value: string, opts: { open?: boolean } = {}): HTMLElement {
+  const input = h("input", { type: "text", readonly: true, value, className: "mono" });
+  const status = h("span", { className: "copied", role: "status" });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      input.select();
+      document.execCommand("copy");
+    }
+    status.textContent = "Copied";
+    setTimeout(() => {
+      status.textContent = "";
+    }, 2000);
+  };
+  return h(
+    "div",
+    { className: "copyable" },
+    field(label, input),
+    h(
+      "div",
+      { className: "actions" },
+      h("button", { type: "button", onClick: copy }, `Copy ${label.toLowerCase()}`),
+      opts.open
+        ? h(
+            "a",
+            { href: value, target: "_blank", rel: "noopener noreferrer", className: "button" },
+            "Open link",
+          )
+        : null,
+      status,
+    ),
+  );
+}
+
+/** A modal confirmation (native <dialog>): resolves true when confirmed. */
+export function confirmDialog(title: string, text: string, action: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const titleId = uid("dlg");
+    const dialog = h(
+      "dialog",
+      { "aria-labelledby": titleId, className: "confirm" },
+      h(
+        "form",
+        { method: "dialog" },
+        h("h2", { id: titleId }, title),
+        h("p", null, text),
+        h(
+          "div",
+          { className: "actions" },
+          h("button", { value: "cancel", type: "submit" }, "Cancel"),
+          h("button", { value: "confirm", type: "submit", className: "danger" }, action),
+        ),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "confirm");
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+export const table = (
+  caption: string,
+  head: string[],
+  rows: Child[][],
+  empty = "Nothing yet.",
+): HTMLElement =>
+  rows.length === 0
+    ? h("p", { className: "empty" }, empty)
+    : h(
+        "div",
+        { className: "table-wrap" },
+        h(
+          "table",
+          null,
+          h("caption", { className: "visually-hidden" }, caption),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              head.map((c) => h("th", { scope: "col" }, c)),
+            ),
+          ),
+          h(
+            "tbody",
+            null,
+            rows.map((r) =>
+              h(
+                "tr",
+                null,
+                r.map((c) => h("td", null, c)),
+              ),
+            ),
+          ),
+        ),
+      );
+
+export function alertBox(message: string): HTMLElement {
+  return h("p", { className: "alert", role: "alert" }, message);
+}
