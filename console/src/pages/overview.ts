@@ -61,7 +61,7 @@ function chart(days: Overview["per_day"]): HTMLElement {
         svg("title", {}, `${d.date}: ${d.accounts_linked} accounts linked`),
       ),
     );
-    if (i % 7 === 0 || i === days.length - 1)
+    if ((i % 7 === 0 && days.length - 1 - i >= 4) || i === days.length - 1)
       g.append(
         svg("text", { x: x + bar, y: height - 6, "text-anchor": "middle", class: "tick" }, d.date.slice(5)),
       );
@@ -147,7 +147,11 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         h(
           "p",
           { className: "big" },
-          h("a", { href: ctx.href("/webhooks") }, `${percent(w.success_rate)} delivered`),
+          h(
+            "a",
+            { href: ctx.href("/webhooks") },
+            w.success_rate === null ? "No deliveries" : `${percent(w.success_rate)} delivered`,
+          ),
         ),
         h("p", { className: "hint" }, "Of the deliveries of the last 24 hours that were tried."),
         h(
