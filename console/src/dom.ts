@@ -133,7 +133,8 @@ export const table = (
     ? h("p", { className: "empty" }, empty)
     : h(
         "div",
-        { className: "table-wrap" },
+        // Scrolls sideways on narrow screens: focusable, so the keyboard can scroll it too.
+        { className: "table-wrap", role: "group", "aria-label": caption, tabindex: "0" },
         h(
           "table",
           null,

@@ -71,7 +71,11 @@ async function signOut(): Promise<void> {
 }
 
 /** The frame around every page: skip link, header with project switcher, navigation, main. */
-function layout(projectId: string, active: string): { main: HTMLElement; live: HTMLElement } {
+/** Announcements outlive page changes (a save that re-draws the page still says it saved). */
+const live = h("div", { className: "toast", role: "status", "aria-live": "polite" });
+document.body.append(live);
+
+function layout(projectId: string, active: string): { main: HTMLElement } {
   const select = h(
     "select",
     { id: "project-switcher", onChange: (e: Event) => switchProject((e.target as HTMLSelectElement).value) },
@@ -84,7 +88,6 @@ function layout(projectId: string, active: string): { main: HTMLElement; live: H
     ),
   );
   const main = h("main", { id: "main", tabindex: "-1" });
-  const live = h("div", { className: "toast", role: "status", "aria-live": "polite" });
   replace(
     app,
     h("a", { href: "#main", className: "skip" }, "Skip to content"),
@@ -123,9 +126,8 @@ function layout(projectId: string, active: string): { main: HTMLElement; live: H
       ),
     ),
     main,
-    live,
   );
-  return { main, live };
+  return { main };
 }
 
 function switchProject(id: string): void {
@@ -148,7 +150,7 @@ async function render(): Promise<void> {
     replace(main, h("h1", null, "Project not found"), alertBox(`There is no project ${projectId}.`));
     return;
   }
-  const { main, live } = layout(projectId, route?.nav ?? "");
+  const { main } = layout(projectId, route?.nav ?? "");
   document.title = `${route?.title ?? "Not found"} · Portico console`;
   if (!route) {
     replace(main, h("h1", null, "Page not found"));
