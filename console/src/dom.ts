@@ -165,3 +165,91 @@ export const table = (
 export function alertBox(message: string): HTMLElement {
   return h("p", { className: "alert", role: "alert" }, message);
 }
+
+/** A form whose submit runs `action`; a failure is shown as an alert at the form's end. */
+export function actionForm(
+  props: Props,
+  action: (form: HTMLFormElement) => Promise<void>,
+  ...children: Child[]
+): HTMLFormElement {
+  const problem = h("div");
+  const form = h(
+    "form",
+    {
+      ...props,
+      onSubmit: async (e: Event) => {
+        e.preventDefault();
+        replace(problem);
+        try {
+          await action(form);
+        } catch (err) {
+          replace(problem, alertBox((err as Error).message));
+        }
+      },
+    },
+    children,
+    problem,
+  );
+  return form;
+}
+
+/**
+ * "Previous" and "Next" for keyset pages: `stack` holds the cursors of the pages before this
+ * one (kept by the page between renders), `go` shows the page a cursor starts.
+ */
+export function pager(
+  label: string,
+  stack: string[],
+  current: string | undefined,
+  next: string | null,
+  go: (cursor: string | undefined) => void,
+): HTMLElement {
+  return h(
+    "nav",
+    { className: "pager", "aria-label": label },
+    current
+      ? h(
+          "button",
+          { type: "button", onClick: () => go(stack.pop() || undefined) },
+          stack.length ? "Previous page" : "First page",
+        )
+      : null,
+    next
+      ? h(
+          "button",
+          {
+            type: "button",
+            onClick: () => {
+              stack.push(current ?? "");
+              go(next);
+            },
+          },
+          "Next page",
+        )
+      : null,
+  );
+}
+
+/**
+ * A button for something that cannot be undone: asks in a dialog first, then runs `run`.
+ * `label` is what the button says; `name` (for screen readers) says what it acts on.
+ */
+export function dangerButton(
+  label: string,
+  name: string,
+  ask: { title: string; text: string; confirm: string },
+  run: () => Promise<void>,
+): HTMLButtonElement {
+  return h(
+    "button",
+    {
+      type: "button",
+      className: "danger",
+      onClick: async () => {
+        if (await confirmDialog(ask.title, ask.text, ask.confirm)) await run();
+      },
+    },
+    label,
+    name ? h("span", { className: "visually-hidden" }, ` ${name}`) : null,
+  );
+}

@@ -20,7 +20,7 @@ import {
   type PatchAccount,
   type StatusReason,
 } from "./schemas.js";
-import type { AccountRow, AccountsStore, WireRow } from "./store.js";
+import { type AccountRow, type AccountsStore, WIRE_COLUMNS, type WireRow } from "./store.js";
 import { verifyCredentials } from "./verify-credentials.js";
 import { linkedAccountJson } from "./wire-json.js";
 
@@ -606,16 +606,9 @@ export class AccountsService {
 }
 
 /** Account columns an `updated` event names when they change (never the credential columns). */
-const HISTORY_FIELDS = new Set([
-  "origin_owner_id",
-  "origin_owner_name",
-  "origin_username",
-  "label",
-  "metadata",
-  "type",
-  "status",
-  "setup_information",
-]);
+const HISTORY_FIELDS = new Set<string>(
+  WIRE_COLUMNS.filter((c) => !["id", "provider", "status_reasons", "created_at", "updated_at"].includes(c)),
+);
 
 const changedMeanwhile = (id: string) =>
   new PorticoError(

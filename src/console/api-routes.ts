@@ -56,15 +56,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     consoleActor(request.consoleSession.id, request.consoleSession.operator);
 
   /** The project in the path, as the principal the services take (the CLI's way, for the console). */
-  const project = async (projectId: string): Promise<Principal> => {
-    const p = await o.tenancy.requireProject(projectId);
-    return {
-      organizationId: p.organization_id,
-      projectId: p.project_id,
-      keyId: "console",
-      keyPrefix: "console",
-    };
-  };
+  const project = (projectId: string): Promise<Principal> => o.tenancy.principalFor(projectId, "console");
 
   const entry = (provider: string) => o.catalog.get(provider);
   const schema = <T extends object>(s: T) => ({ tags, security, ...s });

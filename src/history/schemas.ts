@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { commaList } from "../http/comma-list.js";
 import { REQUEST_LOG_ORDER } from "./store.js";
 
 /**
@@ -8,16 +9,7 @@ import { REQUEST_LOG_ORDER } from "./store.js";
  */
 const last = (v: unknown) => (Array.isArray(v) ? v.at(-1) : v);
 
-const csv = z.preprocess(
-  (v) =>
-    v === undefined
-      ? undefined
-      : (Array.isArray(v) ? v : [v])
-          .flatMap((s) => String(s).split(","))
-          .map((s) => s.trim())
-          .filter(Boolean),
-  z.array(z.string().max(255)).max(100).optional(),
-);
+const csv = commaList(100);
 
 export const ORDER_BY = Object.keys(REQUEST_LOG_ORDER) as [keyof typeof REQUEST_LOG_ORDER];
 

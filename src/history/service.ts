@@ -220,44 +220,24 @@ export class HistoryService {
   // ---- account events -------------------------------------------------------------------------
 
   /** An account's timeline, newest first, `limit` at a time. */
-  async accountTimeline(
-    projectId: string,
-    accountId: string,
-    opts: { limit?: number; next?: string } = {},
-  ): Promise<{ data: AccountEventView[]; next: string | null }> {
-    const limit = Math.min(opts.limit ?? 50, 500);
-    const scope = `events:${accountId}`;
-    const rows = await this.store.accountEvents(
-      projectId,
-      accountId,
-      limit + 1,
-      toAfter(decodeCursor(scope, opts.next, 2)),
-    );
-    const page = rows.slice(0, limit);
-    const lastRow = page.at(-1);
-    return {
-      data: page.map(eventView),
-      next:
-        rows.length > limit && lastRow ? encodeCursor(scope, [Number(lastRow.created_at), lastRow.id]) : null,
-    };
+  accountTimeline(projectId: string, accountId: string, opts: { limit?: number; next?: string } = {}) {
+    return this.listEvents(projectId, { accountId }, opts);
   }
 
-  /** A project's account events, newest first (the console's event log). */
+  /** A project's account events, newest first, of one type or account when asked. */
   async listEvents(
     projectId: string,
     f: EventFilter,
     opts: { limit?: number; next?: string } = {},
   ): Promise<{ data: AccountEventView[]; next: string | null }> {
     const limit = Math.min(opts.limit ?? 50, 500);
-    const scope = `events:*`;
-    const rows = await this.store.events(projectId, f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
-    const page = rows.slice(0, limit);
-    const lastRow = page.at(-1);
-    return {
-      data: page.map(eventView),
-      next:
-        rows.length > limit && lastRow ? encodeCursor(scope, [Number(lastRow.created_at), lastRow.id]) : null,
-    };
+    const rows = await this.store.events(
+      projectId,
+      f,
+      limit + 1,
+      toAfter(decodeCursor("events", opts.next, 2)),
+    );
+    return newestFirst(rows, limit, "events", eventView);
   }
 
   /** Per UTC day over the last `days` days (oldest first): sessions opened and accounts linked. */
@@ -292,13 +272,7 @@ export class HistoryService {
     const limit = Math.min(opts.limit ?? 50, 1000);
     const scope = `audit:${f.projectId ?? "*"}`;
     const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
-    const page = rows.slice(0, limit);
-    const lastRow = page.at(-1);
-    return {
-      data: page.map(auditView),
-      next:
-        rows.length > limit && lastRow ? encodeCursor(scope, [Number(lastRow.created_at), lastRow.id]) : null,
-    };
+    return newestFirst(rows, limit, scope, auditView);
   }
 
   // ---- retention ------------------------------------------------------------------------------
@@ -358,6 +332,21 @@ function requestLogFilter(q: RequestLogsQuery): RequestLogFilter | null {
     success: q.success === undefined ? undefined : q.success === "true",
     from: q.start_date ? Date.parse(q.start_date) : undefined,
     to: q.end_date ? Date.parse(q.end_date) : undefined,
+  };
+}
+
+/** A page of rows fetched newest first with one extra (which says there is a next page). */
+function newestFirst<R extends { created_at: number; id: string }, V>(
+  rows: R[],
+  limit: number,
+  scope: string,
+  view: (row: R) => V,
+): { data: V[]; next: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    data: page.map(view),
+    next: rows.length > limit && last ? encodeCursor(scope, [Number(last.created_at), last.id]) : null,
   };
 }
 

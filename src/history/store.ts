@@ -85,17 +85,6 @@ export class HistoryStore {
     });
   }
 
-  /** An account's events, newest first. */
-  accountEvents(projectId: string, accountId: string, limit: number, before?: After) {
-    let q = this.db
-      .selectFrom("account_events")
-      .selectAll()
-      .where("project_id", "=", projectId)
-      .where("account_id", "=", accountId);
-    if (before) q = q.where(keyset("created_at", "desc", before));
-    return q.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
-  }
-
   /** A project's events, newest first, of one type or account when given. */
   events(projectId: string, f: EventFilter, limit: number, before?: After) {
     let q = this.db.selectFrom("account_events").selectAll().where("project_id", "=", projectId);

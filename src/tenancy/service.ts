@@ -133,6 +133,15 @@ export class TenancyService {
     return p;
   }
 
+  /**
+   * A project's principal for a caller with no API key (the CLI on the server's machine, a
+   * console operator), named by `caller` where a key id would be.
+   */
+  async principalFor(projectId: string, caller: string): Promise<Principal> {
+    const p = await this.requireProject(projectId);
+    return { organizationId: p.organization_id, projectId: p.project_id, keyId: caller, keyPrefix: caller };
+  }
+
   async createApiKey(projectId: string, name?: string, actor?: Actor): Promise<CreatedApiKey> {
     await this.requireProject(projectId);
     return this.store.transaction((trx) => this.insertApiKey(trx, projectId, name ?? null, actor));

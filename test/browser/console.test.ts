@@ -1,10 +1,14 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserAvailable, guardOffline, launchBrowser, shot } from "../helpers/browser.js";
 import { axeViolations, signInBrowser } from "../helpers/console.js";
 import { createSession, linkSandboxHris, SANDBOX_HRIS_KEY } from "../helpers/hub.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
+
+/** The text of an element as rendered (cells apart, lines kept): Playwright's innerText, not the DOM's. */
+// biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not HTMLElement.innerText
+const shown = (locator: Locator) => locator.innerText();
 
 /** Waits until a console page has drawn itself (its "Loading…" placeholder gone). */
 async function loaded(page: Page, heading?: string | RegExp): Promise<void> {
@@ -87,10 +91,10 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await page.getByRole("button", { name: "Apply" }).click();
     await page.getByRole("link", { name: /Flow Inc/ }).click();
     await loaded(page, "Flow Inc · Sandbox HRIS");
-    await expect(page.getByRole("region", { name: "Timeline" }).innerText()).resolves.toMatch(
+    await expect(shown(page.getByRole("region", { name: "Timeline" }))).resolves.toMatch(
       /Linked by end user Flow Inc/,
     );
-    const accountId = (await page.locator("dl.fields code").first().innerText()).trim();
+    const accountId = (await shown(page.locator("dl.fields code").first())).trim();
     expect(accountId).toMatch(/^acc_/);
 
     const proxied = await fetch(`${s.url}/unified/proxy`, {
@@ -107,8 +111,8 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await page.reload();
     await loaded(page, "Flow Inc · Sandbox HRIS");
     const calls = page.getByRole("region", { name: "Recent proxied calls" });
-    await expect(calls.innerText()).resolves.toMatch(/GET \/employees\s+200/);
-    await expect(calls.innerText()).resolves.not.toMatch(/per_page/);
+    await expect(shown(calls)).resolves.toMatch(/GET \/employees\s+200/);
+    await expect(shown(calls)).resolves.not.toMatch(/per_page/);
     await shot(page, "console-04-account");
 
     await page.getByRole("button", { name: "Create a re-connect link" }).click();
@@ -119,7 +123,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await linkInHub(browser, reconnectUrl, "console-06-hub-reconnected", true);
     await page.reload();
     await loaded(page, "Flow Inc · Sandbox HRIS");
-    await expect(page.getByRole("region", { name: "Timeline" }).innerText()).resolves.toMatch(
+    await expect(shown(page.getByRole("region", { name: "Timeline" }))).resolves.toMatch(
       /Re-connected by end user Flow Inc/,
     );
     await shot(page, "console-07-account-reconnected");
@@ -179,7 +183,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await page.getByRole("link", { name: `Deliveries of ${receiver.url}` }).click();
     await loaded(page, /^Deliveries to /);
     const deliveries = page.getByRole("table", { name: "Deliveries" });
-    await expect(deliveries.innerText()).resolves.toMatch(/account\.created[\s\S]*delivered\s+1\s+204/);
+    await expect(shown(deliveries)).resolves.toMatch(/account\.created[\s\S]*delivered\s+1\s+204/);
     await shot(page, "console-11-deliveries");
     await page
       .getByRole("button", { name: /^Replay msg_/ })
@@ -250,11 +254,11 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await page.getByLabel("Status").selectOption("201");
     await page.getByRole("button", { name: "Apply" }).click();
     await loaded(page, "Logs");
-    const log = await page.getByRole("table", { name: "Request log" }).innerText();
+    const log = await shown(page.getByRole("table", { name: "Request log" }));
     expect(log).toMatch(/POST \/connect_sessions/);
     await page.getByRole("link", { name: "Audit log" }).click();
     await loaded(page, "Logs");
-    await expect(page.getByRole("table", { name: "Audit log" }).innerText()).resolves.toMatch(
+    await expect(shown(page.getByRole("table", { name: "Audit log" }))).resolves.toMatch(
       /account\.deleted[\s\S]*operator tester/,
     );
     await shot(page, "console-14-audit");

@@ -1,10 +1,11 @@
 import { ApiError, api } from "../api.js";
 import {
+  actionForm,
   alertBox,
   badge,
   type Child,
-  confirmDialog,
   copyable,
+  dangerButton,
   field,
   h,
   replace,
@@ -25,7 +26,8 @@ export const actorText = (a: Actor): string => {
   return `${who ?? a.type}${a.name ? ` ${a.name}` : ""}`;
 };
 
-const EVENT_TEXT: Record<string, string> = {
+/** Every account event type, as the console names it. */
+export const EVENT_TEXT: Record<string, string> = {
   linked: "Linked",
   reconnected: "Re-connected",
   updated: "Updated",
@@ -110,61 +112,44 @@ export async function accountPage(ctx: PageContext): Promise<void> {
   const label = h("input", { type: "text", name: "label", value: a.label ?? "", maxlength: "255" });
   const metadata = h("textarea", { name: "metadata", rows: "5", className: "mono" });
   metadata.value = a.metadata ? JSON.stringify(a.metadata, null, 2) : "";
-  const editStatus = h("div");
-  const edit = h(
-    "form",
-    {
-      className: "stack",
-      "aria-labelledby": "edit-heading",
-      onSubmit: async (e: Event) => {
-        e.preventDefault();
-        let meta: Record<string, unknown> | null = null;
-        if (metadata.value.trim()) {
-          try {
-            meta = JSON.parse(metadata.value);
-          } catch {
-            replace(editStatus, alertBox("Metadata must be a JSON object."));
-            return;
-          }
-        }
+  const edit = actionForm(
+    { className: "stack", "aria-labelledby": "edit-heading" },
+    async () => {
+      let meta: Record<string, unknown> | null = null;
+      if (metadata.value.trim()) {
         try {
-          await api("PATCH", base, { label: label.value.trim() || null, metadata: meta });
-          ctx.notify("Account saved");
-          ctx.navigate(location.pathname, { replace: true });
-        } catch (err) {
-          replace(editStatus, alertBox((err as Error).message));
+          meta = JSON.parse(metadata.value);
+        } catch {
+          throw new Error("Metadata must be a JSON object.");
         }
-      },
+      }
+      await api("PATCH", base, { label: label.value.trim() || null, metadata: meta });
+      ctx.notify("Account saved");
+      ctx.navigate(location.pathname, { replace: true });
     },
     h("h2", { id: "edit-heading" }, "Label and metadata"),
     field("Label", label),
     field("Metadata (JSON object)", metadata),
-    editStatus,
     h("div", { className: "actions" }, h("button", { type: "submit", className: "primary" }, "Save")),
   );
 
-  const remove = h(
-    "button",
-    {
-      type: "button",
-      className: "danger",
-      onClick: async () => {
-        const ok = await confirmDialog(
-          "Delete this account?",
-          `${a.origin_owner_name}'s ${a.provider_name ?? a.provider} account (${a.id}) and its credentials are deleted for good. Your backend gets an account.deleted webhook.`,
-          "Delete account",
-        );
-        if (!ok) return;
-        try {
-          await api("DELETE", base);
-          ctx.notify(`Deleted ${a.id}`);
-          ctx.navigate(ctx.href("/accounts"));
-        } catch (err) {
-          ctx.main.append(alertBox((err as Error).message));
-        }
-      },
-    },
+  const remove = dangerButton(
     "Delete account",
+    "",
+    {
+      title: "Delete this account?",
+      text: `${a.origin_owner_name}'s ${a.provider_name ?? a.provider} account (${a.id}) and its credentials are deleted for good. Your backend gets an account.deleted webhook.`,
+      confirm: "Delete account",
+    },
+    async () => {
+      try {
+        await api("DELETE", base);
+        ctx.notify(`Deleted ${a.id}`);
+        ctx.navigate(ctx.href("/accounts"));
+      } catch (err) {
+        ctx.main.append(alertBox((err as Error).message));
+      }
+    },
   );
 
   const fields: [string, Child][] = [

@@ -1,5 +1,5 @@
 import { api, qs } from "../api.js";
-import { badge, field, h, replace, table, time } from "../dom.js";
+import { badge, field, h, pager, replace, table, time } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Account, Integration, Page } from "../types.js";
 
@@ -78,36 +78,8 @@ export async function accountsPage(ctx: PageContext): Promise<void> {
     ),
   );
 
-  const go = (c?: string) => ctx.navigate(ctx.href(`/accounts${qs({ ...filters, cursor: c })}`));
-  const nav = h(
-    "nav",
-    { className: "pager", "aria-label": "Pages of accounts" },
-    cursor
-      ? h(
-          "button",
-          {
-            type: "button",
-            onClick: () => {
-              const prev = previous.pop();
-              go(prev || undefined);
-            },
-          },
-          previous.length ? "Previous page" : "First page",
-        )
-      : null,
-    page.next
-      ? h(
-          "button",
-          {
-            type: "button",
-            onClick: () => {
-              previous.push(cursor ?? "");
-              go(page.next!);
-            },
-          },
-          "Next page",
-        )
-      : null,
+  const nav = pager("Pages of accounts", previous, cursor, page.next, (c) =>
+    ctx.navigate(ctx.href(`/accounts${qs({ ...filters, cursor: c })}`)),
   );
 
   replace(

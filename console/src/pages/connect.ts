@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { alertBox, copyable, field, h, replace, time, uid } from "../dom.js";
+import { actionForm, copyable, field, h, replace, time, uid } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { AuthLink, Integration } from "../types.js";
 
@@ -55,40 +55,33 @@ export async function connectPage(ctx: PageContext): Promise<void> {
     }),
   );
   const result = h("div", { className: "result", "aria-live": "polite" });
-  const form = h(
-    "form",
-    {
-      className: "stack narrow",
-      onSubmit: async (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(form);
-        try {
-          const link = await api<AuthLink>("POST", `/projects/${ctx.projectId}/connect-sessions`, {
-            origin_owner_id: ownerId.value.trim(),
-            origin_owner_name: ownerName.value.trim(),
-            origin_username: username.value.trim() || undefined,
-            label: label.value.trim() || undefined,
-            categories: data.getAll("categories").map(String),
-            provider: provider.value || undefined,
-            expires_in: Number(expiry.value),
-          });
-          replace(
-            result,
-            h("h2", null, "Auth link"),
-            copyable("Auth link", link.auth_link_url, { open: true }),
-            h(
-              "p",
-              { className: "hint" },
-              "Valid until ",
-              time(link.expires_at),
-              ". Hand it to your customer's user, or open it yourself.",
-            ),
-          );
-          ctx.notify("Connect session created");
-        } catch (err) {
-          replace(result, alertBox((err as Error).message));
-        }
-      },
+  const form = actionForm(
+    { className: "stack narrow" },
+    async (f) => {
+      const data = new FormData(f);
+      replace(result);
+      const link = await api<AuthLink>("POST", `/projects/${ctx.projectId}/connect-sessions`, {
+        origin_owner_id: ownerId.value.trim(),
+        origin_owner_name: ownerName.value.trim(),
+        origin_username: username.value.trim() || undefined,
+        label: label.value.trim() || undefined,
+        categories: data.getAll("categories").map(String),
+        provider: provider.value || undefined,
+        expires_in: Number(expiry.value),
+      });
+      replace(
+        result,
+        h("h2", null, "Auth link"),
+        copyable("Auth link", link.auth_link_url, { open: true }),
+        h(
+          "p",
+          { className: "hint" },
+          "Valid until ",
+          time(link.expires_at),
+          ". Hand it to your customer's user, or open it yourself.",
+        ),
+      );
+      ctx.notify("Connect session created");
     },
     field("Owner id", ownerId, "Your customer's id: accounts are grouped and re-connected by it"),
     field("Owner name", ownerName),

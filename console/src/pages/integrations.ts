@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { alertBox, badge, copyable, field, h, replace } from "../dom.js";
+import { actionForm, alertBox, badge, copyable, field, h, replace } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Integration } from "../types.js";
 
@@ -25,27 +25,18 @@ function oauthForm(ctx: PageContext, i: Integration, redirectUri: string): HTMLE
     value: (o.scopes ?? []).join(" "),
     autocomplete: "off",
   });
-  const status = h("div");
-  const form = h(
-    "form",
-    {
-      className: "stack",
-      onSubmit: async (e: Event) => {
-        e.preventDefault();
-        try {
-          await api("PUT", `/projects/${ctx.projectId}/integrations/${i.provider}`, {
-            active: true,
-            client_id: clientId.value.trim() || undefined,
-            client_secret: secret.value || undefined,
-            scopes: scopes.value.trim() ? scopes.value.trim().split(/[\s,]+/) : undefined,
-          });
-          secret.value = "";
-          ctx.notify(`${i.name}: OAuth app saved and enabled`);
-          ctx.navigate(location.pathname + location.search, { replace: true });
-        } catch (err) {
-          replace(status, alertBox((err as Error).message));
-        }
-      },
+  const form = actionForm(
+    { className: "stack" },
+    async () => {
+      await api("PUT", `/projects/${ctx.projectId}/integrations/${i.provider}`, {
+        active: true,
+        client_id: clientId.value.trim() || undefined,
+        client_secret: secret.value || undefined,
+        scopes: scopes.value.trim() ? scopes.value.trim().split(/[\s,]+/) : undefined,
+      });
+      secret.value = "";
+      ctx.notify(`${i.name}: OAuth app saved and enabled`);
+      ctx.navigate(location.pathname + location.search, { replace: true });
     },
     copyable("Redirect URI", redirectUri),
     h("p", { className: "hint" }, "Register this redirect URI with the provider's OAuth app."),
@@ -55,13 +46,13 @@ function oauthForm(ctx: PageContext, i: Integration, redirectUri: string): HTMLE
     o.built_in_app
       ? h("p", { className: "hint" }, "Without an app of yours, Portico's built-in sandbox app is used.")
       : null,
-    status,
     h(
       "div",
       { className: "actions" },
       h("button", { type: "submit", className: "primary" }, "Save OAuth app"),
     ),
   );
+
   return h("details", { className: "oauth" }, h("summary", null, "OAuth app settings"), form);
 }
 

@@ -1,25 +1,13 @@
 import { api, qs } from "../api.js";
-import { badge, type Child, field, h, replace, table, time } from "../dom.js";
+import { badge, type Child, field, h, pager, replace, table, time } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { AccountEvent, ApiKey, AuditEntry, Page, RequestLog } from "../types.js";
-import { actorText, detailText, eventText } from "./account.js";
+import { actorText, detailText, EVENT_TEXT, eventText } from "./account.js";
 
 const TABS: [string, string][] = [
   ["requests", "Request log"],
   ["events", "Account events"],
   ["audit", "Audit log"],
-];
-
-const EVENT_TYPES = [
-  "linked",
-  "reconnected",
-  "updated",
-  "credentials_replaced",
-  "token_refreshed",
-  "refresh_failed",
-  "error",
-  "recovered",
-  "deleted",
 ];
 
 /** datetime-local (the browser's local time) to ISO, and back. */
@@ -126,7 +114,9 @@ export async function logsPage(ctx: PageContext): Promise<void> {
       "select",
       { name: "type" },
       h("option", { value: "" }, "Any event"),
-      EVENT_TYPES.map((t) => h("option", { value: t, selected: q.get("type") === t }, eventText(t))),
+      Object.keys(EVENT_TEXT).map((t) =>
+        h("option", { value: t, selected: q.get("type") === t }, eventText(t)),
+      ),
     );
     const events = await api<Page<AccountEvent & { account_id: string }>>(
       "GET",
@@ -192,7 +182,6 @@ export async function logsPage(ctx: PageContext): Promise<void> {
       h("a", { href: ctx.href(`/logs?tab=${tab}`), className: "button" }, "Clear"),
     ),
   );
-  const go = (cursor?: string) => ctx.navigate(ctx.href(`/logs${qs({ ...params, next: cursor })}`));
   replace(
     ctx.main,
     h("h1", null, "Logs"),
@@ -205,29 +194,8 @@ export async function logsPage(ctx: PageContext): Promise<void> {
     ),
     form,
     table(TABS.find(([t]) => t === tab)![1], head, rows, "Nothing matches."),
-    h(
-      "nav",
-      { className: "pager", "aria-label": "Pages of the log" },
-      next
-        ? h(
-            "button",
-            { type: "button", onClick: () => go(previous.pop() || undefined) },
-            previous.length ? "Previous page" : "First page",
-          )
-        : null,
-      page.next
-        ? h(
-            "button",
-            {
-              type: "button",
-              onClick: () => {
-                previous.push(next ?? "");
-                go(page.next!);
-              },
-            },
-            "Next page",
-          )
-        : null,
+    pager("Pages of the log", previous, next, page.next, (cursor) =>
+      ctx.navigate(ctx.href(`/logs${qs({ ...params, next: cursor })}`)),
     ),
   );
 }

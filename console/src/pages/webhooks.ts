@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { alertBox, badge, confirmDialog, copyable, field, h, replace, table, time, uid } from "../dom.js";
+import { actionForm, badge, copyable, dangerButton, field, h, replace, table, time, uid } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Delivery, Endpoint } from "../types.js";
 
@@ -41,54 +41,34 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       );
     }),
   );
-  const addStatus = h("div");
-  const add = h(
-    "form",
-    {
-      className: "stack narrow",
-      "aria-labelledby": "add-endpoint",
-      onSubmit: async (e: Event) => {
-        e.preventDefault();
-        try {
-          const created = await api<Endpoint & { secret: string }>("POST", base, {
-            url: url.value.trim(),
-            description: description.value.trim() || undefined,
-            events: new FormData(add).getAll("events").map(String),
-          });
-          await render();
-          replace(shown, secretBox(`Endpoint added: ${created.url}`, created.secret));
-          ctx.notify("Endpoint added");
-        } catch (err) {
-          replace(addStatus, alertBox((err as Error).message));
-        }
-      },
+  const add = actionForm(
+    { className: "stack narrow", "aria-labelledby": "add-endpoint" },
+    async (form) => {
+      const created = await api<Endpoint & { secret: string }>("POST", base, {
+        url: url.value.trim(),
+        description: description.value.trim() || undefined,
+        events: new FormData(form).getAll("events").map(String),
+      });
+      await render();
+      replace(shown, secretBox(`Endpoint added: ${created.url}`, created.secret));
+      ctx.notify("Endpoint added");
     },
     h("h2", { id: "add-endpoint" }, "Add an endpoint"),
     field("URL", url),
     field("Description (optional)", description),
     events,
-    addStatus,
     h("div", { className: "actions" }, h("button", { type: "submit", className: "primary" }, "Add endpoint")),
   );
 
   const since = h("input", { type: "datetime-local", name: "since", required: true });
-  const replayStatus = h("div", { role: "status" });
-  const replay = h(
-    "form",
-    {
-      className: "stack narrow",
-      "aria-labelledby": "replay-heading",
-      onSubmit: async (e: Event) => {
-        e.preventDefault();
-        try {
-          const r = await api<{ events: number; deliveries: number }>("POST", `${base}/replay`, {
-            since: new Date(since.value).toISOString(),
-          });
-          replace(replayStatus, `Queued ${r.deliveries} deliveries of ${r.events} events.`);
-        } catch (err) {
-          replace(replayStatus, alertBox((err as Error).message));
-        }
-      },
+  const replayStatus = h("p", { role: "status" });
+  const replay = actionForm(
+    { className: "stack narrow", "aria-labelledby": "replay-heading" },
+    async () => {
+      const r = await api<{ events: number; deliveries: number }>("POST", `${base}/replay`, {
+        since: new Date(since.value).toISOString(),
+      });
+      replayStatus.textContent = `Queued ${r.deliveries} deliveries of ${r.events} events.`;
     },
     h("h2", { id: "replay-heading" }, "Replay"),
     field("Every event since (your local time)", since),
@@ -152,27 +132,19 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
               ep.status === "active" ? "Disable" : "Enable",
               h("span", { className: "visually-hidden" }, ` ${ep.url}`),
             ),
-            h(
-              "button",
-              {
-                type: "button",
-                className: "danger",
-                onClick: async () => {
-                  if (
-                    !(await confirmDialog(
-                      "Remove this endpoint?",
-                      `${ep.url} gets no more events; its pending deliveries are dropped.`,
-                      "Remove endpoint",
-                    ))
-                  )
-                    return;
-                  await api("DELETE", `${base}/${ep.id}`);
-                  ctx.notify("Endpoint removed");
-                  await render();
-                },
-              },
+            dangerButton(
               "Remove",
-              h("span", { className: "visually-hidden" }, ` ${ep.url}`),
+              ep.url,
+              {
+                title: "Remove this endpoint?",
+                text: `${ep.url} gets no more events; its pending deliveries are dropped.`,
+                confirm: "Remove endpoint",
+              },
+              async () => {
+                await api("DELETE", `${base}/${ep.id}`);
+                ctx.notify("Endpoint removed");
+                await render();
+              },
             ),
           ),
         ]),
