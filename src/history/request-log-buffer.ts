@@ -89,10 +89,8 @@ export class RequestLogBuffer {
     this.pending = [];
     this.counts = new Map();
     try {
-      await this.store.insertBatch(
-        records.map((r) => ({ id: sortableId("req_", r.created_at), ...r })),
-        counts,
-      );
+      for (const r of records) (r as RequestLogRow).id ??= sortableId("req_", r.created_at);
+      await this.store.insertBatch(records as RequestLogRow[], counts);
     } catch (err) {
       // Put them back in front of what arrived meanwhile, within the bound.
       this.pending = records.concat(this.pending);

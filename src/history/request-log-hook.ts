@@ -25,7 +25,9 @@ const MAX_PATH = 1024;
 
 /** A path without its query string or fragment, bounded. */
 export const bare = (path: string): string => {
-  const end = path.search(/[?#]/);
+  const q = path.indexOf("?");
+  const h = path.indexOf("#");
+  const end = q === -1 ? h : h === -1 ? q : Math.min(q, h);
   return (end === -1 ? path : path.slice(0, end)).slice(0, MAX_PATH);
 };
 

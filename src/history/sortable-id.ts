@@ -1,18 +1,24 @@
 import { randomBytes } from "node:crypto";
 
-let lastMs = 0;
+/** Tells this process's ids from every other's (nodes and CLI processes share one database). */
+const NODE = randomBytes(6).toString("hex");
+
+/** Counts every id this process makes (wrapping at 36^4): two made in one millisecond differ. */
 let seq = 0;
+const SEQ_WRAP = 36 ** 4;
 
 /**
- * An id that sorts in creation order within this process (time, then a counter, then random
- * characters so processes never collide): history rows written in the same millisecond, such as
- * an `error` and the `refresh_failed` that caused it, keep their order under (created_at, id).
+ * An id that sorts by the time given, then in creation order within this process (the counter),
+ * and is unique across processes (the node part): history rows written in the same millisecond,
+ * such as an `error` and the `refresh_failed` that caused it, keep their order under
+ * (created_at, id). Times may come out of order (a request-log record carries its start time);
+ * the counter never resets, so no two ids of a process collide. Cheap enough for every request.
  */
 export function sortableId(prefix: string, at: number = Date.now()): string {
-  if (at === lastMs) seq++;
-  else {
-    lastMs = at;
-    seq = 0;
-  }
-  return `${prefix}${at.toString(36).padStart(9, "0")}${seq.toString(36).padStart(4, "0")}${randomBytes(8).toString("hex")}`;
+  seq = (seq + 1) % SEQ_WRAP;
+  return `${idsBefore(prefix, at)}${seq.toString(36).padStart(4, "0")}${NODE}`;
 }
+
+/** The bound below which every id of `prefix` made before `at` sorts (and none made after). */
+export const idsBefore = (prefix: string, at: number): string =>
+  `${prefix}${at.toString(36).padStart(9, "0")}`;
