@@ -225,7 +225,9 @@ export class AccountsService {
     if (!changed) return this.toWire(row);
     set.updated_at = this.now();
     const next = { ...row, ...set };
-    const fields = Object.keys(set).filter((k) => k in row && HISTORY_FIELDS.has(k));
+    const fields = Object.keys(set).filter(
+      (k) => HISTORY_FIELDS.has(k) && row[k as keyof AccountRow] !== set[k as keyof AccountRow],
+    );
     const replaced = Object.keys(submitted).length > 0;
     await this.store.transaction(async (trx) => {
       if (!(await this.store.update(trx, projectId, id, row.credentials_version, set)))

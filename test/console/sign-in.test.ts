@@ -1,8 +1,11 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/crypto/tokens.js";
 import { consoleFetch, consoleLink, signIn } from "../helpers/console.js";
-import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
-import { portico } from "../helpers/processes.js";
+import { createTestDatabase, DIALECTS, dialectAvailable } from "../helpers/dialects.js";
+import { portico, spawnServe } from "../helpers/processes.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 const form = (token: string) => new URLSearchParams({ token });
@@ -172,6 +175,30 @@ for (const dialect of DIALECTS) {
 }
 
 describe("console settings", () => {
+  it("a first start prints a one-time console link that signs in", async () => {
+    const db = await createTestDatabase("sqlite");
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-first-"));
+    const server = await spawnServe({ PORTICO_DATABASE_URL: db.url, PORTICO_DATA_DIR: dataDir });
+    try {
+      const link = /sign in to the console with this one-time link \(until [^)]+\):\n {2}(\S+)/.exec(
+        server.output(),
+      )?.[1];
+      expect(link).toMatch(/\/console\/sign-in\?token=pcl_/);
+      const publicUrl = new URL(link!).origin;
+      const res = await fetch(`${server.url}/console/sign-in`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: publicUrl },
+        body: form(new URL(link!).searchParams.get("token")!),
+      });
+      expect(res.status).toBe(303);
+    } finally {
+      await server.stop();
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("marks the cookie Secure when the public URL is https", async () => {
     const s = await startTestServer("sqlite", { PORTICO_PUBLIC_URL: "https://portico.example" });
     try {
