@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
+import { registerCatalogCommands } from "./catalog/commands.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { registerConsoleCommands } from "./console/commands.js";
 import { StartupError } from "./context.js";
@@ -34,6 +35,7 @@ registerWebhookCommands(program);
 registerKeyCommands(program);
 registerHistoryCommands(program);
 registerConsoleCommands(program);
+registerCatalogCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

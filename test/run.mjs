@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The test command. It runs the static checks (typecheck, lint) and every vitest suite, then prints
+// The test command. It runs the static checks (typecheck, lint, catalog lint) and every vitest suite, then prints
 // one plain line `N passed, N failed`: CI reads that line, not vitest's summary. With
 // PORTICO_TEST_REQUIRE_ALL=1 a skipped test counts as failed, so a missing PostgreSQL or Chromium
 // can never turn CI green.
@@ -17,6 +17,7 @@ if (vitestArgs.length === 0) {
   for (const [name, cmd, args] of [
     ["typecheck (tsc --noEmit)", "npx", ["tsc", "--noEmit"]],
     ["lint (biome check)", "npx", ["biome", "check", "."]],
+    ["catalog lint (portico catalog lint)", process.execPath, ["bin/portico.js", "catalog", "lint"]],
     // The benchmark's smoke mode: a few seconds per scenario, so bench/ cannot rot unnoticed.
     // Never a timed assertion: it fails only on errors or missing results.
     ["bench smoke (npm run bench -- --smoke)", process.execPath, ["bench/run.mjs", "--smoke"]],

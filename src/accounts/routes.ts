@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { unknownToClient } from "../catalog/routes.js";
 import { apiKeyActor } from "../history/actor.js";
+import { metaCategory } from "../http/client-contracts.js";
 import { ErrorResponse } from "../http/openapi.js";
+import { wireProfileOf } from "../http/wire-profile.js";
 import {
   AccountIdParams,
   LinkedAccount,
@@ -83,8 +86,14 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       tags: ["Accounts"],
       summary: "Get an account's meta information",
       params: AccountIdParams,
-      response: { 200: LinkedAccountMeta, ...errors },
+      response: { 200: LinkedAccountMeta, ...errors, 409: ErrorResponse },
     },
-    handler: (request) => accounts.meta(request.principal.projectId, request.params.id),
+    handler: async (request) => {
+      const { provider, categories } = await accounts.meta(request.principal.projectId, request.params.id);
+      const { contract } = wireProfileOf(request);
+      const category = metaCategory(categories, contract);
+      if (category === null && contract.metaCategoryClosed) throw unknownToClient(provider, categories);
+      return { provider, category: category ?? "unknown", models: {} };
+    },
   });
 };

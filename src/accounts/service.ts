@@ -1,5 +1,6 @@
 import type { Transaction } from "kysely";
 import type { Catalog } from "../catalog/catalog.js";
+import type { Category } from "../catalog/categories.js";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { aad, type Vault } from "../crypto/envelope.js";
 import { generateId } from "../crypto/tokens.js";
@@ -14,7 +15,6 @@ import type { SessionRow } from "../sessions/store.js";
 import { checkFields, isSecretField, type SplitValues, type Values } from "./credential-fields.js";
 import {
   type LinkedAccount,
-  type LinkedAccountMeta,
   type ListAccountsQuery,
   PAGE_SIZE,
   type PatchAccount,
@@ -165,10 +165,10 @@ export class AccountsService {
     return this.toWire(row);
   }
 
-  async meta(projectId: string, id: string): Promise<LinkedAccountMeta> {
+  /** The account's provider and that provider's categories (none once it left the catalog). */
+  async meta(projectId: string, id: string): Promise<{ provider: string; categories: readonly Category[] }> {
     const row = await this.require(projectId, id);
-    const entry = this.deps.catalog.get(row.provider);
-    return { provider: row.provider, category: entry?.categories[0] ?? "unknown", models: {} };
+    return { provider: row.provider, categories: this.deps.catalog.get(row.provider)?.categories ?? [] };
   }
 
   async update(
@@ -184,7 +184,14 @@ export class AccountsService {
         "provider: an account's provider cannot be changed; link a new account instead",
       );
     }
+    if (patch.integration_id && patch.integration_id !== row.provider) {
+      throw new PorticoError(
+        "VALIDATION",
+        `integration_id: account ${id} links through ${row.provider}; an account's integration cannot be changed`,
+      );
+    }
     const set: Partial<AccountRow> = {};
+    if (patch.shared !== undefined) set.shared = patch.shared === null ? null : patch.shared ? 1 : 0;
     if (patch.origin_owner_id) set.origin_owner_id = patch.origin_owner_id;
     if (patch.origin_owner_name) set.origin_owner_name = patch.origin_owner_name;
     if (patch.origin_username !== undefined) set.origin_username = patch.origin_username;
@@ -350,6 +357,7 @@ export class AccountsService {
         status_reasons: null,
         credentials: null,
         setup_information: null,
+        shared: null,
         created_at: now,
         updated_at: now,
         credentials_version: 0,
@@ -600,6 +608,7 @@ export class AccountsService {
       label: row.label,
       type: row.type === "test" ? "test" : "production",
       metadata: fromJson(row.metadata),
+      shared: row.shared === null ? null : Number(row.shared) === 1,
       integration_id: row.provider,
       created_at: new Date(Number(row.created_at)).toISOString(),
       updated_at: new Date(Number(row.updated_at)).toISOString(),

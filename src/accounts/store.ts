@@ -18,6 +18,7 @@ export const WIRE_COLUMNS = [
   "status",
   "status_reasons",
   "setup_information",
+  "shared",
   "created_at",
   "updated_at",
 ] as const;

@@ -23,6 +23,7 @@ describe("linkedAccountJson", () => {
     status: "active",
     status_reasons: null,
     setup_information: null,
+    shared: null,
     created_at: 1_764_000_000_000,
     updated_at: 1_764_000_000_123,
   };
@@ -42,8 +43,9 @@ describe("linkedAccountJson", () => {
         { code: "refresh_failed", description: "x", timestamp: "2026-01-01T00:00:00.000Z" },
       ]),
       setup_information: JSON.stringify({ subdomain: "acme" }),
+      shared: 1,
     },
-    { ...base, type: "unexpected", created_at: "1764000000000" as never },
+    { ...base, type: "unexpected", shared: 0, created_at: "1764000000000" as never },
   ];
 
   it("writes the same document as toWire for every shape of row", () => {

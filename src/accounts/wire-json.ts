@@ -20,7 +20,9 @@ export function linkedAccountJson(row: WireRow, providerName: string | null): st
     `"setup_information":${row.setup_information ?? "null"},` +
     `"label":${row.label === null ? "null" : str(row.label)},` +
     `"type":${row.type === "test" ? '"test"' : '"production"'},` +
-    `"metadata":${row.metadata ?? "null"},"integration_id":${str(row.provider)},` +
+    `"metadata":${row.metadata ?? "null"},` +
+    `"shared":${row.shared === null ? "null" : Number(row.shared) === 1},` +
+    `"integration_id":${str(row.provider)},` +
     `"created_at":"${iso(row.created_at)}","updated_at":"${iso(row.updated_at)}"}`
   );
 }

@@ -5,6 +5,7 @@ import type { CatalogEntry } from "./schema.js";
 export class Catalog {
   private readonly byKey = new Map<string, CatalogEntry>();
   private readonly ordered: CatalogEntry[];
+  private readonly rank: Map<string, number>;
 
   constructor(entries: CatalogEntry[]) {
     for (const e of entries) {
@@ -15,6 +16,7 @@ export class Catalog {
       }
     }
     this.ordered = [...entries].sort((a, b) => a.name.localeCompare(b.name));
+    this.rank = new Map(this.ordered.map((e, i) => [e.key, i]));
   }
 
   get(key: string): CatalogEntry | undefined {
@@ -28,5 +30,15 @@ export class Catalog {
   /** Every entry, by name. */
   list(): readonly CatalogEntry[] {
     return this.ordered;
+  }
+
+  /** The entries for these keys, by name: work in the number of keys, not the catalog's size. */
+  pick(keys: Iterable<string>): CatalogEntry[] {
+    const out: CatalogEntry[] = [];
+    for (const k of keys) {
+      const e = this.byKey.get(k);
+      if (e) out.push(e);
+    }
+    return out.sort((a, b) => this.rank.get(a.key)! - this.rank.get(b.key)!);
   }
 }

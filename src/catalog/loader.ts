@@ -11,25 +11,36 @@ export class CatalogError extends Error {
   override name = "CatalogError";
 }
 
+/** How a catalog file is named in messages: `catalog/x.yaml` for the shipped ones. */
+export const catalogPath = (dir: string, file: string): string =>
+  path.resolve(dir) === CATALOG_DIR ? `catalog/${file}` : path.join(dir, file);
+
+export type CatalogFile = { file: string; entry: CatalogEntry };
+
 /**
- * Reads and validates every `catalog/*.yaml`. A bad entry stops start-up with the file and the
- * field named, so a broken provider never reaches a user.
+ * Reads and validates every `<dir>/*.yaml`, collecting every problem (file and field named) rather
+ * than stopping at the first, so start-up and `portico catalog lint` report them all at once.
  */
-export function loadCatalogFiles(
+export type ReadOptions = {
+  allowLoopbackHttp?: boolean;
+  /** False where the logos are about to be drawn (`portico catalog logos`). */
+  checkLogos?: boolean;
+};
+
+export function readCatalogDir(
   dir = CATALOG_DIR,
-  opts: { allowLoopbackHttp?: boolean } = {},
-): CatalogEntry[] {
+  opts: ReadOptions = {},
+): { files: CatalogFile[]; problems: string[] } {
   const schema = opts.allowLoopbackHttp ? entrySchema({ allowLoopbackHttp: true }) : EntrySchema;
-  if (!fs.existsSync(dir))
-    throw new CatalogError(`Invalid provider catalog: directory ${dir} does not exist`);
-  const files = fs
+  if (!fs.existsSync(dir)) return { files: [], problems: [`directory ${dir} does not exist`] };
+  const names = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".yaml"))
     .sort();
   const problems: string[] = [];
-  const entries: CatalogEntry[] = [];
-  for (const file of files) {
-    const rel = dir === CATALOG_DIR ? `catalog/${file}` : path.join(dir, file);
+  const files: CatalogFile[] = [];
+  for (const file of names) {
+    const rel = catalogPath(dir, file);
     let raw: unknown;
     try {
       raw = YAML.parse(fs.readFileSync(path.join(dir, file), "utf8"));
@@ -46,13 +57,20 @@ export function loadCatalogFiles(
     const entry = parsed.data;
     if (`${entry.key}.yaml` !== file)
       problems.push(`${rel}: key: must match the file name (${entry.key}.yaml)`);
-    if (!fs.existsSync(path.join(dir, "logos", entry.logo)))
-      problems.push(
-        `${rel}: logo: ${dir === CATALOG_DIR ? "catalog/logos" : path.join(dir, "logos")}/${entry.logo} does not exist`,
-      );
-    entries.push(entry);
+    if (opts.checkLogos !== false && !fs.existsSync(path.join(dir, "logos", entry.logo)))
+      problems.push(`${rel}: logo: ${catalogPath(dir, `logos/${entry.logo}`)} does not exist`);
+    files.push({ file, entry });
   }
+  return { files, problems };
+}
+
+/**
+ * Reads the catalog for serving. A bad entry stops start-up with the file and the field named, so a
+ * broken provider never reaches a user.
+ */
+export function loadCatalogFiles(dir = CATALOG_DIR, opts: ReadOptions = {}): CatalogEntry[] {
+  const { files, problems } = readCatalogDir(dir, opts);
   if (problems.length)
     throw new CatalogError(`Invalid provider catalog:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  return entries;
+  return files.map((f) => f.entry);
 }

@@ -1,11 +1,16 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
+import { type ClientContract, metaCategory } from "../http/client-contracts.js";
 import { ErrorResponse } from "../http/openapi.js";
+import { wireProfileOf } from "../http/wire-profile.js";
 import type { IntegrationsService } from "../integrations/service.js";
 import type { Catalog } from "./catalog.js";
 import type { CatalogEntry } from "./schema.js";
 import { ConnectorsMeta, ConnectorsMetaQuery, ProviderParams } from "./schemas.js";
+
+/** Written as JSON text (serialized once, see below): the response schemas feed OpenAPI only. */
+const JSON_TYPE = "application/json; charset=utf-8";
 
 export type CatalogRoutesOptions = {
   catalog: Catalog;
@@ -13,14 +18,20 @@ export type CatalogRoutesOptions = {
   logoUrl: (entry: CatalogEntry) => string;
 };
 
+/** One client contract's meta of every provider it can parse, as JSON text, and its lists. */
+type Shaped = {
+  wire: Map<string, { on: string; off: string }>;
+  lists: WeakMap<ReadonlySet<string>, string>;
+};
+
 export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async (
   app,
   { catalog, integrations, logoUrl },
 ) => {
-  const toMeta = (entry: CatalogEntry, active: boolean): ConnectorsMeta => ({
+  const toMeta = (entry: CatalogEntry, active: boolean, category: string): ConnectorsMeta => ({
     provider: entry.key,
     provider_name: entry.name,
-    category: entry.categories[0]!,
+    category,
     categories: entry.categories,
     active,
     models: {},
@@ -28,6 +39,44 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
     auth_scheme: entry.auth.scheme,
     docs_url: entry.docs,
   });
+
+  // A provider's meta is fixed by the catalog and the caller's client contract (its `category`);
+  // only `active` depends on the project. Both forms are serialized once per contract, and a
+  // project's whole list once per set of active providers (the integrations cache hands out one
+  // Set per project until it refreshes), so a request neither builds nor stringifies an object per
+  // provider. A provider none of whose categories a closed-enum client knows is left out for it.
+  const shapes = new WeakMap<ClientContract, Shaped>();
+  const shapedFor = (contract: ClientContract): Shaped => {
+    let shaped = shapes.get(contract);
+    if (!shaped) {
+      const wire = new Map<string, { on: string; off: string }>();
+      for (const e of catalog.list()) {
+        const category = metaCategory(e.categories, contract);
+        if (category !== null)
+          wire.set(e.key, {
+            on: JSON.stringify(toMeta(e, true, category)),
+            off: JSON.stringify(toMeta(e, false, category)),
+          });
+      }
+      shaped = { wire, lists: new WeakMap() };
+      shapes.set(contract, shaped);
+    }
+    return shaped;
+  };
+  const listFor = (contract: ClientContract, active: ReadonlySet<string>) => {
+    const { wire, lists } = shapedFor(contract);
+    let json = lists.get(active);
+    if (json === undefined) {
+      const items: string[] = [];
+      for (const e of catalog.list()) {
+        const meta = wire.get(e.key);
+        if (meta) items.push(active.has(e.key) ? meta.on : meta.off);
+      }
+      json = `[${items.join(",")}]`;
+      lists.set(active, json);
+    }
+    return json;
+  };
 
   app.get("/connectors/meta", {
     schema: {
@@ -37,9 +86,9 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       querystring: ConnectorsMetaQuery,
       response: { 200: z.array(ConnectorsMeta), 401: ErrorResponse },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const active = await integrations.activeProviders(request.principal.projectId);
-      return catalog.list().map((e) => toMeta(e, active.has(e.key)));
+      return reply.type(JSON_TYPE).send(listFor(wireProfileOf(request).contract, active) as never);
     },
   });
 
@@ -50,13 +99,24 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
       summary: "One provider's meta information",
       params: ProviderParams,
       querystring: ConnectorsMetaQuery,
-      response: { 200: ConnectorsMeta, 401: ErrorResponse, 404: ErrorResponse },
+      response: { 200: ConnectorsMeta, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const entry = catalog.get(request.params.provider);
       if (!entry)
         throw new PorticoError("NOT_FOUND", `provider: "${request.params.provider}" is not in the catalog`);
-      return toMeta(entry, await integrations.isActive(request.principal.projectId, entry.key));
+      const json = shapedFor(wireProfileOf(request).contract).wire.get(entry.key);
+      if (!json) throw unknownToClient(entry.key, entry.categories);
+      const active = await integrations.isActive(request.principal.projectId, entry.key);
+      return reply.type(JSON_TYPE).send((active ? json.on : json.off) as never);
     },
   });
 };
+
+/** A provider whose every category is newer than the caller's client version (its enum is closed). */
+export function unknownToClient(provider: string, categories: readonly string[]): PorticoError {
+  return new PorticoError(
+    "CONFLICT",
+    `category: ${provider} is in ${categories.join(", ")}, which this client version does not know; upgrade it or pin a wire profile`,
+  );
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CATEGORIES } from "./categories.js";
+import { CATEGORIES, withImplied } from "./categories.js";
 import { staticHostSuffix } from "./template.js";
 
 /**
@@ -94,6 +94,32 @@ export const OAuth2Schema = z
 
 export type OAuth2Config = z.infer<typeof OAuth2Schema>;
 
+const STATUS = z.number().int().min(100).max(599);
+const STATUSES = z.union([STATUS, z.array(STATUS).min(1)]);
+
+/** `expect_status` and `reject_status` as lists (each may be one status or several). */
+export const statusList = (s: number | number[] | undefined): number[] =>
+  s === undefined ? [] : Array.isArray(s) ? s : [s];
+
+/**
+ * Where the logo comes from: `scripts/catalog-logos.mjs` draws `catalog/logos/<key>.svg` from the
+ * simple-icons slug, or a monogram on `color` when the set lacks the brand.
+ */
+export const BrandSchema = z
+  .object({
+    simple_icons: z
+      .string()
+      .regex(/^[a-z0-9_]+$/, "a simple-icons slug")
+      .nullable(),
+    color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, "a #RRGGBB colour"),
+  })
+  .strict();
+
+export type Brand = z.infer<typeof BrandSchema>;
+
+/** A claim the provider's documentation does not settle: "auth.oauth2.pkce: why". */
+export const UNVERIFIED = /^([a-z0-9_]+(\.[a-z0-9_]+)*): \S.*$/;
+
 /**
  * `allowLoopbackHttp` (PORTICO_ALLOW_PRIVATE_NETWORKS) lets extra catalog directories point at
  * providers on http://127.0.0.1 or localhost: local mocks in development and tests. Shipped entries
@@ -104,8 +130,10 @@ export const entrySchema = (opts: { allowLoopbackHttp: boolean }) =>
     .object({
       key: z.string().regex(KEY, "lower-case letters, digits and dashes"),
       name: z.string().min(1),
-      categories: z.array(z.enum(CATEGORIES)).min(1),
+      categories: z.array(z.enum(CATEGORIES)).min(1).transform(withImplied),
       logo: z.string().regex(/^[a-z0-9-]+\.(svg|png)$/, "a file name in catalog/logos"),
+      /** Optional here so private catalogs keep loading; `portico catalog lint` requires it. */
+      brand: BrandSchema.optional(),
       docs: z.url(),
       sources: z.array(z.url()).min(1),
       /** Old keys this provider answered to, so a rename never breaks stored accounts. */
@@ -131,10 +159,19 @@ export const entrySchema = (opts: { allowLoopbackHttp: boolean }) =>
         .object({
           method: z.enum(["GET", "POST", "HEAD"]).default("GET"),
           path: z.string().startsWith("/"),
-          expect_status: z.union([z.number().int(), z.array(z.number().int()).min(1)]).default(200),
+          expect_status: STATUSES.default(200),
+          /**
+           * What a deliberately wrong credential gets: `portico catalog verify` checks the provider
+           * still refuses this way (not a 404, not a login page). Required by the lint.
+           */
+          reject_status: STATUSES.optional(),
           body: z.unknown().optional(),
         })
         .strict()
+        .optional(),
+      /** Claims the documentation does not settle; omitted when there are none. */
+      unverified: z
+        .array(z.string().regex(UNVERIFIED, 'a "path: why" line, e.g. "auth.oauth2.pkce: ..."'))
         .optional(),
     })
     .strict()

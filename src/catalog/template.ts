@@ -7,17 +7,24 @@ import { PorticoError } from "../errors.js";
  * subdomain field can never turn `api.x.com` into `evil.test`.
  */
 const PLACEHOLDER = /\{\{\s*([a-z0-9_]+)\s*\}\}/gi;
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 export type TemplateValues = Record<string, string | undefined>;
 
 const hostPart = (template: string) => /^https?:\/\/([^/?#]+)/i.exec(template)?.[1] ?? "";
 
-/** The static domain a templated host must keep, e.g. `.bamboohr.com`; null if there is none. */
+/**
+ * The static domain a templated host must keep, e.g. `.bamboohr.com`; null if there is none. After
+ * the last placeholder the host must start a new label part (`.` or `-`) and still name a domain of
+ * two labels or more: `{{x}}bamboohr.com` would let `evil` make `evilbamboohr.com`, and
+ * `api.{{x}}.com` leaves only `.com` fixed.
+ */
 export function staticHostSuffix(template: string): string | null {
   const host = hostPart(template);
   const tail = host.replace(/^.*\}\}/, "");
-  const labels = tail.replace(/^[.-]/, "").split(".").filter(Boolean);
+  if (tail !== host && !/^[.-]/.test(tail)) return null;
+  const fixed = tail === host ? tail : tail.slice(tail.indexOf(".") + 1);
+  const labels = (tail.includes(".") || tail === host ? fixed : "").split(".").filter(Boolean);
   return labels.length >= 2 && labels.every((l) => /^[a-z0-9-]+(:\d+)?$/i.test(l)) ? tail : null;
 }
 

@@ -492,7 +492,9 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
       const { projectId } = await project(request.params.projectId);
       return reply
         .status(201)
-        .send(await o.tenancy.createApiKey(projectId, request.body.name || undefined, actor(request)));
+        .send(
+          await o.tenancy.createApiKey(projectId, request.body.name || undefined, { actor: actor(request) }),
+        );
     },
   });
 

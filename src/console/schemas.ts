@@ -26,7 +26,13 @@ export const Me = z
   .meta({ id: "ConsoleMe" });
 
 export const Project = z
-  .object({ project_id: z.string(), organization_id: z.number(), name: z.string(), created_at: iso })
+  .object({
+    project_id: z.string(),
+    organization_id: z.number(),
+    name: z.string(),
+    created_at: iso,
+    wire_profile: z.string().describe("The StackOne contract the project's callers get; auto: by user agent"),
+  })
   .meta({ id: "ConsoleProject" });
 
 export const CreateProject = z.object({ name: z.string().trim().min(1).max(200) });
@@ -212,6 +218,7 @@ export const ApiKey = z
     created_at: iso,
     last_used_at: iso.nullable(),
     revoked_at: iso.nullable(),
+    wire_profile: z.string().describe("project: the project's setting"),
   })
   .meta({ id: "ConsoleApiKey" });
 

@@ -436,12 +436,26 @@ function history(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * StackOne's clients disagree across versions (spec section 8): a project or an API key can pin
+ * the wire profile its callers get (null: detect from the user agent). `shared` is a
+ * LinkedAccount field of the newer clients, stored as given (0/1, null when never set).
+ */
+const clientVersions: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable("projects").addColumn("wire_profile", "text").execute();
+    await db.schema.alterTable("api_keys").addColumn("wire_profile", "text").execute();
+    await db.schema.alterTable("accounts").addColumn("shared", "integer").execute();
+  },
+};
+
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     "001_foundation": foundation(dialect),
     "002_integrations": integrations,
     "003_oauth": oauth,
     "004_webhooks": webhooks,
+    "005_client_versions": clientVersions,
     "007_history": history(dialect),
   };
 }

@@ -21,6 +21,8 @@ export interface ProjectsTable {
   organization_id: number;
   name: string;
   created_at: number;
+  /** A pinned wire profile (http/wire-profile.ts), or null to detect it per request. */
+  wire_profile: string | null;
 }
 
 export interface ApiKeysTable {
@@ -32,6 +34,8 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Overrides the project's wire profile for this key's callers; null: the project's. */
+  wire_profile: string | null;
 }
 
 export interface ConnectSessionsTable {
@@ -73,6 +77,8 @@ export interface AccountsTable {
   /** Envelope ciphertext (crypto/envelope.ts) of the credential JSON; never plaintext. */
   credentials: string | null;
   setup_information: string | null;
+  /** LinkedAccount.shared of the newer clients: 1, 0, or null when never set. */
+  shared: number | null;
   created_at: number;
   updated_at: number;
   /** Bumped on every credential write: a refresh commits only over the version it read. */

@@ -28,8 +28,15 @@ export async function registerOpenApi(
       info: {
         title: "Portico",
         version,
-        description:
+        description: [
           "Self-hostable connect layer, wire-compatible with StackOne's Connect Sessions, Accounts, Connectors and Proxy APIs.",
+          "",
+          "This document describes StackOne's newest contract (TS SDK 4.34, PHP SDK 0.28). StackOne's clients disagree across versions, so every answer follows a **wire profile**: the one of the client that calls, read from its `user-agent` (`speakeasy-sdk/typescript <version> ... @stackone/stackone-client-ts`, `speakeasy-sdk/php <version> ... stackone/client-sdk`, `speakeasy-sdk/java <version> ... com.stackone.stackone_client_java`), unless the caller's API key or project pins one (`portico api-keys update <id> --wire-profile ...`, `portico projects update <id> --wire-profile ...`: `auto`, `latest`, `typescript@<version>`, `php@<version>` or `java@<version>`). Any other caller gets this document's contract.",
+          "",
+          "Where profiles differ: `organization_id` of a ConnectSession is a numeric string here and a number for TS SDKs before 4.34.0; session `categories` hold only the values the client's closed enum knows (TS before 4.32.2 and PHP before 0.28.3 lack `scheduling`; TS 4.17.0-4.17.2 and PHP 0.22.x call `documents` `file-storage`); PHP's meta `category` is closed too, so a provider none of whose categories a PHP version knows is left out of its connectors list; a proxied 2xx keeps the provider's status only where the client takes it as success (200 otherwise). Everything else (open enums, extra fields, errors) is the same for every client.",
+          "",
+          "Portico's own operations (tag `Portico`) are under `/portico/v1`.",
+        ].join("\n"),
       },
       servers: [{ url: publicUrl }],
       components: {

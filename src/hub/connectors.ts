@@ -43,17 +43,21 @@ export class HubConnectors {
   }
 
   private allows(session: SessionRow, entry: CatalogEntry, categories: Set<string> | null): boolean {
-    if (session.provider && this.catalog.get(session.provider)?.key !== entry.key) return false;
+    // integration_id (TS SDK 4.33) names an integration the way provider does: by provider key.
+    const only = session.provider ?? session.integration_id;
+    if (only && this.catalog.get(only)?.key !== entry.key) return false;
     return !categories || entry.categories.some((c) => categories.has(c));
   }
 
   async allowed(session: SessionRow, onlyProvider?: string): Promise<CatalogEntry[]> {
     const active = await this.integrations.activeProviders(session.project_id);
     const categories = this.sessionCategories(session);
-    const only = onlyProvider ? (this.catalog.get(onlyProvider)?.key ?? "\0") : null;
-    return this.catalog
-      .list()
-      .filter((e) => active.has(e.key) && this.allows(session, e, categories) && (!only || e.key === only));
+    if (onlyProvider !== undefined) {
+      const entry = this.catalog.get(onlyProvider);
+      return entry && active.has(entry.key) && this.allows(session, entry, categories) ? [entry] : [];
+    }
+    // The project's active providers, not the whole catalog: the list is as long as the answer.
+    return this.catalog.pick(active).filter((e) => this.allows(session, e, categories));
   }
 
   /** The entry for an integration id, if this session may use it. */

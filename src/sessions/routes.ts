@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ErrorResponse } from "../http/openapi.js";
+import { wireProfileOf } from "../http/wire-profile.js";
 import {
   ConnectSession,
   ConnectSessionAuthenticate,
   ConnectSessionCreate,
   ConnectSessionTokenAuthLink,
+  forClient,
 } from "./schemas.js";
 import type { SessionsService } from "./service.js";
 
@@ -25,8 +27,16 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         404: ErrorResponse,
       },
     },
+    // The response schemas describe the newest contract for OpenAPI; the answer is the caller's.
     handler: async (request, reply) =>
-      reply.status(201).send(await sessions.create(request.principal, request.body)),
+      reply
+        .status(201)
+        .send(
+          forClient(
+            await sessions.create(request.principal, request.body),
+            wireProfileOf(request).contract,
+          ) as never,
+        ),
   });
 
   app.post("/connect_sessions/authenticate", {
@@ -38,6 +48,13 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
       response: { 201: ConnectSession, 400: ErrorResponse, 401: ErrorResponse },
     },
     handler: async (request, reply) =>
-      reply.status(201).send(await sessions.authenticate(request.principal, request.body.token)),
+      reply
+        .status(201)
+        .send(
+          forClient(
+            await sessions.authenticate(request.principal, request.body.token),
+            wireProfileOf(request).contract,
+          ) as never,
+        ),
   });
 };

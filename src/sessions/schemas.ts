@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CATEGORIES } from "../catalog/categories.js";
+import { CATEGORIES, CATEGORY_ALIASES, type Category } from "../catalog/categories.js";
+import type { ClientContract } from "../http/client-contracts.js";
 
 /** @see ../../../shared/spec/stackone-api.md section 2.1, ConnectSessionCreate */
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -21,12 +22,24 @@ export const Metadata = z
 
 export const SessionType = z.enum(["production", "test"]);
 
+/**
+ * Categories as any StackOne client sends them: every value some client knows (an old one's
+ * `file-storage` is `documents`), duplicates ignored rather than counted against a cap (the PHP
+ * SDK's own README example repeats two). A value no client knows is a 400 naming it.
+ */
+const SessionCategories = z
+  .array(z.enum([...CATEGORIES, ...(Object.keys(CATEGORY_ALIASES) as [string])]))
+  .max(1000)
+  .transform((list) => [...new Set(list.map((c) => CATEGORY_ALIASES[c] ?? (c as Category)))])
+  .nullish()
+  .describe(`Any of ${CATEGORIES.join(", ")}; duplicates are ignored`);
+
 export const ConnectSessionCreate = z
   .object({
     origin_owner_id: text(255).describe("Your customer's id: accounts are grouped and re-connected by it"),
     origin_owner_name: text(255).describe("Your customer's display name"),
     origin_username: optionalText(255),
-    categories: z.array(z.enum(CATEGORIES)).max(CATEGORIES.length).nullish(),
+    categories: SessionCategories,
     provider: optionalText(100).describe("Open the hub directly at this provider"),
     provider_version: z.string().nullish().describe("Deprecated; accepted and ignored"),
     account_id: optionalText(255).describe("Edit mode: the session may only update this account"),
@@ -45,15 +58,24 @@ export const ConnectSessionAuthenticate = z
   .object({ token: z.string().min(1).max(512) })
   .meta({ id: "ConnectSessionAuthenticate" });
 
+/**
+ * The newest StackOne contract. Older clients get the same answer shaped by `forClient` below:
+ * a numeric `organization_id`, and only the categories their closed enum knows.
+ */
 export const ConnectSession = z
   .object({
     id: z.number(),
-    organization_id: z.number(),
+    organization_id: z
+      .string()
+      .describe("A numeric string; a number for the StackOne clients that expect one (wire profiles)"),
     project_id: z.string(),
     origin_owner_id: z.string(),
     origin_owner_name: z.string(),
     origin_username: z.string().nullable(),
-    categories: z.array(z.enum(CATEGORIES)).nullable(),
+    categories: z
+      .array(z.enum(CATEGORIES))
+      .nullable()
+      .describe("Each client version gets the categories its schema knows (wire profiles)"),
     provider: z.string().nullable(),
     account_id: z.string().nullable(),
     label: z.string().nullable(),
@@ -68,11 +90,31 @@ export const ConnectSession = z
   })
   .meta({ id: "ConnectSession" });
 
-export type ConnectSession = z.infer<typeof ConnectSession>;
+/** A session as the service builds it; `forClient` turns it into one client's wire shape. */
+export type ConnectSession = Omit<z.infer<typeof ConnectSession>, "organization_id" | "categories"> & {
+  organization_id: number | string;
+  categories: string[] | null;
+};
 
 export const ConnectSessionTokenAuthLink = ConnectSession.extend({
   token: z.string(),
   auth_link_url: z.string(),
 }).meta({ id: "ConnectSessionTokenAuthLink" });
 
-export type ConnectSessionTokenAuthLink = z.infer<typeof ConnectSessionTokenAuthLink>;
+export type ConnectSessionTokenAuthLink = ConnectSession & { token: string; auth_link_url: string };
+
+/**
+ * One session answer in the caller's contract, in place (the object is the request's own):
+ * `organization_id` as the client's schema types it, and categories as its closed enum knows them
+ * (an unknown one would fail the whole answer, so it is left out), or none at all for a client that
+ * cannot read them.
+ * @see ../../../shared/spec/stackone-api.md section 8, rows 1 and 3
+ */
+export function forClient<T extends ConnectSession>(session: T, contract: ClientContract): T {
+  session.organization_id =
+    contract.organizationId === "string" ? String(session.organization_id) : Number(session.organization_id);
+  if (!contract.sessionCategories) delete (session as Partial<ConnectSession>).categories;
+  else if (session.categories)
+    session.categories = session.categories.flatMap((c) => contract.categories.get(c as Category) ?? []);
+  return session;
+}

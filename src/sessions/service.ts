@@ -88,9 +88,23 @@ export class SessionsService {
    * account, or a provider, account and categories that exclude each other.
    */
   private async checkConsistent(principal: Principal, input: ConnectSessionCreate): Promise<void> {
-    const entry = input.provider ? this.deps.catalogEntry(input.provider) : undefined;
-    if (input.provider && !entry)
+    const byProvider = input.provider ? this.deps.catalogEntry(input.provider) : undefined;
+    if (input.provider && !byProvider)
       throw new PorticoError("UNKNOWN_PROVIDER", `provider: "${input.provider}" is not in the catalog`);
+    // An integration id (TS SDK 4.33) is a provider key here, as in the hub's integration_id.
+    const byIntegration = input.integration_id ? this.deps.catalogEntry(input.integration_id) : undefined;
+    if (input.integration_id && !byIntegration)
+      throw new PorticoError(
+        "VALIDATION",
+        `integration_id: "${input.integration_id}" is not an integration (integration ids are provider keys)`,
+      );
+    if (byProvider && byIntegration && byProvider.key !== byIntegration.key)
+      throw new PorticoError(
+        "VALIDATION",
+        `integration_id: ${byIntegration.key} is not the session's provider ${byProvider.key}`,
+      );
+    const entry = byProvider ?? byIntegration;
+    const field = byProvider ? "provider" : "integration_id";
     const accountProvider = input.account_id
       ? await this.deps.accountProvider(principal.projectId, input.account_id)
       : null;
@@ -99,7 +113,7 @@ export class SessionsService {
     if (entry && accountProvider && entry.key !== accountProvider)
       throw new PorticoError(
         "VALIDATION",
-        `provider: account ${input.account_id} is a ${accountProvider} account, not ${entry.key}`,
+        `${field}: account ${input.account_id} is a ${accountProvider} account, not ${entry.key}`,
       );
     const only = entry ?? (accountProvider ? this.deps.catalogEntry(accountProvider) : undefined);
     if (only && input.categories?.length && !only.categories.some((c) => input.categories!.includes(c)))

@@ -4,6 +4,7 @@ import { initialize } from "../bootstrap.js";
 import { print, table } from "../cli/output.js";
 import { withContext } from "../cli/with-context.js";
 import { cliActor } from "../history/actor.js";
+import { WIRE_PROFILE_FORMS } from "../http/wire-profile.js";
 
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
@@ -66,7 +67,28 @@ export function registerTenancyCommands(program: Command): void {
     .action(async (opts) =>
       withContext(async (ctx) => {
         const list = await ctx.tenancy.listProjects();
-        print(opts.json, list, () => table(list, ["project_id", "organization_id", "name", "created_at"]));
+        print(opts.json, list, () =>
+          table(list, ["project_id", "organization_id", "name", "wire_profile", "created_at"]),
+        );
+      }),
+    );
+  projects
+    .command("update")
+    .description("Change a project's settings")
+    .argument("<id>", "project id (proj_...)")
+    .option(
+      "--wire-profile <profile>",
+      `the StackOne contract every caller of the project gets: ${WIRE_PROFILE_FORMS} (auto: from each client's user agent)`,
+    )
+    .option("--json", "print JSON")
+    .action(async (id, opts) =>
+      withContext(async (ctx) => {
+        const project = await ctx.tenancy.updateProject(id, { wireProfile: opts.wireProfile }, cliActor());
+        print(
+          opts.json,
+          project,
+          () => `Updated project ${pc.bold(project.project_id)}: wire profile ${project.wire_profile}`,
+        );
       }),
     );
 
@@ -76,10 +98,17 @@ export function registerTenancyCommands(program: Command): void {
     .description("Create an API key for a project (the key is shown once)")
     .requiredOption("--project <id>", "project id")
     .option("--name <name>", "a name to recognise the key by")
+    .option(
+      "--wire-profile <profile>",
+      `pin the StackOne contract this key's callers get: ${WIRE_PROFILE_FORMS}`,
+    )
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
-        const key = await ctx.tenancy.createApiKey(opts.project, opts.name, cliActor());
+        const key = await ctx.tenancy.createApiKey(opts.project, opts.name, {
+          wireProfile: opts.wireProfile,
+          actor: cliActor(),
+        });
         print(
           opts.json,
           key,
@@ -96,8 +125,32 @@ export function registerTenancyCommands(program: Command): void {
       withContext(async (ctx) => {
         const list = await ctx.tenancy.listApiKeys(opts.project);
         print(opts.json, list, () =>
-          table(list, ["id", "project_id", "prefix", "name", "created_at", "last_used_at", "revoked_at"]),
+          table(list, [
+            "id",
+            "project_id",
+            "prefix",
+            "name",
+            "wire_profile",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+          ]),
         );
+      }),
+    );
+  keys
+    .command("update")
+    .description("Change an API key's settings")
+    .argument("<id>", "key id (key_...)")
+    .option(
+      "--wire-profile <profile>",
+      `the StackOne contract this key's callers get: ${WIRE_PROFILE_FORMS}, or project (follow the project's)`,
+    )
+    .option("--json", "print JSON")
+    .action(async (id, opts) =>
+      withContext(async (ctx) => {
+        const key = await ctx.tenancy.updateApiKey(id, { wireProfile: opts.wireProfile }, cliActor());
+        print(opts.json, key, () => `Updated ${key.id} (${key.prefix}): wire profile ${key.wire_profile}`);
       }),
     );
   keys

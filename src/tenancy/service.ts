@@ -1,10 +1,11 @@
 import type { Transaction } from "kysely";
 import { generateId, generateSecret, PREFIX, sha256 } from "../crypto/tokens.js";
-import type { DB } from "../db/schema.js";
+import type { ApiKeysTable, DB, ProjectsTable } from "../db/schema.js";
 import { isUniqueViolation } from "../db/unique-violation.js";
 import { PorticoError } from "../errors.js";
 import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
 import type { HistoryService } from "../history/service.js";
+import { normalizeWireProfile, profileForSetting, type WireProfile } from "../http/wire-profile.js";
 import type { TenancyStore } from "./store.js";
 
 /** Who is calling: the project an API key belongs to. Every query downstream is scoped by it. */
@@ -13,9 +14,18 @@ export type Principal = {
   projectId: string;
   keyId: string;
   keyPrefix: string;
+  /** The wire profile pinned on the key or, failing that, its project; undefined: detect it. */
+  wireProfile?: WireProfile;
 };
 
-export type ProjectView = { project_id: string; organization_id: number; name: string; created_at: string };
+export type ProjectView = {
+  project_id: string;
+  organization_id: number;
+  name: string;
+  created_at: string;
+  /** Pinned wire profile, or "auto" (detected per request from the client's user agent). */
+  wire_profile: string;
+};
 export type ApiKeyView = {
   id: string;
   project_id: string;
@@ -24,6 +34,8 @@ export type ApiKeyView = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** Pinned wire profile, or "project" (the project's setting applies). */
+  wire_profile: string;
 };
 export type CreatedApiKey = ApiKeyView & { api_key: string };
 export type InitResult = { organization_id: number; project_id: string; api_key: string };
@@ -107,30 +119,58 @@ export class TenancyService {
   }
 
   async listProjects(): Promise<ProjectView[]> {
-    return (await this.store.listProjects()).map((p) => ({
-      project_id: p.id,
-      organization_id: Number(p.organization_id),
-      name: p.name,
-      created_at: new Date(p.created_at).toISOString(),
-    }));
+    return (await this.store.listProjects()).map(projectView);
   }
 
   async getProject(id: string): Promise<ProjectView | undefined> {
     const p = await this.store.getProject(id);
-    return (
-      p && {
-        project_id: p.id,
-        organization_id: Number(p.organization_id),
-        name: p.name,
-        created_at: iso(p.created_at)!,
-      }
-    );
+    return p && projectView(p);
+  }
+
+  /**
+   * Pins the wire profile every caller of the project gets (`auto` to detect it again). Other
+   * nodes see it within PORTICO_API_KEY_CACHE_SECONDS.
+   */
+  async updateProject(
+    id: string,
+    opts: { wireProfile?: string },
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<ProjectView> {
+    await this.requireProject(id);
+    if (opts.wireProfile !== undefined) {
+      const value = normalizeWireProfile(opts.wireProfile);
+      await this.store.transaction(async (trx) => {
+        await this.store.updateProject(id, { wire_profile: value === "auto" ? null : value }, trx);
+        await this.opts.history?.audit(trx, {
+          projectId: id,
+          actor,
+          action: "project.updated",
+          targetType: "project",
+          targetId: id,
+          detail: { wire_profile: value },
+        });
+      });
+      this.forgetKeys((p) => p.projectId === id);
+    }
+    return this.requireProject(id);
   }
 
   async requireProject(id: string): Promise<ProjectView> {
     const p = await this.getProject(id);
     if (!p) throw new PorticoError("NOT_FOUND", `project ${id} not found`);
     return p;
+  }
+
+  async createApiKey(
+    projectId: string,
+    name?: string,
+    opts: { wireProfile?: string; actor?: Actor } = {},
+  ): Promise<CreatedApiKey> {
+    await this.requireProject(projectId);
+    const wireProfile = opts.wireProfile === undefined ? null : normalizeWireProfile(opts.wireProfile);
+    return this.store.transaction((trx) =>
+      this.insertApiKey(trx, projectId, name ?? null, wireProfile, opts.actor),
+    );
   }
 
   /**
@@ -142,26 +182,18 @@ export class TenancyService {
     return { organizationId: p.organization_id, projectId: p.project_id, keyId: caller, keyPrefix: caller };
   }
 
-  async createApiKey(projectId: string, name?: string, actor?: Actor): Promise<CreatedApiKey> {
-    await this.requireProject(projectId);
-    return this.store.transaction((trx) => this.insertApiKey(trx, projectId, name ?? null, actor));
+  async listApiKeys(projectId?: string): Promise<ApiKeyView[]> {
+    return (await this.store.listApiKeys(projectId)).map(apiKeyView);
   }
 
-  async listApiKeys(projectId?: string): Promise<ApiKeyView[]> {
-    return (await this.store.listApiKeys(projectId)).map((k) => ({
-      id: k.id,
-      project_id: k.project_id,
-      prefix: k.prefix,
-      name: k.name,
-      created_at: iso(k.created_at)!,
-      last_used_at: iso(k.last_used_at),
-      revoked_at: iso(k.revoked_at),
-    }));
+  private async requireApiKey(id: string): Promise<ApiKeyView> {
+    const key = await this.store.getApiKey(id);
+    if (!key) throw new PorticoError("NOT_FOUND", `API key ${id} not found`);
+    return apiKeyView(key);
   }
 
   async revokeApiKey(id: string, actor: Actor = SYSTEM_ACTOR): Promise<ApiKeyView> {
-    const key = await this.store.getApiKey(id);
-    if (!key) throw new PorticoError("NOT_FOUND", `API key ${id} not found`);
+    const key = await this.requireApiKey(id);
     await this.store.transaction(async (trx) => {
       if (!(await this.store.revokeApiKey(id, this.now(), trx))) return;
       await this.opts.history?.audit(trx, {
@@ -173,8 +205,41 @@ export class TenancyService {
         detail: { name: key.name, prefix: key.prefix },
       });
     });
-    for (const [hash, entry] of this.keyCache) if (entry.principal.keyId === id) this.keyCache.delete(hash);
-    return (await this.listApiKeys(key.project_id)).find((k) => k.id === id)!;
+    this.forgetKeys((p) => p.keyId === id);
+    return this.requireApiKey(id);
+  }
+
+  /**
+   * Pins the wire profile of one key's callers: `auto` detects it even where the project pins one,
+   * `project` follows the project's setting again.
+   */
+  async updateApiKey(
+    id: string,
+    opts: { wireProfile?: string },
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<ApiKeyView> {
+    const key = await this.requireApiKey(id);
+    if (opts.wireProfile !== undefined) {
+      const value =
+        opts.wireProfile.trim().toLowerCase() === "project" ? null : normalizeWireProfile(opts.wireProfile);
+      await this.store.transaction(async (trx) => {
+        await this.store.updateApiKey(id, { wire_profile: value }, trx);
+        await this.opts.history?.audit(trx, {
+          projectId: key.project_id,
+          actor,
+          action: "api_key.updated",
+          targetType: "api_key",
+          targetId: id,
+          detail: { wire_profile: value ?? "project" },
+        });
+      });
+      this.forgetKeys((p) => p.keyId === id);
+    }
+    return this.requireApiKey(id);
+  }
+
+  private forgetKeys(match: (p: Principal) => boolean): void {
+    for (const [hash, entry] of this.keyCache) if (match(entry.principal)) this.keyCache.delete(hash);
   }
 
   /**
@@ -200,6 +265,7 @@ export class TenancyService {
       projectId: row.project_id,
       keyId: row.id,
       keyPrefix: row.prefix,
+      wireProfile: profileForSetting(row.key_wire_profile ?? row.project_wire_profile),
     };
     const entry: CachedKey = { principal, until: now + this.opts.apiKeyCacheSeconds * 1000, touchedAt: 0 };
     if (this.opts.apiKeyCacheSeconds > 0) {
@@ -227,7 +293,8 @@ export class TenancyService {
   ): Promise<ProjectView> {
     const now = this.now();
     const id = generateId("proj_");
-    await this.store.insertProject(trx, { id, organization_id: organizationId, name, created_at: now });
+    const row = { id, organization_id: organizationId, name, created_at: now, wire_profile: null };
+    await this.store.insertProject(trx, row);
     await this.opts.history?.audit(trx, {
       projectId: id,
       actor,
@@ -236,13 +303,14 @@ export class TenancyService {
       targetId: id,
       detail: { name, organization_id: organizationId },
     });
-    return { project_id: id, organization_id: organizationId, name, created_at: iso(now)! };
+    return projectView(row);
   }
 
   private async insertApiKey(
     trx: Transaction<DB>,
     projectId: string,
     name: string | null,
+    wireProfile: string | null = null,
     actor: Actor = SYSTEM_ACTOR,
   ): Promise<CreatedApiKey> {
     const now = this.now();
@@ -256,6 +324,7 @@ export class TenancyService {
       created_at: now,
       last_used_at: null,
       revoked_at: null,
+      wire_profile: wireProfile,
     };
     await this.store.insertApiKey(trx, row);
     await this.opts.history?.audit(trx, {
@@ -266,15 +335,25 @@ export class TenancyService {
       targetId: row.id,
       detail: { name, prefix: row.prefix },
     });
-    return {
-      id: row.id,
-      project_id: projectId,
-      prefix: row.prefix,
-      name,
-      created_at: iso(now)!,
-      last_used_at: null,
-      revoked_at: null,
-      api_key: apiKey,
-    };
+    return { ...apiKeyView(row), api_key: apiKey };
   }
 }
+
+const projectView = (p: ProjectsTable): ProjectView => ({
+  project_id: p.id,
+  organization_id: Number(p.organization_id),
+  name: p.name,
+  created_at: iso(Number(p.created_at))!,
+  wire_profile: p.wire_profile ?? "auto",
+});
+
+const apiKeyView = (k: ApiKeysTable): ApiKeyView => ({
+  id: k.id,
+  project_id: k.project_id,
+  prefix: k.prefix,
+  name: k.name,
+  created_at: iso(Number(k.created_at))!,
+  last_used_at: iso(k.last_used_at === null ? null : Number(k.last_used_at)),
+  revoked_at: iso(k.revoked_at === null ? null : Number(k.revoked_at)),
+  wire_profile: k.wire_profile ?? "project",
+});

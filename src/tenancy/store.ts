@@ -83,10 +83,35 @@ export class TenancyStore {
     return this.db
       .selectFrom("api_keys")
       .innerJoin("projects", "projects.id", "api_keys.project_id")
-      .select(["api_keys.id", "api_keys.project_id", "api_keys.prefix", "projects.organization_id"])
+      .select([
+        "api_keys.id",
+        "api_keys.project_id",
+        "api_keys.prefix",
+        "projects.organization_id",
+        "api_keys.wire_profile as key_wire_profile",
+        "projects.wire_profile as project_wire_profile",
+      ])
       .where("api_keys.key_hash", "=", keyHash)
       .where("api_keys.revoked_at", "is", null)
       .executeTakeFirst();
+  }
+
+  async updateProject(
+    id: string,
+    set: Partial<Pick<ProjectsTable, "wire_profile">>,
+    ex: Executor = this.db,
+  ): Promise<boolean> {
+    const res = await ex.updateTable("projects").set(set).where("id", "=", id).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async updateApiKey(
+    id: string,
+    set: Partial<Pick<ApiKeysTable, "wire_profile">>,
+    ex: Executor = this.db,
+  ): Promise<boolean> {
+    const res = await ex.updateTable("api_keys").set(set).where("id", "=", id).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async touchApiKey(id: string, now: number): Promise<void> {

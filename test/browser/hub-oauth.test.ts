@@ -101,7 +101,11 @@ describe.skipIf(!browserAvailable())("hub in a real browser: OAuth popup", () =>
       body: JSON.stringify({ method: "get", path: "/contacts" }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { data: { id: string; name: string }[] };
+    const { status, data: body } = (await res.json()) as {
+      status: number;
+      data: { data: { id: string; name: string }[] };
+    };
+    expect(status).toBe(200);
     expect(body.data).toHaveLength(6);
     expect(body.data[0]!.id).toBe("con_1");
     expect(body).toEqual({ data: CONTACTS });

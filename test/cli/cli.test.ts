@@ -93,6 +93,27 @@ for (const dialect of DIALECTS) {
       expect(session.categories).toEqual(["hris", "ats"]);
       expect(session.auth_link_url).toContain(session.token);
 
+      // Wire profiles: a project pins one, a key overrides it, `auto`/`project` undo either.
+      const pinned = jsonOf(
+        await portico(
+          ["projects", "update", project.project_id, "--wire-profile", "typescript@4.28", "--json"],
+          env,
+        ),
+      );
+      expect(pinned).toMatchObject({ project_id: project.project_id, wire_profile: "typescript@4.28.0" });
+      const keyPinned = jsonOf(
+        await portico(["api-keys", "update", key.id, "--wire-profile", "PHP@0.25", "--json"], env),
+      );
+      expect(keyPinned).toMatchObject({ id: key.id, wire_profile: "php@0.25.0" });
+      expect(
+        jsonOf(await portico(["api-keys", "update", key.id, "--wire-profile", "project", "--json"], env)),
+      ).toMatchObject({ wire_profile: "project" });
+      expect(
+        jsonOf(
+          await portico(["projects", "update", project.project_id, "--wire-profile", "auto", "--json"], env),
+        ),
+      ).toMatchObject({ wire_profile: "auto" });
+
       const revoked = jsonOf(await portico(["api-keys", "revoke", key.id, "--json"], env));
       expect(revoked.revoked_at).not.toBeNull();
     });
@@ -185,6 +206,18 @@ for (const dialect of DIALECTS) {
       );
       expect(cat.code).toBe(1);
       expect(cat.stderr).toMatch(/categories\.0/);
+      const profile = await portico(["projects", "update", "proj_x", "--wire-profile", "auto"], env);
+      expect(profile.code).toBe(1);
+      expect(profile.stderr).toMatch(/project proj_x not found/);
+      const projects = jsonOf(await portico(["projects", "list", "--json"], env));
+      const wrong = await portico(
+        ["projects", "update", projects[0].project_id, "--wire-profile", "4.28"],
+        env,
+      );
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(
+        /wire_profile: must be auto, latest, typescript@<version>, php@<version> or java@<version>/,
+      );
       const conf = await portico(["projects", "list"], {
         ...env,
         PORTICO_PORT: "x",

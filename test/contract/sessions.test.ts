@@ -6,7 +6,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
 import { sdkFor, thrown } from "../helpers/sdk.js";
-import { startTestServer, type TestServer } from "../helpers/test-server.js";
+import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 /** The official @stackone/stackone-client-ts against a live Portico: connect sessions. */
 for (const dialect of DIALECTS) {
@@ -82,6 +82,30 @@ for (const dialect of DIALECTS) {
       expect(auth.connectSession!.id).toBe(link.id);
       expect(auth.connectSession!.createdAt).toBeInstanceOf(Date);
       expect(auth.connectSession!.organizationId).toBe(s.organizationId);
+    });
+
+    it("authenticates a session a newer client made with `scheduling`, without a validation error", async () => {
+      // Raw HTTP (the newest contract) may use scheduling, which SDK 4.28's closed enum lacks.
+      const res = await fetch(`${s.url}/connect_sessions`, {
+        method: "POST",
+        headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
+        body: JSON.stringify({
+          origin_owner_id: "o",
+          origin_owner_name: "n",
+          categories: ["scheduling", "hris"],
+        }),
+      });
+      expect(res.status).toBe(201);
+      const raw = (await res.json()) as { token: string; categories: string[]; organization_id: unknown };
+      expect(raw).toMatchObject({
+        categories: ["scheduling", "hris"],
+        organization_id: String(s.organizationId),
+      });
+      const auth = await sdkFor(s.url, s.apiKey).connectSessions.authenticateConnectSession({
+        token: raw.token,
+      });
+      expect(auth.connectSession!.organizationId).toBe(s.organizationId);
+      expect(auth.connectSession!.categories).toEqual(["hris"]);
     });
 
     it("surfaces a bad key as UnauthorizedResponse", async () => {

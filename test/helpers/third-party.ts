@@ -2,6 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import Fastify, { type FastifyInstance } from "fastify";
 import Provider from "oidc-provider";
 import { freePort } from "./processes.js";
@@ -157,6 +158,55 @@ export async function startThirdParty(redirectUris: string[]): Promise<ThirdPart
     return reply
       .status(Number(code))
       .send({ error: "not_found", message: "No such contact", detail: { id: 7 } });
+  });
+  // Successful answers in every shape providers use, for the proxy's ProxyResponseApiModel.
+  api.get("/api/shape/:kind", async (request, reply) => {
+    const { kind } = request.params as { kind: string };
+    const json = (status: number, value: unknown) =>
+      reply.status(status).type("application/json").send(JSON.stringify(value));
+    switch (kind) {
+      case "no-content":
+        return reply.status(204).send();
+      case "accepted":
+        return json(202, { queued: true });
+      case "partial":
+        return reply.status(206).type("text/plain").send("abc");
+      case "empty":
+        return reply.status(200).type("application/json").send("");
+      case "text":
+        return reply.status(200).type("text/csv; charset=utf-8").send("id,name\n1,Ada\n");
+      case "html":
+        return reply.status(200).type("text/html").send("<p>hi</p>");
+      case "objects":
+        return json(200, [{ id: 1 }, { id: 2 }]);
+      case "scalars":
+        return json(200, [1, 2, 3]);
+      case "mixed":
+        return json(200, [{ id: 1 }, 2]);
+      case "string":
+        return json(200, "hello");
+      case "number":
+        return json(200, 42);
+      case "boolean":
+        return json(200, false);
+      case "null":
+        return json(200, null);
+      case "gzip":
+        return reply
+          .status(200)
+          .type("application/json")
+          .header("content-encoding", "gzip")
+          .send(gzipSync(JSON.stringify({ zipped: true })));
+      case "binary":
+        return reply
+          .status(200)
+          .type("image/png")
+          .send(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]));
+      case "redirect":
+        return reply.status(302).header("location", "https://example.invalid/elsewhere").send();
+      default:
+        return reply.status(404).send({ message: "no such shape" });
+    }
   });
   api.all("/api/*", async (request, reply) => {
     apiCalls.push({

@@ -46,7 +46,10 @@ for (const dialect of DIALECTS) {
       expect(tp.grants.success.authorization_code).toBe(1);
       const res = await proxy(accountId, { path: "/contacts?limit=1", method: "get" });
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ path: "/api/contacts?limit=1", contacts: [{ id: "c1" }] });
+      expect(await res.json()).toMatchObject({
+        status: 200,
+        data: { path: "/api/contacts?limit=1", contacts: [{ id: "c1" }] },
+      });
       expect(tp.apiCalls.at(-1)!.authorization).toMatch(/^Bearer /);
       const row = await account(accountId);
       const tokens = s.ctx.accounts.openSecrets(row).tokens!;

@@ -45,13 +45,21 @@ for (const dialect of DIALECTS) {
       return ((await res.json()) as { id: string }).id;
     };
 
-    const proxy = (account: string | null, body: unknown, apiKey = s.apiKey) => {
+    const proxy = (account: string | null, body: unknown, apiKey = s.apiKey, route = "/unified/proxy") => {
       const headers: Record<string, string> = {
         authorization: basic(apiKey),
         "content-type": "application/json",
       };
       if (account !== null) headers["x-account-id"] = account;
-      return fetch(`${s.url}/unified/proxy`, { method: "POST", headers, body: JSON.stringify(body) });
+      return fetch(`${s.url}${route}`, { method: "POST", headers, body: JSON.stringify(body) });
+    };
+
+    /** A 2xx proxy answer: StackOne's ProxyResponseApiModel, as JSON. */
+    const model = async (res: Response) => {
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      const body = (await res.json()) as { status: number; headers: Record<string, unknown>; data: unknown };
+      expect(Object.keys(body).sort()).toEqual(["data", "headers", "status"]);
+      return body;
     };
 
     const expectErrorBody = async (res: Response, status: number, message: RegExp) => {
@@ -112,9 +120,11 @@ verify: { path: /me }
         body: { name: "Grace", tags: ["x", "y"] },
       });
       expect(res.status).toBe(201);
-      expect(res.headers.get("x-provider")).toBe("test");
-      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-      expect(await res.json()).toEqual({
+      const answer = await model(res);
+      expect(answer.status).toBe(201);
+      expect(answer.headers["x-provider"]).toBe("test");
+      expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+      expect(answer.data).toEqual({
         path: "/api/contacts?limit=5&tag=a+b",
         method: "POST",
         contacts: [{ id: "c1", name: "Ada" }],
@@ -134,11 +144,12 @@ verify: { path: /me }
       expect(call.headers["x-account-id"]).toBeUndefined();
     });
 
-    it("defaults to GET, sends no body on GET, and returns the provider's 200 unchanged", async () => {
+    it("defaults to GET, sends no body on GET, and returns the provider's 200 in the model", async () => {
       const res = await proxy(accountId, { path: "/contacts", body: { ignored: true } });
       expect(res.status).toBe(200);
-      expect(res.headers.get("x-provider")).toBe("test");
-      expect(await res.json()).toMatchObject({ path: "/api/contacts", method: "GET" });
+      const answer = await model(res);
+      expect(answer).toMatchObject({ status: 200, data: { path: "/api/contacts", method: "GET" } });
+      expect(answer.headers["x-provider"]).toBe("test");
       const call = tp.apiCalls.at(-1)!;
       expect(call.method).toBe("GET");
       expect(call.headers["content-length"] ?? "0").toBe("0");
@@ -163,7 +174,7 @@ verify: { path: /me }
 
       const ok = await proxy(accountId, { url: `${tp.apiUrl}/api/v2/`, path: "/contacts?x=1" });
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toMatchObject({ path: "/api/v2/contacts?x=1" });
+      expect((await model(ok)).data).toMatchObject({ path: "/api/v2/contacts?x=1" });
       expect(tp.apiCalls.at(-1)!.headers["x-api-key"]).toBe(API_KEY);
     });
 
@@ -258,13 +269,13 @@ verify: { path: /me }
       const hris = await linkSandboxHris(s, session.token);
       const res = await proxy(hris, { path: "/employees?per_page=3&page=2" });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { data: { id: string }[]; page: number; total: number };
+      const body = (await model(res)).data as { data: { id: string }[]; page: number; total: number };
       expect(body.page).toBe(2);
       expect(body.total).toBe(24);
       expect(body.data.map((e) => e.id)).toEqual(["emp_004", "emp_005", "emp_006"]);
       const one = await proxy(hris, { path: "/employees/emp_001" });
       expect(one.status).toBe(200);
-      expect(await one.json()).toMatchObject({ data: { id: "emp_001", first_name: "Ada" } });
+      expect((await model(one)).data).toMatchObject({ data: { id: "emp_001", first_name: "Ada" } });
       // The sandbox's own 404 keeps its status, in StackOne's error shape, its body in raw.
       const missing = await proxy(hris, { path: "/employees/emp_999" });
       expect(missing.status).toBe(404);
@@ -284,10 +295,9 @@ verify: { path: /me }
       });
       expect(res.statusCode).toBe(200);
       expect(res.contentType).toMatch(/^application\/json/);
-      // SDK 4.28 consumes the raw body while matching the status (M.nil), so what the provider
-      // answered is checked on the provider's side.
+      // SDK 4.28 consumes the raw body while matching the status (M.nil) and takes any body, so
+      // what the provider answered is checked on the provider's side.
       expect(res.rawResponse.status).toBe(200);
-      expect(res.rawResponse.headers.get("x-provider")).toBe("test");
       const call = tp.apiCalls.at(-1)!;
       expect(call.url).toBe("/api/contacts?from=sdk");
       expect(call.headers["x-from"]).toBe("sdk");
@@ -336,6 +346,68 @@ verify: { path: /me }
         );
         expect(bad).toBeInstanceOf(errors.BadRequestResponse);
       }
+    });
+
+    it("answers every successful provider body in StackOne's ProxyResponseApiModel", async () => {
+      const shape = async (kind: string) => {
+        const res = await proxy(accountId, { path: `/shape/${kind}` });
+        return { http: res.status, ...(await model(res)) };
+      };
+      // The provider's JSON when the model takes it: an object, an array of objects, a scalar.
+      expect(await shape("objects")).toMatchObject({ http: 200, status: 200, data: [{ id: 1 }, { id: 2 }] });
+      expect(await shape("string")).toMatchObject({ status: 200, data: "hello" });
+      expect(await shape("number")).toMatchObject({ status: 200, data: 42 });
+      expect(await shape("boolean")).toMatchObject({ status: 200, data: false });
+      expect(await shape("null")).toMatchObject({ status: 200, data: null });
+      // Its text otherwise: JSON the model does not take, CSV, HTML.
+      expect(await shape("scalars")).toMatchObject({ status: 200, data: "[1,2,3]" });
+      expect(await shape("mixed")).toMatchObject({ status: 200, data: '[{"id":1},2]' });
+      const csv = await shape("text");
+      expect(csv).toMatchObject({ status: 200, data: "id,name\n1,Ada\n" });
+      expect(csv.headers["content-type"]).toMatch(/^text\/csv/);
+      expect(await shape("html")).toMatchObject({ data: "<p>hi</p>" });
+      // Nothing: null. A 204 still gives the client a body to parse, so the HTTP status is 200.
+      expect(await shape("empty")).toMatchObject({ http: 200, status: 200, data: null });
+      expect(await shape("no-content")).toMatchObject({ http: 200, status: 204, data: null });
+      expect(await shape("accepted")).toMatchObject({ http: 202, status: 202, data: { queued: true } });
+      expect(await shape("partial")).toMatchObject({ http: 200, status: 206, data: "abc" });
+      expect(await shape("redirect")).toMatchObject({
+        http: 200,
+        status: 302,
+        headers: { location: "https://example.invalid/elsewhere" },
+      });
+      // A compressed body is decoded; bytes that are not text come as base64.
+      const zipped = await shape("gzip");
+      expect(zipped.data).toEqual({ zipped: true });
+      expect(zipped.headers).not.toHaveProperty("content-encoding");
+      const png = await shape("binary");
+      expect(png.data).toBe(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]).toString("base64"));
+      expect(png.headers["content-type"]).toBe("image/png");
+    });
+
+    it("answers the provider's own status, headers and bytes on /portico/v1/proxy/raw", async () => {
+      const raw = (body: unknown) => proxy(accountId, body, s.apiKey, "/portico/v1/proxy/raw");
+      const created = await raw({ method: "post", path: "/contacts", body: { name: "Raw" } });
+      expect(created.status).toBe(201);
+      expect(created.headers.get("x-provider")).toBe("test");
+      expect(await created.json()).toMatchObject({ path: "/api/contacts", method: "POST" });
+      const png = await raw({ path: "/shape/binary" });
+      expect(png.status).toBe(200);
+      expect(png.headers.get("content-type")).toBe("image/png");
+      expect(Buffer.from(await png.arrayBuffer())).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]));
+      expect((await raw({ path: "/shape/no-content" })).status).toBe(204);
+      // Errors are StackOne's, as on /unified/proxy; so are Portico's own refusals.
+      await expectErrorBody(await raw({ path: "/fail/404" }), 404, /^No such contact$/);
+      await expectErrorBody(
+        await proxy("acc_nope", { path: "/contacts" }, s.apiKey, "/portico/v1/proxy/raw"),
+        404,
+        /x-account-id/,
+      );
+      await expectErrorBody(
+        await proxy(accountId, { path: "/contacts" }, "sk_wrong", "/portico/v1/proxy/raw"),
+        401,
+        /^Unauthorized$/,
+      );
     });
 
     it("keeps a provider error's status and body, in the StackOne error shape", async () => {

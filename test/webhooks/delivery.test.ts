@@ -162,6 +162,16 @@ for (const dialect of DIALECTS) {
       await rx.waitFor(() =>
         ids.every((id) => rx.received.some((r) => JSON.parse(r.body).account_id === id)),
       );
+      // The receiver has the request before the worker records its answer: wait for the records.
+      const pending = () =>
+        s.ctx.database.db
+          .selectFrom("webhook_deliveries")
+          .select("id")
+          .where("endpoint_id", "=", endpoint.id)
+          .where("status", "!=", "delivered")
+          .execute();
+      for (let waited = 0; (await pending()).length > 0 && waited < 10_000; waited += 100)
+        await new Promise((r) => setTimeout(r, 100));
       const deliveries = await (await api(`/webhooks/${endpoint.id}/deliveries?limit=100`)).json();
       const retried = deliveries.filter((d: { attempts: unknown[] }) => d.attempts.length > 1);
       expect(retried.length).toBeGreaterThan(0);

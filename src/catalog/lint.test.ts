@@ -1,0 +1,235 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { TABLE_END, TABLE_START, withCatalogTable } from "./docs.js";
+import { lintCatalog } from "./lint.js";
+import { type IconSet, LOGO_MAX_BYTES, loadIconSet, renderLogo } from "./logo.js";
+
+let icons: IconSet;
+beforeAll(async () => {
+  const set = await loadIconSet();
+  if (!set) throw new Error("simple-icons (a dev dependency) is not installed");
+  icons = set;
+});
+
+type Entry = Record<string, unknown>;
+
+/** A valid API-key entry on a per-tenant host, with a simple-icons brand. */
+const valid = (key: string, over: Entry = {}): Entry => ({
+  key,
+  name: `Acme ${key}`,
+  categories: ["crm"],
+  logo: `${key}.svg`,
+  brand: { simple_icons: "github", color: "#181717" },
+  docs: "https://docs.acme.example.com",
+  sources: ["https://docs.acme.example.com/auth"],
+  auth: {
+    scheme: "api_key",
+    fields: [
+      {
+        key: "subdomain",
+        label: "Subdomain",
+        type: "text",
+        secret: false,
+        placeholder: "mycompany",
+        validation: { pattern: "^[a-z0-9-]+$" },
+      },
+      { key: "api_key", label: "API key", type: "password" },
+    ],
+  },
+  api: { base_url: "https://{{subdomain}}.acme.example.com/api", inject: { bearer: "{{api_key}}" } },
+  verify: { path: "/me", expect_status: 200, reject_status: 401 },
+  ...over,
+});
+
+/** Writes entries and the logos their brands draw (unless told otherwise), then lints the dir. */
+function lint(
+  entries: Entry[],
+  opts: { logos?: Record<string, string>; entriesOnly?: boolean; readme?: string } = {},
+) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-lint-"));
+  fs.mkdirSync(path.join(dir, "logos"));
+  for (const e of entries) {
+    fs.writeFileSync(path.join(dir, `${e.key}.yaml`), YAML.stringify(e));
+    const brand = e.brand as { simple_icons: string | null; color: string } | undefined;
+    const slugKnown = !brand?.simple_icons || icons.bySlug.has(brand.simple_icons);
+    if (brand && slugKnown && !opts.entriesOnly)
+      fs.writeFileSync(path.join(dir, "logos", `${e.key}.svg`), renderLogo(String(e.name), brand, icons));
+  }
+  for (const [file, svg] of Object.entries(opts.logos ?? {}))
+    fs.writeFileSync(path.join(dir, "logos", file), svg);
+  let readmePath: string | null = null;
+  if (opts.readme !== undefined) {
+    readmePath = path.join(dir, "README.md");
+    fs.writeFileSync(readmePath, opts.readme);
+  }
+  return lintCatalog({
+    dir,
+    icons,
+    readmePath,
+    reservedKeys: ["sandbox-hris"],
+    entriesOnly: opts.entriesOnly,
+  });
+}
+
+const problems = (...args: Parameters<typeof lint>) => lint(...args).problems.join("\n");
+
+describe("portico catalog lint", () => {
+  it("passes a valid catalog and counts every wire category", () => {
+    const result = lint([valid("one"), valid("two", { categories: ["scheduling", "crm"] })]);
+    expect(result.problems).toEqual([]);
+    expect(result.categories.crm).toBe(2);
+    expect(result.categories.scheduling).toBe(1);
+    expect(result.categories["hris-legacy"]).toBe(0);
+    expect(Object.keys(result.categories)).toHaveLength(14);
+  });
+
+  it("requires brand, verify and reject_status", () => {
+    const { brand: _b, ...noBrand } = valid("one");
+    // OAuth entries may load without a verification request; the lint still wants one.
+    const { verify: _v, ...noVerify } = valid("two", {
+      auth: {
+        scheme: "oauth2",
+        oauth2: {
+          authorize_url: "https://acme.example.com/authorize",
+          token_url: "https://acme.example.com/token",
+        },
+      },
+      api: { base_url: "https://api.acme.example.com", inject: { bearer: "{{access_token}}" } },
+    });
+    const out = problems([
+      noBrand,
+      noVerify,
+      valid("three", { verify: { path: "/me" } }),
+      valid("four", { verify: { path: "/me", reject_status: [401, 404] } }),
+      valid("five", { verify: { path: "/me", reject_status: 302 } }),
+    ]);
+    expect(out).toMatch(/one\.yaml: brand: is required/);
+    expect(out).toMatch(/two\.yaml: verify: is required/);
+    expect(out).toMatch(/three\.yaml: verify\.reject_status: is required/);
+    expect(out).toMatch(/four\.yaml: verify\.reject_status: 404 is what a moved endpoint answers/);
+    expect(out).toMatch(/five\.yaml: verify\.reject_status: 302 is what a moved endpoint answers/);
+  });
+
+  it("finds a key or alias used twice, across entries and against built-in providers", () => {
+    const out = problems([
+      valid("one", { aliases: ["old-one"] }),
+      valid("two", { aliases: ["old-one"] }),
+      valid("three", { aliases: ["sandbox-hris"] }),
+    ]);
+    expect(out).toMatch(/two\.yaml: "old-one" is already used by one\.yaml/);
+    expect(out).toMatch(/three\.yaml: "sandbox-hris" is already used by a built-in provider/);
+  });
+
+  it("wants https documentation and sources", () => {
+    const out = problems([valid("one", { sources: ["https://ok.example.com", "http://docs.example.com"] })]);
+    expect(out).toMatch(/one\.yaml: sources\.1: must be an https URL/);
+  });
+
+  it("refuses a host template that could leave the provider's domain", () => {
+    const loose = valid("one");
+    (loose.auth as { fields: Entry[] }).fields[0]!.validation = { pattern: "^.+$" };
+    const noPattern = valid("two");
+    delete (noPattern.auth as { fields: Entry[] }).fields[0]!.validation;
+    const glued = valid("three", {
+      api: { base_url: "https://{{subdomain}}acme.example.com", inject: { bearer: "{{api_key}}" } },
+    });
+    const badPlaceholder = valid("four");
+    (badPlaceholder.auth as { fields: Entry[] }).fields[0]!.placeholder = "my.company";
+    const out = problems([loose, noPattern, glued, badPlaceholder]);
+    expect(out).toMatch(
+      /one\.yaml: auth\.fields\.subdomain\.validation\.pattern: accepts "evil\.test", "a\/b"/,
+    );
+    expect(out).toMatch(/two\.yaml: api\.base_url: \{\{subdomain\}\} is in the host, so its field needs/);
+    expect(out).toMatch(/three\.yaml: api\.base_url: must be an https URL on the provider's own domain/);
+    expect(out).toMatch(/four\.yaml: auth\.fields\.subdomain\.placeholder: does not match/);
+  });
+
+  it("accepts a select in the host only when every option is a DNS label", () => {
+    const region = (values: string[]) =>
+      valid(`r${values.length}`, {
+        auth: {
+          scheme: "api_key",
+          fields: [
+            {
+              key: "region",
+              label: "Region",
+              type: "select",
+              secret: false,
+              options: values.map((v) => ({ label: v, value: v })),
+            },
+            { key: "api_key", label: "API key", type: "password" },
+          ],
+        },
+        api: { base_url: "https://api.{{region}}.acme.example.com", inject: { bearer: "{{api_key}}" } },
+      });
+    expect(problems([region(["eu", "us"])])).toBe("");
+    expect(problems([region(["eu", "us", "evil.test/x"])])).toMatch(
+      /r3\.yaml: auth\.fields\.region\.options: "evil\.test\/x" is not a DNS label/,
+    );
+  });
+
+  it("refuses an invalid category and unverified lines that are not 'path: why' about the entry", () => {
+    const out = problems([
+      valid("one", { categories: ["calendar"] }),
+      valid("two", { unverified: ["auth.oauth2.pkce: never mentioned"] }),
+      valid("three", { unverified: ["pkce is unclear"] }),
+      valid("four", {
+        unverified: ["verify.reject_status: the docs are silent", "auth.fields.api_key: where"],
+      }),
+    ]);
+    expect(out).toMatch(/one\.yaml: categories\.0: /);
+    expect(out).toMatch(/two\.yaml: unverified: "auth\.oauth2\.pkce" names nothing in this entry/);
+    expect(out).toMatch(/three\.yaml: unverified\.0: a "path: why" line/);
+    expect(out).not.toMatch(/four\.yaml/);
+  });
+
+  it("redraws every logo from its brand", () => {
+    const out = problems([valid("one"), valid("two"), valid("three")], {
+      logos: {
+        "one.svg": renderLogo("Acme one", { simple_icons: "gitlab", color: "#181717" }, icons),
+        "two.svg": `<svg xmlns="http://www.w3.org/2000/svg"><path d="${"M0 0".repeat(LOGO_MAX_BYTES / 4)}"/></svg>`,
+        "three.svg":
+          '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://cdn.example.com/x.png"/></svg>',
+        "orphan.svg": "<svg/>",
+      },
+    });
+    expect(out).toMatch(/one\.yaml: logo: one\.svg is not what brand draws: run `portico catalog logos`/);
+    expect(out).toMatch(/two\.yaml: logo: \d+ bytes, more than 16384/);
+    expect(out).toMatch(/three\.yaml: logo: must be self-contained/);
+    expect(out).toMatch(/logos\/orphan\.svg: no entry uses this logo/);
+  });
+
+  it("holds a brand to the pinned icon set: its slug and its colour", () => {
+    const out = problems([
+      valid("one", { brand: { simple_icons: "nosuchbrandx", color: "#123456" } }),
+      valid("two", { brand: { simple_icons: "github", color: "#000000" } }),
+      valid("three", { brand: { simple_icons: null, color: "#123456" } }),
+    ]);
+    expect(out).toMatch(/one\.yaml: brand\.simple_icons: simple-icons 16\.\d+\.\d+ has no "nosuchbrandx"/);
+    expect(out).toMatch(/two\.yaml: brand\.color: simple-icons' colour for github is #181717/);
+    expect(out).not.toMatch(/three\.yaml/);
+  });
+
+  it("with --entries-only, checks entries without their logos", () => {
+    expect(problems([valid("one")], { entriesOnly: true })).toBe("");
+    expect(
+      problems([valid("one", { brand: { simple_icons: "github", color: "#000000" } })], {
+        entriesOnly: true,
+      }),
+    ).toMatch(/brand\.color/);
+  });
+
+  it("fails when the README's generated table is missing or stale, and passes once rewritten", () => {
+    const entries = [valid("one")];
+    const current = withCatalogTable(`# Providers\n${TABLE_START}\n${TABLE_END}\n`, lint(entries).entries);
+    expect(current).toContain("| [Acme one](https://docs.acme.example.com) | `one` | crm | api_key |");
+    expect(problems(entries, { readme: current! })).toBe("");
+    expect(problems([valid("one")], { readme: "# No table\n" })).toMatch(/catalog table markers are missing/);
+    expect(problems([valid("one")], { readme: `${TABLE_START}\n| old |\n${TABLE_END}\n` })).toMatch(
+      /catalog table is out of date: run `portico catalog lint --readme`/,
+    );
+  });
+});

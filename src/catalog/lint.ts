@@ -1,0 +1,192 @@
+import fs from "node:fs";
+import path from "node:path";
+import { CATEGORIES } from "./categories.js";
+import { logosReadme, withCatalogTable } from "./docs.js";
+import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
+import { type IconSet, LOGO_MAX_BYTES, renderLogo } from "./logo.js";
+import type { CatalogEntry } from "./schema.js";
+import { statusList, templateNames } from "./schema.js";
+import { DNS_LABEL } from "./template.js";
+
+/**
+ * `portico catalog lint`: everything a catalog entry must satisfy beyond loading, checked over the
+ * whole catalog at once so every problem is reported in one run. Part of `npm test`.
+ */
+
+export type LintOptions = {
+  dir?: string;
+  /** The icon set, to redraw every logo; null checks only what the files themselves show. */
+  icons: IconSet | null;
+  /** The README whose catalog table must match; null skips the check (private catalogs). */
+  readmePath?: string | null;
+  /** Keys the catalog is served with (the sandbox's), which no entry may reuse. */
+  reservedKeys?: string[];
+  allowLoopbackHttp?: boolean;
+  /** Check the entries only, not the files drawn from them (logos, tables): for new entries. */
+  entriesOnly?: boolean;
+};
+
+export type LintResult = {
+  entries: CatalogEntry[];
+  problems: string[];
+  /** Entries per category, every wire category listed (0 where none). */
+  categories: Record<string, number>;
+};
+
+/** Strings a host field must refuse, or the host could leave the provider's domain. */
+const HOST_PROBES = ["evil.test", "a/b", "a@b", "a:1", "a?b", "a#b", "a b", "a\\b", ""];
+
+/** Follows "auth.oauth2.pkce" through the entry; a segment may name an array item by its key. */
+function resolves(entry: unknown, dotted: string): boolean {
+  let at: unknown = entry;
+  for (const seg of dotted.split(".")) {
+    if (Array.isArray(at)) {
+      at = /^\d+$/.test(seg) ? at[Number(seg)] : at.find((x) => (x as { key?: string })?.key === seg);
+    } else if (at && typeof at === "object") {
+      at = (at as Record<string, unknown>)[seg];
+    } else return false;
+    if (at === undefined) return false;
+  }
+  return true;
+}
+
+function lintEntry(
+  entry: CatalogEntry,
+  rel: string,
+  dir: string,
+  icons: IconSet | null,
+  entriesOnly: boolean,
+): string[] {
+  const out: string[] = [];
+  const at = (where: string, message: string) => out.push(`${rel}: ${where}: ${message}`);
+
+  if (!entry.brand) at("brand", 'is required ({ simple_icons: slug | null, color: "#RRGGBB" })');
+  if (!entry.verify) at("verify", "is required: a cheap read any valid credential may make");
+  else {
+    const reject = statusList(entry.verify.reject_status);
+    if (reject.length === 0) at("verify.reject_status", "is required: what a wrong credential gets");
+    for (const s of reject) {
+      if (s === 404 || (s >= 300 && s < 400))
+        at("verify.reject_status", `${s} is what a moved endpoint answers, not a refusal`);
+    }
+  }
+  for (const [i, u] of [entry.docs, ...entry.sources].entries()) {
+    if (!u.startsWith("https://")) at(i === 0 ? "docs" : `sources.${i - 1}`, "must be an https URL");
+  }
+  for (const line of entry.unverified ?? []) {
+    const where = line.slice(0, line.indexOf(":"));
+    if (!resolves(entry, where)) at("unverified", `"${where}" names nothing in this entry`);
+  }
+
+  // Host templating: the static domain must be fixed, and each host field must refuse anything
+  // but a DNS label, so the hub rejects a bad value before the request builder has to.
+  const urls: [string, string | undefined][] = [
+    ["api.base_url", entry.api.base_url],
+    ["auth.oauth2.authorize_url", entry.auth.oauth2?.authorize_url],
+    ["auth.oauth2.token_url", entry.auth.oauth2?.token_url],
+    ["auth.oauth2.refresh_url", entry.auth.oauth2?.refresh_url],
+  ];
+  for (const [where, url] of urls) {
+    if (url === undefined) continue;
+    const host = /^https?:\/\/([^/?#]+)/i.exec(url)?.[1] ?? "";
+    for (const name of templateNames(host)) {
+      const field = entry.auth.fields.find((f) => f.key === name);
+      // A select is held to its options by the form check; each option must be a DNS label.
+      if (field?.type === "select") {
+        for (const o of field.options ?? [])
+          if (!DNS_LABEL.test(o.value))
+            at(`auth.fields.${name}.options`, `"${o.value}" is not a DNS label, and it lands in the host`);
+        continue;
+      }
+      const pattern = field?.validation?.pattern;
+      if (!field || !pattern) {
+        at(where, `{{${name}}} is in the host, so its field needs a validation pattern`);
+        continue;
+      }
+      const re = new RegExp(pattern);
+      const accepted = HOST_PROBES.filter((p) => re.test(p));
+      if (accepted.length)
+        at(
+          `auth.fields.${name}.validation.pattern`,
+          `accepts ${accepted.map((p) => JSON.stringify(p)).join(", ")}; a host field takes one DNS label`,
+        );
+      if (field.placeholder && !re.test(field.placeholder))
+        at(`auth.fields.${name}.placeholder`, "does not match the field's own pattern");
+    }
+  }
+
+  // The brand: a slug the pinned set has, with the set's own colour.
+  const slug = entry.brand?.simple_icons;
+  const icon = slug ? icons?.bySlug.get(slug) : undefined;
+  if (slug && icons && !icon) at("brand.simple_icons", `simple-icons ${icons.version} has no "${slug}"`);
+  if (icon && entry.brand!.color.toUpperCase() !== `#${icon.hex.toUpperCase()}`)
+    at("brand.color", `simple-icons' colour for ${slug} is #${icon.hex}`);
+  if (entry.logo !== `${entry.key}.svg`) at("logo", `must be ${entry.key}.svg`);
+  const file = path.join(dir, "logos", entry.logo);
+  if (entriesOnly || !fs.existsSync(file)) return out;
+
+  // The logo: small, self-contained, and exactly what the brand draws.
+  const svg = fs.readFileSync(file, "utf8");
+  if (Buffer.byteLength(svg) > LOGO_MAX_BYTES)
+    at("logo", `${Buffer.byteLength(svg)} bytes, more than ${LOGO_MAX_BYTES}`);
+  if (/<script|<foreignObject|\bon[a-z]+\s*=|(?:href|url)\s*[=(]\s*["']?\s*(?:https?:|\/\/|data:)/i.test(svg))
+    at("logo", "must be self-contained: no scripts, event handlers or outside references");
+  if (!entry.brand) return out;
+  if (icons) {
+    if ((icon || slug === null) && svg !== renderLogo(entry.name, entry.brand, icons))
+      at("logo", `${entry.logo} is not what brand draws: run \`portico catalog logos\``);
+  } else if (!svg.includes(`fill="${entry.brand.color}"`)) {
+    at("logo", `${entry.logo} does not use brand.color ${entry.brand.color}`);
+  }
+  return out;
+}
+
+export function lintCatalog(opts: LintOptions): LintResult {
+  const dir = opts.dir ?? CATALOG_DIR;
+  const entriesOnly = opts.entriesOnly === true;
+  const { files, problems } = readCatalogDir(dir, {
+    allowLoopbackHttp: opts.allowLoopbackHttp,
+    checkLogos: !entriesOnly,
+  });
+  const entries = files.map((f) => f.entry);
+  for (const { file, entry } of files)
+    problems.push(...lintEntry(entry, catalogPath(dir, file), dir, opts.icons, entriesOnly));
+
+  const owner = new Map<string, string>((opts.reservedKeys ?? []).map((k) => [k, "a built-in provider"]));
+  for (const e of entries) {
+    for (const k of [e.key, ...e.aliases]) {
+      const prev = owner.get(k);
+      if (prev) problems.push(`${catalogPath(dir, `${e.key}.yaml`)}: "${k}" is already used by ${prev}`);
+      else owner.set(k, `${e.key}.yaml`);
+    }
+  }
+
+  const categories = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
+  for (const e of entries) for (const c of e.categories) categories[c] = (categories[c] ?? 0) + 1;
+  if (entriesOnly) return { entries, problems, categories };
+
+  const logoDir = path.join(dir, "logos");
+  const used = new Set(entries.map((e) => e.logo));
+  if (fs.existsSync(logoDir)) {
+    for (const f of fs.readdirSync(logoDir).sort()) {
+      if (f !== "README.md" && !used.has(f))
+        problems.push(`${catalogPath(dir, `logos/${f}`)}: no entry uses this logo`);
+    }
+  }
+  // Only a catalog that loaded whole can be compared with its generated documents.
+  if (problems.length === 0 && opts.icons && fs.existsSync(path.join(logoDir, "README.md"))) {
+    const readme = fs.readFileSync(path.join(logoDir, "README.md"), "utf8");
+    if (readme !== logosReadme(entries, opts.icons))
+      problems.push(`${catalogPath(dir, "logos/README.md")}: out of date: run \`portico catalog logos\``);
+  }
+  if (problems.length === 0 && opts.readmePath) {
+    const readme = fs.readFileSync(opts.readmePath, "utf8");
+    const next = withCatalogTable(readme, entries);
+    if (next === null) problems.push(`${opts.readmePath}: the catalog table markers are missing`);
+    else if (next !== readme)
+      problems.push(
+        `${opts.readmePath}: the catalog table is out of date: run \`portico catalog lint --readme\``,
+      );
+  }
+  return { entries, problems, categories };
+}
