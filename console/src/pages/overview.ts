@@ -90,6 +90,8 @@ function chart(days: Overview["per_day"]): HTMLElement {
   );
 }
 
+const count = (n: number, noun: string) => `${n.toLocaleString()} ${noun}${n === 1 ? "" : "s"}`;
+
 const percent = (r: number | null) => (r === null ? "—" : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`);
 
 export async function overviewPage(ctx: PageContext): Promise<void> {
@@ -109,7 +111,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         h(
           "p",
           { className: "big" },
-          h("a", { href: ctx.href("/accounts") }, `${o.accounts.total.toLocaleString()} accounts`),
+          h("a", { href: ctx.href("/accounts") }, count(o.accounts.total, "account")),
         ),
         h("h3", null, "By status"),
         o.accounts.by_status.length
@@ -184,7 +186,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
           h(
             "a",
             { href: ctx.href("/logs?tab=events&type=refresh_failed") },
-            `${o.refresh_failures.last_7_days} failures`,
+            count(o.refresh_failures.last_7_days, "failure"),
           ),
         ),
         h("p", { className: "hint" }, "Failed token refreshes in the last 7 days."),
@@ -194,7 +196,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
           h(
             "a",
             { href: ctx.href("/accounts?status=error") },
-            `${o.refresh_failures.accounts_in_error} accounts in error`,
+            `${count(o.refresh_failures.accounts_in_error, "account")} in error`,
           ),
         ),
         o.request_log_dropped
