@@ -2,7 +2,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
+import { loadConsoleAssets } from "./console/assets.js";
+import { consoleRoutes } from "./console/routes.js";
 import type { Context } from "./context.js";
+import { requestLogHook } from "./history/request-log-hook.js";
+import { requestLogRoutes } from "./history/routes.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerOpenApi } from "./http/openapi.js";
@@ -76,6 +80,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {
     api.addHook("onRequest", apiKeyAuth(ctx.tenancy));
+    api.addHook("onResponse", requestLogHook(ctx.history));
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
     await api.register(catalogRoutes, {
@@ -85,6 +90,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
     await api.register(webhookRoutes, { prefix: "/portico/v1", webhooks: ctx.webhooks });
+    await api.register(requestLogRoutes, { history: ctx.history });
   });
 
   // What the official hub web component calls, authenticated by the session token.
@@ -106,6 +112,27 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
   });
+
+  if (ctx.config.console) {
+    await app.register(consoleRoutes, {
+      assets: await loadConsoleAssets().catch((err: Error) => {
+        ctx.logger.error({ err: err.message }, "the console's assets could not be built");
+        return err;
+      }),
+      auth: ctx.consoleAuth,
+      tenancy: ctx.tenancy,
+      accounts: ctx.accounts,
+      browser: ctx.accountsBrowser,
+      sessions: ctx.sessions,
+      integrations: ctx.integrations,
+      catalog: ctx.catalog,
+      logoUrl: ctx.logoUrl,
+      webhooks: ctx.webhooks,
+      history: ctx.history,
+      publicUrl: ctx.config.publicUrl,
+      oauthRedirectUrl: ctx.config.oauthRedirectUrl,
+    });
+  }
 
   if (ctx.config.sandbox) {
     await app.register(sandboxRoutes, { prefix: "/sandbox" });

@@ -99,6 +99,12 @@ const envSchema = z.object({
   PORTICO_WEBHOOK_DISABLE_AFTER_HOURS: int(120, 1, 24 * 60),
   PORTICO_WEBHOOK_RETRY_BASE_MS: int(5000, 10, 3600_000),
   PORTICO_WEBHOOK_POLL_MS: int(500, 10, 60_000),
+  PORTICO_CONSOLE: bool(true),
+  PORTICO_CONSOLE_LINK_MINUTES: int(15, 1, 24 * 60),
+  PORTICO_CONSOLE_IDLE_MINUTES: int(60, 5, 7 * 24 * 60),
+  PORTICO_REQUEST_LOG_RETENTION_DAYS: int(30, 1, 3650),
+  PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: int(365, 1, 3650),
+  PORTICO_AUDIT_RETENTION_DAYS: int(365, 1, 3650),
 });
 
 export type Config = {
@@ -134,6 +140,13 @@ export type Config = {
   webhookDisableAfterHours: number;
   webhookRetryBaseMs: number;
   webhookPollMs: number;
+  /** Serve the operator console at /console (and send `/` there). */
+  console: boolean;
+  consoleLinkMinutes: number;
+  consoleIdleMinutes: number;
+  requestLogRetentionDays: number;
+  accountEventsRetentionDays: number;
+  auditRetentionDays: number;
 };
 
 export class ConfigError extends Error {
@@ -184,5 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookDisableAfterHours: e.PORTICO_WEBHOOK_DISABLE_AFTER_HOURS,
     webhookRetryBaseMs: e.PORTICO_WEBHOOK_RETRY_BASE_MS,
     webhookPollMs: e.PORTICO_WEBHOOK_POLL_MS,
+    console: e.PORTICO_CONSOLE,
+    consoleLinkMinutes: e.PORTICO_CONSOLE_LINK_MINUTES,
+    consoleIdleMinutes: e.PORTICO_CONSOLE_IDLE_MINUTES,
+    requestLogRetentionDays: e.PORTICO_REQUEST_LOG_RETENTION_DAYS,
+    accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
+    auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,
   };
 }

@@ -1,14 +1,19 @@
 import type { Logger } from "pino";
+import { AccountsBrowser } from "./accounts/browse.js";
 import { AccountsService } from "./accounts/service.js";
 import { AccountsStore } from "./accounts/store.js";
 import { buildCatalog } from "./catalog/build.js";
 import type { Catalog } from "./catalog/catalog.js";
 import type { CatalogEntry } from "./catalog/schema.js";
 import type { Config } from "./config.js";
+import { ConsoleAuth } from "./console/auth.js";
+import { ConsoleStore } from "./console/store.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
+import { HistoryService } from "./history/service.js";
+import { HistoryStore } from "./history/store.js";
 import { Outbound } from "./http/outbound.js";
 import { HubConnectors } from "./hub/connectors.js";
 import { IntegrationsService } from "./integrations/service.js";
@@ -47,6 +52,8 @@ export type Context = {
   integrations: IntegrationsService;
   sessions: SessionsService;
   accounts: AccountsService;
+  /** The operator console's keyset pages and counts over accounts. */
+  accountsBrowser: AccountsBrowser;
   hubConnectors: HubConnectors;
   tokens: TokenManager;
   attempts: AttemptsService;
@@ -55,6 +62,9 @@ export type Context = {
   sandboxOAuth: SandboxOAuthState;
   webhooks: WebhooksService;
   webhookWorker: WebhookWorker;
+  history: HistoryService;
+  /** Console sign-in links and sessions. */
+  consoleAuth: ConsoleAuth;
   close(): Promise<void>;
 };
 
@@ -120,19 +130,30 @@ export async function createContext(
   });
   const logoUrl = (entry: CatalogEntry) => `${config.publicUrl}/assets/logos/${entry.logo}`;
   const accountsStore = new AccountsStore(database.db);
+  const history = new HistoryService(new HistoryStore(database.db), {
+    logger,
+    publicUrl: config.publicUrl,
+    requestLogRetentionDays: config.requestLogRetentionDays,
+    accountEventsRetentionDays: config.accountEventsRetentionDays,
+    auditRetentionDays: config.auditRetentionDays,
+  });
   const tenancy = new TenancyService(new TenancyStore(database.db), {
     apiKeyCacheSeconds: config.apiKeyCacheSeconds,
+    history,
   });
   const integrations = new IntegrationsService(
     new IntegrationsStore(database.db),
     catalog,
     vault,
     config.sandbox ? { "sandbox-crm": SANDBOX_OAUTH_APP } : {},
+    Date.now,
+    history,
   );
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,
     accountProvider: (projectId, id) => accountsStore.providerOf(projectId, id),
     catalogEntry: (provider) => catalog.get(provider),
+    history,
   });
   const schedule = {
     marginMs: config.tokenRefreshMarginSeconds * 1000,
@@ -142,6 +163,7 @@ export async function createContext(
   const webhooks = new WebhooksService(webhooksStore, vault, outbound, {
     allowPrivateNetworks: config.allowPrivateNetworks,
     secretOverlapSeconds: config.webhookSecretOverlapSeconds,
+    history,
   });
   const webhookWorker = new WebhookWorker(webhooksStore, webhooks, {
     timeoutMs: config.webhookTimeoutMs,
@@ -157,6 +179,7 @@ export async function createContext(
     sessions,
     events: (trx, event, account, projectId) => webhooks.record(trx, event, account, projectId),
     refreshAt: (tokens, now) => refreshDueAt(tokens, now, schedule),
+    history,
   });
   const hubConnectors = new HubConnectors(catalog, integrations, logoUrl);
   const oauthClient = new OAuthClient(outbound, config.allowPrivateNetworks);
@@ -190,6 +213,7 @@ export async function createContext(
     integrations,
     sessions,
     accounts,
+    accountsBrowser: new AccountsBrowser(database.db, database.dialect, (row) => accounts.toWire(row)),
     hubConnectors,
     tokens,
     attempts,
@@ -197,8 +221,16 @@ export async function createContext(
     sandboxOAuth: new SandboxOAuthState(),
     webhooks,
     webhookWorker,
+    history,
+    consoleAuth: new ConsoleAuth(new ConsoleStore(database.db), {
+      publicUrl: config.publicUrl,
+      linkMinutes: config.consoleLinkMinutes,
+      idleMinutes: config.consoleIdleMinutes,
+      history,
+    }),
     close: async () => {
       await webhookWorker.drain();
+      await history.close();
       await outbound.close();
       await database.close();
     },

@@ -2,11 +2,13 @@ import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { registerCatalogCommands } from "./catalog/commands.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { registerConsoleCommands } from "./console/commands.js";
 import { StartupError } from "./context.js";
 import { registerKeyCommands } from "./crypto/commands.js";
 import { KeyringError } from "./crypto/keyring.js";
 import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
+import { registerHistoryCommands } from "./history/commands.js";
 import { registerIntegrationCommands } from "./integrations/commands.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
@@ -31,6 +33,8 @@ registerSessionCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);
+registerHistoryCommands(program);
+registerConsoleCommands(program);
 registerCatalogCommands(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */

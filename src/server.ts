@@ -3,15 +3,21 @@ import pc from "picocolors";
 import { buildApp } from "./app.js";
 import { initialize } from "./bootstrap.js";
 import type { Config } from "./config.js";
+import type { ConsoleLink } from "./console/auth.js";
 import { type Context, createContext } from "./context.js";
+import { SYSTEM_ACTOR, safeUserName } from "./history/actor.js";
 import { Periodic } from "./workers/scheduler.js";
 
 export type RunningServer = { app: FastifyInstance; ctx: Context; url: string; close(): Promise<void> };
 
-/** What a first start prints once: the key it will never show again and a request to try. */
+/**
+ * What a first start prints once: the key it will never show again, a request to try, and (with
+ * the console on) a one-time link to sign in to the console.
+ */
 function firstStartBanner(
   ctx: Context,
   init: { organization_id: number; project_id: string; api_key: string },
+  consoleLink: ConsoleLink | null,
 ): string {
   const url = ctx.config.publicUrl;
   return [
@@ -25,6 +31,14 @@ function firstStartBanner(
     `    -d '{"origin_owner_id":"customer-1","origin_owner_name":"Acme Inc"}' \\`,
     `    ${url}/connect_sessions`,
     "",
+    ...(consoleLink
+      ? [
+          `Open ${url}/ in a browser and sign in to the console with this one-time link (until ${consoleLink.expires_at}):`,
+          `  ${consoleLink.url}`,
+          "  (later: node bin/portico.js console link)",
+          "",
+        ]
+      : []),
   ].join("\n");
 }
 
@@ -52,6 +66,8 @@ function startWorkers(ctx: Context): Periodic[] {
       async () => {
         await ctx.sessions.purgeExpired();
         await ctx.attempts.purgeExpired();
+        await ctx.history.purgeExpired();
+        await ctx.consoleAuth.purgeExpired();
       },
       ctx.logger,
     ).start(),
@@ -69,7 +85,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   if (await ctx.tenancy.isEmpty()) {
     const init = await initialize(ctx);
-    if (init) process.stdout.write(`${firstStartBanner(ctx, init)}\n`);
+    if (init) {
+      const link = config.console ? await ctx.consoleAuth.createLink(safeUserName(), SYSTEM_ACTOR) : null;
+      process.stdout.write(`${firstStartBanner(ctx, init, link)}\n`);
+    }
   }
   const app = await buildApp(ctx);
   let address: string;

@@ -21,6 +21,11 @@ if (vitestArgs.length === 0) {
     // The benchmark's smoke mode: a few seconds per scenario, so bench/ cannot rot unnoticed.
     // Never a timed assertion: it fails only on errors or missing results.
     ["bench smoke (npm run bench -- --smoke)", process.execPath, ["bench/run.mjs", "--smoke"]],
+    [
+      "console bench smoke (node bench/console.mjs --smoke)",
+      process.execPath,
+      ["bench/console.mjs", "--smoke"],
+    ],
   ]) {
     const r = spawnSync(cmd, args, { stdio: "inherit" });
     if (r.status === 0) passed++;

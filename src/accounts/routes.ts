@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { unknownToClient } from "../catalog/routes.js";
+import { apiKeyActor } from "../history/actor.js";
 import { metaCategory } from "../http/client-contracts.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
@@ -58,7 +59,13 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       body: PatchAccount,
       response: { 200: LinkedAccount, ...errors, 502: ErrorResponse },
     },
-    handler: (request) => accounts.update(request.principal.projectId, request.params.id, request.body),
+    handler: (request) =>
+      accounts.update(
+        request.principal.projectId,
+        request.params.id,
+        request.body,
+        apiKeyActor(request.principal),
+      ),
   });
 
   app.delete("/accounts/:id", {
@@ -69,7 +76,8 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
       params: AccountIdParams,
       response: { 200: LinkedAccount, ...errors },
     },
-    handler: (request) => accounts.delete(request.principal.projectId, request.params.id),
+    handler: (request) =>
+      accounts.delete(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
 
   app.get("/accounts/:id/meta", {

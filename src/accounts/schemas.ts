@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { commaList } from "../http/comma-list.js";
 import { Metadata, SessionType } from "../sessions/schemas.js";
 
 /** @see ../../../shared/spec/stackone-api.md section 2.2, LinkedAccount */
@@ -39,17 +40,7 @@ export type LinkedAccountMeta = z.infer<typeof LinkedAccountMeta>;
 
 export const PAGE_SIZE = { default: 25, max: 1000 } as const;
 
-/** Repeated keys (`?a=1&a=2`, the SDK's form) and comma-separated values (`?a=1,2`) both work. */
-const list = z.preprocess(
-  (v) =>
-    v === undefined
-      ? undefined
-      : (Array.isArray(v) ? v : [v])
-          .flatMap((s) => String(s).split(","))
-          .map((s) => s.trim())
-          .filter(Boolean),
-  z.array(z.string().max(255)).max(1000).optional(),
-);
+const list = commaList(1000);
 
 const positiveInt = (max: number) =>
   z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(max).optional());

@@ -7,6 +7,8 @@ import { generateId } from "../crypto/tokens.js";
 import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
+import { type Actor, SYSTEM_ACTOR, sessionActor } from "../history/actor.js";
+import type { AccountEventInput, AccountEventType, HistoryService } from "../history/service.js";
 import type { Outbound } from "../http/outbound.js";
 import type { SessionsService } from "../sessions/service.js";
 import type { SessionRow } from "../sessions/store.js";
@@ -18,7 +20,7 @@ import {
   type PatchAccount,
   type StatusReason,
 } from "./schemas.js";
-import type { AccountRow, AccountsStore, WireRow } from "./store.js";
+import { type AccountRow, type AccountsStore, WIRE_COLUMNS, type WireRow } from "./store.js";
 import { verifyCredentials } from "./verify-credentials.js";
 import { linkedAccountJson } from "./wire-json.js";
 
@@ -56,6 +58,8 @@ export type AccountsDeps = {
   outbound: Outbound;
   sessions: SessionsService;
   events?: AccountEventSink;
+  /** Account events and the audit of deletions, written in the changing transaction. */
+  history?: HistoryService;
   /** When the scheduler should next refresh these tokens (null: never). */
   refreshAt?: (tokens: OAuthTokens, now: number) => number | null;
   now?: () => number;
@@ -94,6 +98,24 @@ export class AccountsService {
     await this.emit(trx, "account.updated", next);
     if (before.status === "error" && next.status === "active")
       await this.emit(trx, "account.recovered", next);
+  }
+
+  /** The account's history entry, with `error` or `recovered` when its status crossed over. */
+  private async record(
+    trx: Transaction<DB>,
+    before: AccountRow | null,
+    next: AccountRow,
+    type: AccountEventType,
+    actor: Actor,
+    detail: Record<string, unknown> | null = null,
+  ): Promise<void> {
+    if (!this.deps.history) return;
+    const base = { projectId: next.project_id, accountId: next.id, provider: next.provider, actor };
+    const events: AccountEventInput[] = [{ ...base, type, detail }];
+    if (before?.status === "error" && next.status === "active") events.push({ ...base, type: "recovered" });
+    if (before && before.status !== "error" && next.status === "error")
+      events.push({ ...base, type: "error", detail });
+    await this.deps.history.accountEvent(trx, ...events);
   }
 
   // ---- the accounts API -------------------------------------------------------------------
@@ -149,7 +171,12 @@ export class AccountsService {
     return { provider: row.provider, categories: this.deps.catalog.get(row.provider)?.categories ?? [] };
   }
 
-  async update(projectId: string, id: string, patch: PatchAccount): Promise<LinkedAccount> {
+  async update(
+    projectId: string,
+    id: string,
+    patch: PatchAccount,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<LinkedAccount> {
     const row = await this.require(projectId, id);
     if (patch.provider && patch.provider !== row.provider) {
       throw new PorticoError(
@@ -205,20 +232,34 @@ export class AccountsService {
     if (!changed) return this.toWire(row);
     set.updated_at = this.now();
     const next = { ...row, ...set };
+    const fields = Object.keys(set).filter(
+      (k) => HISTORY_FIELDS.has(k) && row[k as keyof AccountRow] !== set[k as keyof AccountRow],
+    );
+    const replaced = Object.keys(submitted).length > 0;
     await this.store.transaction(async (trx) => {
       if (!(await this.store.update(trx, projectId, id, row.credentials_version, set)))
         throw changedMeanwhile(id);
       await this.emitUpdate(trx, row, next);
+      await this.record(trx, row, next, replaced ? "credentials_replaced" : "updated", actor, { fields });
     });
     return this.toWire(next);
   }
 
   /** Deletes the account and with it the only copy of its credentials; returns what it was. */
-  async delete(projectId: string, id: string): Promise<LinkedAccount> {
+  async delete(projectId: string, id: string, actor: Actor = SYSTEM_ACTOR): Promise<LinkedAccount> {
     return this.store.transaction(async (trx) => {
       const row = await this.store.get(projectId, id, trx);
       if (!row || !(await this.store.delete(trx, projectId, id))) throw accountNotFound(id);
       await this.emit(trx, "account.deleted", row);
+      await this.record(trx, row, row, "deleted", actor);
+      await this.deps.history?.audit(trx, {
+        projectId,
+        actor,
+        action: "account.deleted",
+        targetType: "account",
+        targetId: id,
+        detail: { provider: row.provider, origin_owner_id: row.origin_owner_id },
+      });
       return this.toWire(row);
     });
   }
@@ -296,6 +337,7 @@ export class AccountsService {
           throw changedMeanwhile(existing.id);
         }
         await this.emitUpdate(trx, existing, next);
+        await this.record(trx, existing, next, "reconnected", sessionActor(session));
         await this.deps.sessions.recordLink(session.id, existing.id, trx);
         return next;
       }
@@ -332,6 +374,7 @@ export class AccountsService {
       if (!claimed && !multiple) return null;
       await this.store.insert(trx, row);
       await this.emit(trx, "account.created", row);
+      await this.record(trx, null, row, "linked", sessionActor(session));
       return row;
     });
     if (result) return this.toWire(result);
@@ -375,6 +418,7 @@ export class AccountsService {
         throw changedMeanwhile(accountId);
       }
       await this.emitUpdate(trx, row, next);
+      await this.record(trx, row, next, "reconnected", sessionActor(session));
       return this.toWire(next);
     });
   }
@@ -416,7 +460,12 @@ export class AccountsService {
    * Stores refreshed tokens over the version they came from (fenced by the lease owner), sets the
    * account active again, and announces a recovery when it was in error. False when fenced out.
    */
-  async commitRefresh(row: AccountRow, owner: string, tokens: OAuthTokens): Promise<boolean> {
+  async commitRefresh(
+    row: AccountRow,
+    owner: string,
+    tokens: OAuthTokens,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<boolean> {
     const secrets = this.openSecrets(row);
     const next: AccountRow = {
       ...row,
@@ -428,6 +477,7 @@ export class AccountsService {
     return this.store.transaction(async (trx) => {
       const ok = await this.store.commitRefresh(trx, row.id, row.credentials_version, owner, next);
       if (ok && row.status === "error") await this.emit(trx, "account.recovered", next);
+      if (ok) await this.record(trx, row, next, "token_refreshed", actor);
       return ok;
     });
   }
@@ -441,6 +491,7 @@ export class AccountsService {
     owner: string,
     reason: { code: string; description: string },
     nextAttemptAt: number | null,
+    actor: Actor = SYSTEM_ACTOR,
   ) {
     const reasons: StatusReason[] = [
       { code: reason.code, description: reason.description, timestamp: new Date(this.now()).toISOString() },
@@ -466,6 +517,7 @@ export class AccountsService {
         updated_at: next.updated_at,
       });
       if (ok && row.status !== "error") await this.emit(trx, "account.error", next);
+      if (ok) await this.record(trx, row, next, "refresh_failed", actor, reason);
     });
   }
 
@@ -563,6 +615,11 @@ export class AccountsService {
     };
   }
 }
+
+/** Account columns an `updated` event names when they change (never the credential columns). */
+const HISTORY_FIELDS = new Set<string>(
+  WIRE_COLUMNS.filter((c) => !["id", "provider", "status_reasons", "created_at", "updated_at"].includes(c)),
+);
 
 const changedMeanwhile = (id: string) =>
   new PorticoError(

@@ -19,13 +19,7 @@ export async function projectPrincipal(ctx: Context, projectId: string | undefin
     }
     id = projects[0]!.project_id;
   }
-  const project = await ctx.tenancy.requireProject(id);
-  return {
-    organizationId: project.organization_id,
-    projectId: project.project_id,
-    keyId: "cli",
-    keyPrefix: "cli",
-  };
+  return ctx.tenancy.principalFor(id, "cli");
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's options are untyped by nature.

@@ -5,6 +5,8 @@ export const PREFIX = {
   apiKey: "sk_",
   sessionToken: "cst_",
   webhookSecret: "whsec_",
+  consoleLink: "pcl_",
+  consoleSession: "pcs_",
 } as const;
 
 /** 32 random bytes, base64url, behind a prefix: the format of API keys and session tokens. */

@@ -189,6 +189,91 @@ export interface WebhookAttemptsTable {
   worker: string;
 }
 
+/** What happened to an account, in the transaction that made it happen (history slice). */
+export interface AccountEventsTable {
+  id: string;
+  project_id: string;
+  account_id: string;
+  provider: string | null;
+  /** linked, reconnected, updated, credentials_replaced, token_refreshed, refresh_failed, error, recovered, deleted */
+  type: string;
+  /** session | api_key | operator | scheduler | system */
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  /** JSON of non-secret details: changed field names, a provider's refusal reason. */
+  detail: string | null;
+  created_at: number;
+}
+
+/** One API call or proxied call: never a body, a header value, a query value or a credential. */
+export interface RequestLogTable {
+  id: string;
+  project_id: string;
+  created_at: number;
+  duration_ms: number;
+  method: string;
+  /** The API area called: connect_sessions, accounts, connectors, proxy, webhooks, request_logs. */
+  service: string;
+  /** The route pattern (`/accounts/:id`); `path` is the path called, without its query string. */
+  route: string;
+  path: string;
+  status: number;
+  key_id: string | null;
+  key_prefix: string | null;
+  account_id: string | null;
+  provider: string | null;
+  provider_method: string | null;
+  provider_path: string | null;
+  provider_url: string | null;
+  provider_status: number | null;
+  /** Portico's own error message when the call failed before or without the provider's answer. */
+  error: string | null;
+}
+
+/** Operator and API-key actions that change configuration. */
+export interface AuditLogTable {
+  id: string;
+  project_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  detail: string | null;
+  created_at: number;
+}
+
+/** Counters per project and UTC day (days since the epoch), e.g. connect sessions opened. */
+export interface HistoryDailyTable {
+  project_id: string;
+  metric: string;
+  day: number;
+  count: number;
+}
+
+/** One-time console sign-in links (`portico console link`); only the token's SHA-256 is stored. */
+export interface ConsoleLinksTable {
+  id: string;
+  token_hash: string;
+  operator: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Signed-in console browsers; the cookie's SHA-256 only. */
+export interface ConsoleSessionsTable {
+  id: string;
+  token_hash: string;
+  operator: string;
+  created_at: number;
+  last_seen_at: number;
+  /** Absolute end; the idle end is last_seen_at plus the configured idle time. */
+  expires_at: number;
+}
+
 export interface DB {
   meta: MetaTable;
   organizations: OrganizationsTable;
@@ -202,4 +287,10 @@ export interface DB {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  account_events: AccountEventsTable;
+  request_log: RequestLogTable;
+  audit_log: AuditLogTable;
+  history_daily: HistoryDailyTable;
+  console_links: ConsoleLinksTable;
+  console_sessions: ConsoleSessionsTable;
 }

@@ -42,6 +42,12 @@ export async function registerOpenApi(
       components: {
         securitySchemes: {
           basic: { type: "http", scheme: "basic", description: "API key as the username, empty password" },
+          console: {
+            type: "apiKey",
+            in: "cookie",
+            name: "portico_console",
+            description: "The operator console's session (sign in with `portico console link`)",
+          },
         },
       },
       security: [{ basic: [] }],

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { print, table } from "../cli/output.js";
 import { inProject } from "../cli/project-principal.js";
+import { cliActor } from "../history/actor.js";
 
 export function registerIntegrationCommands(program: Command): void {
   const integrations = program
@@ -44,11 +45,16 @@ export function registerIntegrationCommands(program: Command): void {
               .split(/[\s,]+/)
               .filter(Boolean)
           : undefined;
-        const view = await ctx.integrations.enable(projectId, opts.provider, {
-          clientId: opts.clientId,
-          clientSecret: opts.clientSecret,
-          scopes,
-        });
+        const view = await ctx.integrations.enable(
+          projectId,
+          opts.provider,
+          {
+            clientId: opts.clientId,
+            clientSecret: opts.clientSecret,
+            scopes,
+          },
+          cliActor(),
+        );
         print(opts.json, view, () => `Enabled ${view.name} (${view.provider}) on ${projectId}`);
       }),
     );
@@ -60,7 +66,7 @@ export function registerIntegrationCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(
       inProject(async (ctx, projectId, opts) => {
-        const view = await ctx.integrations.disable(projectId, opts.provider);
+        const view = await ctx.integrations.disable(projectId, opts.provider, cliActor());
         print(opts.json, view, () => `Disabled ${view.name} (${view.provider}) on ${projectId}`);
       }),
     );

@@ -3,6 +3,8 @@ import type { CatalogEntry } from "../catalog/schema.js";
 import { aad, type Vault } from "../crypto/envelope.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
+import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
+import type { HistoryService } from "../history/service.js";
 import type { IntegrationRow, IntegrationsStore } from "./store.js";
 
 export type IntegrationView = {
@@ -35,6 +37,7 @@ export class IntegrationsService {
     /** Apps used when a project registered none (the sandbox provider's built-in client). */
     private readonly defaultApps: Record<string, OAuthApp> = {},
     private readonly now: () => number = Date.now,
+    private readonly history?: HistoryService,
   ) {}
 
   private entry(provider: string): CatalogEntry {
@@ -78,7 +81,12 @@ export class IntegrationsService {
     return this.catalog.list().map((e) => this.view(e, rows.get(e.key)));
   }
 
-  async enable(projectId: string, provider: string, opts: EnableOptions = {}): Promise<IntegrationView> {
+  async enable(
+    projectId: string,
+    provider: string,
+    opts: EnableOptions = {},
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<IntegrationView> {
     const entry = this.entry(provider);
     if ((opts.clientId || opts.clientSecret) && entry.auth.scheme !== "oauth2") {
       throw new PorticoError("VALIDATION", `client-id: ${entry.name} does not use OAuth2`);
@@ -104,27 +112,53 @@ export class IntegrationsService {
     if (opts.clientId !== undefined) update.client_id = opts.clientId;
     if (secret !== null) update.client_secret = secret;
     if (opts.scopes !== undefined) update.scopes = toJson(opts.scopes);
-    await this.store.upsert(row, update);
+    const before = await this.store.get(projectId, entry.key);
+    await this.store.transaction(async (trx) => {
+      await this.store.upsert(row, update, trx);
+      await this.history?.audit(trx, {
+        projectId,
+        actor,
+        action: before?.active === 1 ? "integration.updated" : "integration.enabled",
+        targetType: "integration",
+        targetId: entry.key,
+        // What changed, never the secret itself.
+        detail: {
+          ...(opts.clientId !== undefined ? { client_id: opts.clientId } : {}),
+          ...(opts.clientSecret ? { client_secret: "replaced" } : {}),
+          ...(opts.scopes !== undefined ? { scopes: opts.scopes } : {}),
+        },
+      });
+    });
     this.activeCache.delete(projectId);
     return this.view(entry, await this.store.get(projectId, entry.key));
   }
 
-  async disable(projectId: string, provider: string): Promise<IntegrationView> {
+  async disable(projectId: string, provider: string, actor: Actor = SYSTEM_ACTOR): Promise<IntegrationView> {
     const entry = this.entry(provider);
     const now = this.now();
-    await this.store.upsert(
-      {
-        project_id: projectId,
-        provider: entry.key,
-        active: 0,
-        client_id: null,
-        client_secret: null,
-        scopes: null,
-        created_at: now,
-        updated_at: now,
-      },
-      { active: 0, updated_at: now },
-    );
+    await this.store.transaction(async (trx) => {
+      await this.store.upsert(
+        {
+          project_id: projectId,
+          provider: entry.key,
+          active: 0,
+          client_id: null,
+          client_secret: null,
+          scopes: null,
+          created_at: now,
+          updated_at: now,
+        },
+        { active: 0, updated_at: now },
+        trx,
+      );
+      await this.history?.audit(trx, {
+        projectId,
+        actor,
+        action: "integration.disabled",
+        targetType: "integration",
+        targetId: entry.key,
+      });
+    });
     this.activeCache.delete(projectId);
     return this.view(entry, await this.store.get(projectId, entry.key));
   }
@@ -144,6 +178,12 @@ export class IntegrationsService {
         : null,
       scopes: fromJson<string[]>(row.scopes),
     };
+  }
+
+  /** Whether Portico brings its own OAuth app for this provider (the sandbox's). */
+  hasBuiltInApp(provider: string): boolean {
+    const key = this.catalog.get(provider)?.key;
+    return key !== undefined && key in this.defaultApps;
   }
 
   private view(entry: CatalogEntry, row: IntegrationRow | undefined): IntegrationView {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import { QueryShapes } from "../db/query-shapes.js";
 import type { DB, IntegrationsTable } from "../db/schema.js";
 
@@ -10,6 +10,10 @@ export class IntegrationsStore {
 
   constructor(private readonly db: Kysely<DB>) {
     this.shapes = new QueryShapes(db);
+  }
+
+  transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
   }
 
   list(projectId: string): Promise<IntegrationRow[]> {
@@ -30,8 +34,12 @@ export class IntegrationsStore {
   }
 
   /** Insert or update in one statement, so two nodes enabling at once cannot collide. */
-  async upsert(row: IntegrationRow, update: Partial<IntegrationRow>): Promise<void> {
-    await this.db
+  async upsert(
+    row: IntegrationRow,
+    update: Partial<IntegrationRow>,
+    ex: Kysely<DB> | Transaction<DB> = this.db,
+  ): Promise<void> {
+    await ex
       .insertInto("integrations")
       .values(row)
       .onConflict((oc) => oc.columns(["project_id", "provider"]).doUpdateSet(update))

@@ -7,6 +7,7 @@ import type { CatalogEntry } from "../catalog/schema.js";
 import type { TemplateValues } from "../catalog/template.js";
 import { fromJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
+import { type Actor, SCHEDULER_ACTOR, SYSTEM_ACTOR } from "../history/actor.js";
 import type { IntegrationsService } from "../integrations/service.js";
 import { type OAuthClient, type OAuthClientApp, OAuthError } from "./oauth-client.js";
 import { retryAt } from "./token-schedule.js";
@@ -49,7 +50,7 @@ export class TokenManager {
    */
   async valuesFor(
     row: AccountRow,
-    opts: { force?: boolean } = {},
+    opts: { force?: boolean; actor?: Actor } = {},
   ): Promise<{ row: AccountRow; values: TemplateValues }> {
     const entry = this.entry(row.provider);
     let current = row;
@@ -59,7 +60,7 @@ export class TokenManager {
     if (!secrets.tokens)
       throw new PorticoError("PRECONDITION_FAILED", "the account has no OAuth tokens: re-connect it");
     if (opts.force || this.due(current, secrets.tokens)) {
-      current = await this.refresh(current);
+      current = await this.refresh(current, opts.actor);
       secrets = this.accounts.openSecrets(current);
     }
     return {
@@ -74,16 +75,19 @@ export class TokenManager {
     return tokens.expires_at - Math.min(this.opts.marginMs, Math.max(0, life) / 2) <= Date.now();
   }
 
-  /** Refreshes an account's token once; concurrent callers in this process join the same refresh. */
-  refresh(row: AccountRow): Promise<AccountRow> {
+  /**
+   * Refreshes an account's token once; concurrent callers in this process join the same refresh
+   * (which the history attributes to the first of them).
+   */
+  refresh(row: AccountRow, actor: Actor = SYSTEM_ACTOR): Promise<AccountRow> {
     const running = this.inflight.get(row.id);
     if (running) return running;
-    const p = this.refreshAcrossProcesses(row).finally(() => this.inflight.delete(row.id));
+    const p = this.refreshAcrossProcesses(row, actor).finally(() => this.inflight.delete(row.id));
     this.inflight.set(row.id, p);
     return p;
   }
 
-  private async refreshAcrossProcesses(seen: AccountRow): Promise<AccountRow> {
+  private async refreshAcrossProcesses(seen: AccountRow, actor: Actor): Promise<AccountRow> {
     const deadline = Date.now() + this.leaseMs + 5_000;
     for (;;) {
       const current = await this.accounts.rowForRefresh(seen.project_id, seen.id);
@@ -91,14 +95,14 @@ export class TokenManager {
       // Another process (or a re-link) wrote newer credentials since the caller read its copy.
       if (current.credentials_version > seen.credentials_version) return current;
       if (await this.accounts.acquireRefreshLease(current, this.owner, this.leaseMs))
-        return this.refreshHolding(current);
+        return this.refreshHolding(current, actor);
       if (Date.now() > deadline)
         throw new PorticoError("BAD_GATEWAY", "a token refresh in another process did not finish in time");
       await sleep(25 + Math.random() * 75);
     }
   }
 
-  private async refreshHolding(row: AccountRow): Promise<AccountRow> {
+  private async refreshHolding(row: AccountRow, actor: Actor): Promise<AccountRow> {
     let tokens: OAuthTokens;
     try {
       tokens = await this.requestTokens(row);
@@ -107,7 +111,13 @@ export class TokenManager {
         err instanceof OAuthError
           ? { code: err.code, description: err.description }
           : { code: "refresh_failed", description: (err as Error).message };
-      await this.accounts.failRefresh(row, this.owner, reason, retryAt(Date.now(), row.refresh_failures + 1));
+      await this.accounts.failRefresh(
+        row,
+        this.owner,
+        reason,
+        retryAt(Date.now(), row.refresh_failures + 1),
+        actor,
+      );
       this.opts.logger.warn(
         { account_id: row.id, provider: row.provider, code: reason.code },
         "token refresh failed",
@@ -123,7 +133,7 @@ export class TokenManager {
         ],
       });
     }
-    if (!(await this.accounts.commitRefresh(row, this.owner, tokens))) {
+    if (!(await this.accounts.commitRefresh(row, this.owner, tokens, actor))) {
       // Fenced out: the lease lapsed or the credentials were replaced meanwhile. Use what won.
       const now = await this.accounts.rowForRefresh(row.project_id, row.id);
       if (now && now.credentials_version > row.credentials_version) return now;
@@ -178,7 +188,7 @@ export class TokenManager {
       const row = await this.accounts.rowForRefresh(due.project_id, due.id);
       if (!row?.next_refresh_at || row.next_refresh_at > Date.now()) continue;
       try {
-        await this.refresh(row);
+        await this.refresh(row, SCHEDULER_ACTOR);
         done++;
       } catch (err) {
         this.opts.logger.debug(

@@ -1,6 +1,8 @@
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { apiKeyActor } from "../history/actor.js";
+import { proxiedCall } from "../history/request-log-hook.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
 import { proxySuccessStatus, toProxyResponseModel } from "./response-model.js";
@@ -17,9 +19,21 @@ const errors = {
 };
 
 export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async (app, { proxy }) => {
-  type Call = { principal: { projectId: string }; headers: ProxyHeaders; body: ProxyRequestBody };
-  const forward = (request: Call) =>
-    proxy.forward(request.principal.projectId, request.headers["x-account-id"], request.body);
+  type Call = FastifyRequest & { headers: ProxyHeaders; body: ProxyRequestBody };
+  /** Forwards, filling the request-log record's provider call as it goes. */
+  const forward = (request: Call) => {
+    const accountId = request.headers["x-account-id"];
+    const call = proxiedCall(request, accountId, request.body.method, request.body.path ?? "/");
+    return proxy
+      .forward(request.principal.projectId, accountId, request.body, {
+        actor: apiKeyActor(request.principal),
+        call,
+      })
+      .catch((err: Error) => {
+        call.error = err.message;
+        throw err;
+      });
+  };
 
   app.post("/unified/proxy", {
     schema: {

@@ -2,6 +2,8 @@ import type { AccountsService } from "../accounts/service.js";
 import type { Catalog } from "../catalog/catalog.js";
 import { buildProviderRequest, providerBaseUrl } from "../catalog/provider-request.js";
 import { PorticoError } from "../errors.js";
+import type { Actor } from "../history/actor.js";
+import type { ProxiedCall } from "../history/request-log-hook.js";
 import type { Outbound, OutboundResponse } from "../http/outbound.js";
 import type { TokenManager } from "../oauth/token-manager.js";
 import type { ProxyRequestBody } from "./schemas.js";
@@ -50,8 +52,18 @@ export class ProxyService {
     private readonly timeoutMs: number,
   ) {}
 
-  async forward(projectId: string, accountId: string, req: ProxyRequestBody): Promise<ProxyResult> {
+  /**
+   * `opts.call`, when given, is filled for the request log as the call goes (provider, URL without
+   * query, provider status); `opts.actor` is who a token refresh on the way is attributed to.
+   */
+  async forward(
+    projectId: string,
+    accountId: string,
+    req: ProxyRequestBody,
+    opts: { actor?: Actor; call?: ProxiedCall } = {},
+  ): Promise<ProxyResult> {
     const row = await this.accounts.row(projectId, accountId, "x-account-id");
+    if (opts.call) opts.call.provider = row.provider;
     const entry = this.catalog.get(row.provider);
     if (!entry) throw new PorticoError("CONFLICT", `provider ${row.provider} is no longer in the catalog`);
 
@@ -81,16 +93,18 @@ export class ProxyService {
       });
       if (req.url) this.rebase(request.url, req.url, providerBaseUrl(entry, values));
       lastUrl = `${request.url.origin}${request.url.pathname}`;
+      if (opts.call) opts.call.url = lastUrl;
       return this.outbound.request(request);
     };
 
-    let { row: current, values } = await this.tokens.valuesFor(row);
+    let { row: current, values } = await this.tokens.valuesFor(row, { actor: opts.actor });
     let res = await send(values);
     if (res.status === 401 && entry.auth.scheme === "oauth2") {
       // The provider refused a token we thought live (revoked or expired early): refresh once.
-      ({ row: current, values } = await this.tokens.valuesFor(current, { force: true }));
+      ({ row: current, values } = await this.tokens.valuesFor(current, { force: true, actor: opts.actor }));
       res = await send(values);
     }
+    if (opts.call) opts.call.status = res.status;
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(res.headers)) if (!DROP_RESPONSE.has(k.toLowerCase())) out[k] = v;
     if (res.status >= 400) return providerErrorResult(res.status, out, res.body, lastUrl);

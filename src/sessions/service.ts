@@ -4,6 +4,7 @@ import { generateSecret, generateUuid, PREFIX, safeEqual, sha256 } from "../cryp
 import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
+import type { HistoryService } from "../history/service.js";
 import type { Principal } from "../tenancy/service.js";
 import {
   type ConnectSession,
@@ -20,6 +21,8 @@ export type SessionsDeps = {
   accountProvider: (projectId: string, accountId: string) => Promise<string | null>;
   /** The catalog's entry for a provider key (catalog slice). */
   catalogEntry: (provider: string) => Pick<CatalogEntry, "key" | "categories"> | undefined;
+  /** Counts sessions opened per day (the console's chart); in memory, never on the request's path. */
+  history?: Pick<HistoryService, "sessionOpened">;
   now?: () => number;
 };
 
@@ -72,6 +75,7 @@ export class SessionsService {
       expires_at: now + expiresIn * 1000,
       created_at: now,
     });
+    this.deps.history?.sessionOpened(principal.projectId);
     return {
       ...toWire(row),
       token,

@@ -3,6 +3,7 @@ import pc from "picocolors";
 import { initialize } from "../bootstrap.js";
 import { print, table } from "../cli/output.js";
 import { withContext } from "../cli/with-context.js";
+import { cliActor } from "../history/actor.js";
 import { WIRE_PROFILE_FORMS } from "../http/wire-profile.js";
 
 const intArg = (name: string) => (v: string) => {
@@ -54,6 +55,7 @@ export function registerTenancyCommands(program: Command): void {
         const project = await ctx.tenancy.createProject({
           name: opts.name,
           organizationId: opts.organization,
+          actor: cliActor(),
         });
         print(opts.json, project, () => `Created project ${pc.bold(project.project_id)} (${project.name})`);
       }),
@@ -81,7 +83,7 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (id, opts) =>
       withContext(async (ctx) => {
-        const project = await ctx.tenancy.updateProject(id, { wireProfile: opts.wireProfile });
+        const project = await ctx.tenancy.updateProject(id, { wireProfile: opts.wireProfile }, cliActor());
         print(
           opts.json,
           project,
@@ -105,6 +107,7 @@ export function registerTenancyCommands(program: Command): void {
       withContext(async (ctx) => {
         const key = await ctx.tenancy.createApiKey(opts.project, opts.name, {
           wireProfile: opts.wireProfile,
+          actor: cliActor(),
         });
         print(
           opts.json,
@@ -146,7 +149,7 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (id, opts) =>
       withContext(async (ctx) => {
-        const key = await ctx.tenancy.updateApiKey(id, { wireProfile: opts.wireProfile });
+        const key = await ctx.tenancy.updateApiKey(id, { wireProfile: opts.wireProfile }, cliActor());
         print(opts.json, key, () => `Updated ${key.id} (${key.prefix}): wire profile ${key.wire_profile}`);
       }),
     );
@@ -157,7 +160,7 @@ export function registerTenancyCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (id, opts) =>
       withContext(async (ctx) => {
-        const key = await ctx.tenancy.revokeApiKey(id);
+        const key = await ctx.tenancy.revokeApiKey(id, cliActor());
         print(opts.json, key, () => `Revoked ${key.id} (${key.prefix})`);
       }),
     );

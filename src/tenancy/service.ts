@@ -3,6 +3,8 @@ import { generateId, generateSecret, PREFIX, sha256 } from "../crypto/tokens.js"
 import type { ApiKeysTable, DB, ProjectsTable } from "../db/schema.js";
 import { isUniqueViolation } from "../db/unique-violation.js";
 import { PorticoError } from "../errors.js";
+import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
+import type { HistoryService } from "../history/service.js";
 import { normalizeWireProfile, profileForSetting, type WireProfile } from "../http/wire-profile.js";
 import type { TenancyStore } from "./store.js";
 
@@ -53,7 +55,7 @@ export class TenancyService {
 
   constructor(
     private readonly store: TenancyStore,
-    private readonly opts: { apiKeyCacheSeconds: number; now?: () => number },
+    private readonly opts: { apiKeyCacheSeconds: number; now?: () => number; history?: HistoryService },
   ) {}
 
   private now(): number {
@@ -97,21 +99,23 @@ export class TenancyService {
     return { organization_id: id, name };
   }
 
-  async createProject(opts: { name?: string; organizationId?: number }): Promise<ProjectView> {
+  async createProject(opts: { name?: string; organizationId?: number; actor?: Actor }): Promise<ProjectView> {
     let organizationId = opts.organizationId;
     if (organizationId === undefined) {
       organizationId = await this.store.firstOrganizationId();
       if (organizationId === undefined) {
         return this.store.transaction(async (trx) => {
           const org = await this.store.insertOrganization(trx, "Default organization", this.now());
-          return this.insertProject(trx, org, opts.name ?? "Project");
+          return this.insertProject(trx, org, opts.name ?? "Project", opts.actor);
         });
       }
     } else if (!(await this.store.organizationExists(organizationId))) {
       throw new PorticoError("NOT_FOUND", `organization ${organizationId} not found`);
     }
     const orgId = organizationId;
-    return this.store.transaction((trx) => this.insertProject(trx, orgId, opts.name ?? "Project"));
+    return this.store.transaction((trx) =>
+      this.insertProject(trx, orgId, opts.name ?? "Project", opts.actor),
+    );
   }
 
   async listProjects(): Promise<ProjectView[]> {
@@ -127,11 +131,25 @@ export class TenancyService {
    * Pins the wire profile every caller of the project gets (`auto` to detect it again). Other
    * nodes see it within PORTICO_API_KEY_CACHE_SECONDS.
    */
-  async updateProject(id: string, opts: { wireProfile?: string }): Promise<ProjectView> {
+  async updateProject(
+    id: string,
+    opts: { wireProfile?: string },
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<ProjectView> {
     await this.requireProject(id);
     if (opts.wireProfile !== undefined) {
       const value = normalizeWireProfile(opts.wireProfile);
-      await this.store.updateProject(id, { wire_profile: value === "auto" ? null : value });
+      await this.store.transaction(async (trx) => {
+        await this.store.updateProject(id, { wire_profile: value === "auto" ? null : value }, trx);
+        await this.opts.history?.audit(trx, {
+          projectId: id,
+          actor,
+          action: "project.updated",
+          targetType: "project",
+          targetId: id,
+          detail: { wire_profile: value },
+        });
+      });
       this.forgetKeys((p) => p.projectId === id);
     }
     return this.requireProject(id);
@@ -146,11 +164,22 @@ export class TenancyService {
   async createApiKey(
     projectId: string,
     name?: string,
-    opts: { wireProfile?: string } = {},
+    opts: { wireProfile?: string; actor?: Actor } = {},
   ): Promise<CreatedApiKey> {
     await this.requireProject(projectId);
     const wireProfile = opts.wireProfile === undefined ? null : normalizeWireProfile(opts.wireProfile);
-    return this.store.transaction((trx) => this.insertApiKey(trx, projectId, name ?? null, wireProfile));
+    return this.store.transaction((trx) =>
+      this.insertApiKey(trx, projectId, name ?? null, wireProfile, opts.actor),
+    );
+  }
+
+  /**
+   * A project's principal for a caller with no API key (the CLI on the server's machine, a
+   * console operator), named by `caller` where a key id would be.
+   */
+  async principalFor(projectId: string, caller: string): Promise<Principal> {
+    const p = await this.requireProject(projectId);
+    return { organizationId: p.organization_id, projectId: p.project_id, keyId: caller, keyPrefix: caller };
   }
 
   async listApiKeys(projectId?: string): Promise<ApiKeyView[]> {
@@ -163,9 +192,19 @@ export class TenancyService {
     return apiKeyView(key);
   }
 
-  async revokeApiKey(id: string): Promise<ApiKeyView> {
-    await this.requireApiKey(id);
-    await this.store.revokeApiKey(id, this.now());
+  async revokeApiKey(id: string, actor: Actor = SYSTEM_ACTOR): Promise<ApiKeyView> {
+    const key = await this.requireApiKey(id);
+    await this.store.transaction(async (trx) => {
+      if (!(await this.store.revokeApiKey(id, this.now(), trx))) return;
+      await this.opts.history?.audit(trx, {
+        projectId: key.project_id,
+        actor,
+        action: "api_key.revoked",
+        targetType: "api_key",
+        targetId: id,
+        detail: { name: key.name, prefix: key.prefix },
+      });
+    });
     this.forgetKeys((p) => p.keyId === id);
     return this.requireApiKey(id);
   }
@@ -174,12 +213,26 @@ export class TenancyService {
    * Pins the wire profile of one key's callers: `auto` detects it even where the project pins one,
    * `project` follows the project's setting again.
    */
-  async updateApiKey(id: string, opts: { wireProfile?: string }): Promise<ApiKeyView> {
-    await this.requireApiKey(id);
+  async updateApiKey(
+    id: string,
+    opts: { wireProfile?: string },
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<ApiKeyView> {
+    const key = await this.requireApiKey(id);
     if (opts.wireProfile !== undefined) {
       const value =
         opts.wireProfile.trim().toLowerCase() === "project" ? null : normalizeWireProfile(opts.wireProfile);
-      await this.store.updateApiKey(id, { wire_profile: value });
+      await this.store.transaction(async (trx) => {
+        await this.store.updateApiKey(id, { wire_profile: value }, trx);
+        await this.opts.history?.audit(trx, {
+          projectId: key.project_id,
+          actor,
+          action: "api_key.updated",
+          targetType: "api_key",
+          targetId: id,
+          detail: { wire_profile: value ?? "project" },
+        });
+      });
       this.forgetKeys((p) => p.keyId === id);
     }
     return this.requireApiKey(id);
@@ -236,11 +289,20 @@ export class TenancyService {
     trx: Transaction<DB>,
     organizationId: number,
     name: string,
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<ProjectView> {
     const now = this.now();
     const id = generateId("proj_");
     const row = { id, organization_id: organizationId, name, created_at: now, wire_profile: null };
     await this.store.insertProject(trx, row);
+    await this.opts.history?.audit(trx, {
+      projectId: id,
+      actor,
+      action: "project.created",
+      targetType: "project",
+      targetId: id,
+      detail: { name, organization_id: organizationId },
+    });
     return projectView(row);
   }
 
@@ -249,6 +311,7 @@ export class TenancyService {
     projectId: string,
     name: string | null,
     wireProfile: string | null = null,
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<CreatedApiKey> {
     const now = this.now();
     const apiKey = generateSecret(PREFIX.apiKey);
@@ -264,6 +327,14 @@ export class TenancyService {
       wire_profile: wireProfile,
     };
     await this.store.insertApiKey(trx, row);
+    await this.opts.history?.audit(trx, {
+      projectId,
+      actor,
+      action: "api_key.created",
+      targetType: "api_key",
+      targetId: row.id,
+      detail: { name, prefix: row.prefix },
+    });
     return { ...apiKeyView(row), api_key: apiKey };
   }
 }

@@ -68,8 +68,8 @@ export class TenancyStore {
     return this.db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
-  async revokeApiKey(id: string, now: number): Promise<boolean> {
-    const res = await this.db
+  async revokeApiKey(id: string, now: number, ex: Executor = this.db): Promise<boolean> {
+    const res = await ex
       .updateTable("api_keys")
       .set({ revoked_at: now })
       .where("id", "=", id)
@@ -96,13 +96,21 @@ export class TenancyStore {
       .executeTakeFirst();
   }
 
-  async updateProject(id: string, set: Partial<Pick<ProjectsTable, "wire_profile">>): Promise<boolean> {
-    const res = await this.db.updateTable("projects").set(set).where("id", "=", id).executeTakeFirst();
+  async updateProject(
+    id: string,
+    set: Partial<Pick<ProjectsTable, "wire_profile">>,
+    ex: Executor = this.db,
+  ): Promise<boolean> {
+    const res = await ex.updateTable("projects").set(set).where("id", "=", id).executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async updateApiKey(id: string, set: Partial<Pick<ApiKeysTable, "wire_profile">>): Promise<boolean> {
-    const res = await this.db.updateTable("api_keys").set(set).where("id", "=", id).executeTakeFirst();
+  async updateApiKey(
+    id: string,
+    set: Partial<Pick<ApiKeysTable, "wire_profile">>,
+    ex: Executor = this.db,
+  ): Promise<boolean> {
+    const res = await ex.updateTable("api_keys").set(set).where("id", "=", id).executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 

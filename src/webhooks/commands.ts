@@ -5,6 +5,7 @@ import { inProject, projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";
 import type { Context } from "../context.js";
 import { PorticoError } from "../errors.js";
+import { cliActor } from "../history/actor.js";
 
 const time = (name: string) => (v: string) => {
   const ms = Date.parse(v);
@@ -47,11 +48,15 @@ export function registerWebhookCommands(program: Command): void {
               .map((e: string) => e.trim())
               .filter(Boolean)
           : null;
-        const ep = await ctx.webhooks.add(projectId, {
-          url: opts.url,
-          description: opts.description,
-          events,
-        });
+        const ep = await ctx.webhooks.add(
+          projectId,
+          {
+            url: opts.url,
+            description: opts.description,
+            events,
+          },
+          cliActor(),
+        );
         print(
           opts.json,
           ep,
@@ -83,7 +88,7 @@ export function registerWebhookCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(
       onEndpoint(async (ctx, projectId, opts, id) => {
-        const ep = await ctx.webhooks.remove(projectId, id);
+        const ep = await ctx.webhooks.remove(projectId, id, cliActor());
         print(opts.json, ep, () => `Removed ${ep.id}`);
       }),
     );
@@ -97,7 +102,7 @@ export function registerWebhookCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(
       onEndpoint(async (ctx, projectId, opts, id) => {
-        const ep = await ctx.webhooks.rotateSecret(projectId, id);
+        const ep = await ctx.webhooks.rotateSecret(projectId, id, cliActor());
         print(
           opts.json,
           ep,
@@ -114,7 +119,7 @@ export function registerWebhookCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(
       onEndpoint(async (ctx, projectId, opts, id) => {
-        const ep = await ctx.webhooks.enable(projectId, id);
+        const ep = await ctx.webhooks.enable(projectId, id, cliActor());
         print(opts.json, ep, () => `Enabled ${ep.id}`);
       }),
     );
@@ -166,12 +171,16 @@ export function registerWebhookCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(
       inProject(async (ctx, projectId, opts) => {
-        const r = await ctx.webhooks.replay(projectId, {
-          eventId: opts.event,
-          from: opts.since,
-          to: opts.until,
-          endpointId: opts.endpoint,
-        });
+        const r = await ctx.webhooks.replay(
+          projectId,
+          {
+            eventId: opts.event,
+            from: opts.since,
+            to: opts.until,
+            endpointId: opts.endpoint,
+          },
+          cliActor(),
+        );
         print(opts.json, r, () => `Queued ${r.deliveries} deliveries of ${r.events} events`);
       }),
     );

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { apiKeyActor } from "../history/actor.js";
 import { ErrorResponse } from "../http/openapi.js";
 import {
   CreateEndpoint,
@@ -38,7 +39,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }>
       response: { 201: EndpointWithSecret, ...errors },
     },
     handler: async (request, reply) =>
-      reply.status(201).send(await webhooks.add(request.principal.projectId, request.body)),
+      reply
+        .status(201)
+        .send(await webhooks.add(request.principal.projectId, request.body, apiKeyActor(request.principal))),
   });
   app.get("/webhooks/:id", {
     schema: {
@@ -58,7 +61,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }>
       params: EndpointParams,
       response: { 200: EndpointSchema, ...errors },
     },
-    handler: (request) => webhooks.remove(request.principal.projectId, request.params.id),
+    handler: (request) =>
+      webhooks.remove(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
   app.post("/webhooks/:id/rotate-secret", {
     schema: {
@@ -71,7 +75,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }>
         ...errors,
       },
     },
-    handler: (request) => webhooks.rotateSecret(request.principal.projectId, request.params.id),
+    handler: (request) =>
+      webhooks.rotateSecret(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
   app.post("/webhooks/:id/enable", {
     schema: {
@@ -81,7 +86,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }>
       params: EndpointParams,
       response: { 200: EndpointSchema, ...errors },
     },
-    handler: (request) => webhooks.enable(request.principal.projectId, request.params.id),
+    handler: (request) =>
+      webhooks.enable(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
   app.get("/webhooks/:id/deliveries", {
     schema: {
@@ -111,12 +117,16 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }>
     },
     handler: async (request, reply) =>
       reply.status(202).send(
-        await webhooks.replay(request.principal.projectId, {
-          eventId: request.body.event_id,
-          from: request.body.since ? Date.parse(request.body.since) : undefined,
-          to: request.body.until ? Date.parse(request.body.until) : undefined,
-          endpointId: request.body.endpoint_id,
-        }),
+        await webhooks.replay(
+          request.principal.projectId,
+          {
+            eventId: request.body.event_id,
+            from: request.body.since ? Date.parse(request.body.since) : undefined,
+            to: request.body.until ? Date.parse(request.body.until) : undefined,
+            endpointId: request.body.endpoint_id,
+          },
+          apiKeyActor(request.principal),
+        ),
       ),
   });
 };

@@ -8,6 +8,8 @@ import { generateId } from "../crypto/tokens.js";
 import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
+import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
+import type { AuditInput, HistoryService } from "../history/service.js";
 import { isPrivateAddress, type Outbound } from "../http/outbound.js";
 import { newWebhookSecret } from "./signing.js";
 import type { EndpointRow, EventRow, WebhooksStore } from "./store.js";
@@ -53,6 +55,8 @@ export type WebhooksOptions = {
   allowPrivateNetworks: boolean;
   secretOverlapSeconds: number;
   now?: () => number;
+  /** Audits endpoint changes in their transactions. */
+  history?: HistoryService;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -72,6 +76,18 @@ export class WebhooksService {
 
   private now(): number {
     return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  /** Runs a change and its audit entry in one transaction. */
+  private audited<T>(
+    audit: Omit<AuditInput, "targetType">,
+    fn: (trx: Transaction<DB>) => Promise<T>,
+  ): Promise<T> {
+    return this.store.transaction(async (trx) => {
+      const result = await fn(trx);
+      await this.opts.history?.audit(trx, { ...audit, targetType: "webhook_endpoint" });
+      return result;
+    });
   }
 
   private secretAad = (id: string, column: "secret" | "previous_secret") =>
@@ -119,6 +135,7 @@ export class WebhooksService {
   async add(
     projectId: string,
     input: { url: string; description?: string | null; events?: string[] | null },
+    actor: Actor = SYSTEM_ACTOR,
   ) {
     const url = await this.checkUrl(input.url);
     const events = this.checkEvents(input.events);
@@ -142,7 +159,16 @@ export class WebhooksService {
       created_at: now,
       updated_at: now,
     };
-    await this.store.insertEndpoint(row);
+    await this.audited(
+      {
+        projectId,
+        actor,
+        action: "webhook.created",
+        targetId: id,
+        detail: { url: row.url, events },
+      },
+      (trx) => this.store.insertEndpoint(row, trx),
+    );
     return { ...toView(row), secret };
   }
 
@@ -162,23 +188,45 @@ export class WebhooksService {
     return toView(await this.require(projectId, id));
   }
 
-  async remove(projectId: string, id: string): Promise<EndpointView> {
+  async remove(projectId: string, id: string, actor: Actor = SYSTEM_ACTOR): Promise<EndpointView> {
     const row = await this.require(projectId, id);
-    await this.store.deleteEndpoint(projectId, id);
+    await this.audited(
+      { projectId, actor, action: "webhook.removed", targetId: id, detail: { url: row.url } },
+      (trx) => this.store.deleteEndpoint(trx, projectId, id),
+    );
     return toView(row);
   }
 
   /** Re-enables a disabled endpoint; its pending deliveries resume at once. */
-  async enable(projectId: string, id: string): Promise<EndpointView> {
+  async enable(projectId: string, id: string, actor: Actor = SYSTEM_ACTOR): Promise<EndpointView> {
     await this.require(projectId, id);
-    await this.store.updateEndpoint(id, {
-      status: "active",
-      disabled_reason: null,
-      failing_since: null,
-      consecutive_failures: 0,
-      retry_after: null,
-      updated_at: this.now(),
-    });
+    await this.audited({ projectId, actor, action: "webhook.enabled", targetId: id }, (trx) =>
+      this.store.updateEndpoint(
+        id,
+        {
+          status: "active",
+          disabled_reason: null,
+          failing_since: null,
+          consecutive_failures: 0,
+          retry_after: null,
+          updated_at: this.now(),
+        },
+        trx,
+      ),
+    );
+    return this.get(projectId, id);
+  }
+
+  /** Pauses an endpoint: its deliveries wait (and are kept) until it is enabled again. */
+  async disable(projectId: string, id: string, actor: Actor = SYSTEM_ACTOR): Promise<EndpointView> {
+    await this.require(projectId, id);
+    await this.audited({ projectId, actor, action: "webhook.disabled", targetId: id }, (trx) =>
+      this.store.updateEndpoint(
+        id,
+        { status: "disabled", disabled_reason: "disabled by an operator", updated_at: this.now() },
+        trx,
+      ),
+    );
     return this.get(projectId, id);
   }
 
@@ -186,17 +234,23 @@ export class WebhooksService {
    * A new secret, shown once. The old one keeps signing (as a second signature) for the
    * configured overlap, so receivers can switch without dropping a delivery.
    */
-  async rotateSecret(projectId: string, id: string) {
+  async rotateSecret(projectId: string, id: string, actor: Actor = SYSTEM_ACTOR) {
     const row = await this.require(projectId, id);
     const now = this.now();
     const secret = newWebhookSecret();
     const old = this.vault.decrypt(row.secret, this.secretAad(id, "secret"));
-    await this.store.updateEndpoint(id, {
-      secret: this.vault.encrypt(secret, this.secretAad(id, "secret")),
-      previous_secret: this.vault.encrypt(old, this.secretAad(id, "previous_secret")),
-      previous_secret_expires_at: now + this.opts.secretOverlapSeconds * 1000,
-      updated_at: now,
-    });
+    await this.audited({ projectId, actor, action: "webhook.secret_rotated", targetId: id }, (trx) =>
+      this.store.updateEndpoint(
+        id,
+        {
+          secret: this.vault.encrypt(secret, this.secretAad(id, "secret")),
+          previous_secret: this.vault.encrypt(old, this.secretAad(id, "previous_secret")),
+          previous_secret_expires_at: now + this.opts.secretOverlapSeconds * 1000,
+          updated_at: now,
+        },
+        trx,
+      ),
+    );
     return {
       ...(await this.get(projectId, id)),
       secret,
@@ -251,7 +305,11 @@ export class WebhooksService {
   }
 
   /** Re-sends events by id, or every event in a time range, to their endpoints (or one of them). */
-  async replay(projectId: string, q: { eventId?: string; from?: number; to?: number; endpointId?: string }) {
+  async replay(
+    projectId: string,
+    q: { eventId?: string; from?: number; to?: number; endpointId?: string },
+    actor: Actor = SYSTEM_ACTOR,
+  ) {
     let events: EventRow[];
     if (q.eventId) {
       const ev = await this.store.getEvent(projectId, q.eventId);
@@ -271,7 +329,22 @@ export class WebhooksService {
     const rows = events.flatMap((ev) =>
       endpoints.filter((e) => subscribed(e, ev.type)).map((e) => delivery(ev.id, e.id, projectId, now)),
     );
-    await this.store.transaction((trx) => this.store.insertDeliveries(trx, rows));
+    await this.audited(
+      {
+        projectId,
+        actor,
+        action: "webhook.replayed",
+        targetId: q.endpointId ?? null,
+        detail: {
+          ...(q.eventId ? { event_id: q.eventId } : {}),
+          ...(q.from !== undefined ? { since: new Date(q.from).toISOString() } : {}),
+          ...(q.to !== undefined ? { until: new Date(q.to).toISOString() } : {}),
+          events: events.length,
+          deliveries: rows.length,
+        },
+      },
+      (trx) => this.store.insertDeliveries(trx, rows),
+    );
     return { events: events.length, deliveries: rows.length };
   }
 
@@ -297,6 +370,40 @@ export class WebhooksService {
       delivered_at: iso(r.delivered_at),
       created_at: iso(r.created_at),
     }));
+  }
+
+  /**
+   * The overview's numbers: endpoints by state, and of the deliveries created since `from` how
+   * many were delivered, are retrying (tried and still pending), waiting or failed for good. The
+   * success rate is delivered over everything tried; the backlog is every pending delivery.
+   */
+  async stats(projectId: string, from: number) {
+    const [endpoints, counts, backlog] = await Promise.all([
+      this.store.listEndpoints(projectId),
+      this.store.deliveryCounts(projectId, from),
+      this.store.pendingCount(projectId),
+    ]);
+    const sum = (pred: (c: (typeof counts)[number]) => boolean) =>
+      counts.filter(pred).reduce((n, c) => n + c.count, 0);
+    const delivered = sum((c) => c.status === "delivered");
+    const failed = sum((c) => c.status === "failed");
+    const retrying = sum((c) => c.status === "pending" && c.tried);
+    const waiting = sum((c) => c.status === "pending" && !c.tried);
+    const tried = delivered + failed + retrying;
+    return {
+      endpoints: {
+        total: endpoints.length,
+        active: endpoints.filter((e) => e.status === "active").length,
+        disabled: endpoints.filter((e) => e.status !== "active").length,
+      },
+      since: iso(from)!,
+      delivered,
+      retrying,
+      waiting,
+      failed,
+      success_rate: tried ? delivered / tried : null,
+      backlog,
+    };
   }
 
   private async require(projectId: string, id: string): Promise<EndpointRow> {

@@ -21,8 +21,8 @@ export class WebhooksStore {
     return this.db.transaction().execute(fn);
   }
 
-  async insertEndpoint(row: EndpointRow): Promise<void> {
-    await this.db.insertInto("webhook_endpoints").values(row).execute();
+  async insertEndpoint(row: EndpointRow, ex: Executor = this.db): Promise<void> {
+    await ex.insertInto("webhook_endpoints").values(row).execute();
   }
 
   getEndpoint(projectId: string, id: string): Promise<EndpointRow | undefined> {
@@ -56,20 +56,19 @@ export class WebhooksStore {
     await ex.updateTable("webhook_endpoints").set(patch).where("id", "=", id).execute();
   }
 
-  async deleteEndpoint(projectId: string, id: string): Promise<boolean> {
-    return this.transaction(async (trx) => {
-      const res = await trx
-        .deleteFrom("webhook_endpoints")
-        .where("project_id", "=", projectId)
-        .where("id", "=", id)
-        .executeTakeFirst();
-      await trx
-        .deleteFrom("webhook_deliveries")
-        .where("endpoint_id", "=", id)
-        .where("status", "=", "pending")
-        .execute();
-      return Number(res.numDeletedRows) > 0;
-    });
+  /** Removes an endpoint and its pending deliveries; call inside a transaction. */
+  async deleteEndpoint(trx: Executor, projectId: string, id: string): Promise<boolean> {
+    const res = await trx
+      .deleteFrom("webhook_endpoints")
+      .where("project_id", "=", projectId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    await trx
+      .deleteFrom("webhook_deliveries")
+      .where("endpoint_id", "=", id)
+      .where("status", "=", "pending")
+      .execute();
+    return Number(res.numDeletedRows) > 0;
   }
 
   async insertEvent(ex: Executor, row: EventRow): Promise<void> {
@@ -203,6 +202,33 @@ export class WebhooksStore {
     if (f.endpointId) q = q.where("d.endpoint_id", "=", f.endpointId);
     if (f.eventId) q = q.where("d.event_id", "=", f.eventId);
     return q.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(f.limit).execute();
+  }
+
+  /** Deliveries of a project created since `from`, by status and whether they were tried yet. */
+  async deliveryCounts(projectId: string, from: number) {
+    const rows = await this.db
+      .selectFrom("webhook_deliveries")
+      .select([
+        "status",
+        sql<number>`case when attempts > 0 then 1 else 0 end`.as("tried"),
+        sql<number>`count(*)`.as("n"),
+      ])
+      .where("project_id", "=", projectId)
+      .where("status", "in", ["pending", "delivered", "failed"])
+      .where("created_at", ">=", from)
+      .groupBy(["status", sql`case when attempts > 0 then 1 else 0 end`])
+      .execute();
+    return rows.map((r) => ({ status: r.status, tried: Number(r.tried) === 1, count: Number(r.n) }));
+  }
+
+  async pendingCount(projectId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("webhook_deliveries")
+      .select(sql<number>`count(*)`.as("n"))
+      .where("project_id", "=", projectId)
+      .where("status", "=", "pending")
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   attemptsOf(deliveryIds: string[]) {

@@ -1,0 +1,214 @@
+import { api } from "../api.js";
+import { actionForm, badge, copyable, dangerButton, field, h, replace, table, time, uid } from "../dom.js";
+import type { PageContext } from "../main.js";
+import type { Delivery, Endpoint } from "../types.js";
+
+/** A secret shown once, with the reminder that it will not be shown again. */
+function secretBox(title: string, secret: string): HTMLElement {
+  return h(
+    "section",
+    { className: "once", "aria-label": title },
+    h("h2", null, title),
+    h("p", null, "Copy it now: it is shown this once."),
+    copyable("Signing secret", secret),
+  );
+}
+
+export async function webhooksPage(ctx: PageContext): Promise<void> {
+  const base = `/projects/${ctx.projectId}/webhooks`;
+  replace(ctx.main, h("h1", null, "Webhooks"), h("p", { className: "loading" }, "Loading…"));
+  const view = await api<{ event_types: string[]; endpoints: Endpoint[] }>("GET", base);
+  const shown = h("div", { "aria-live": "polite" });
+
+  const url = h("input", {
+    type: "url",
+    name: "url",
+    required: true,
+    placeholder: "https://api.example.com/portico-events",
+  });
+  const description = h("input", { type: "text", name: "description" });
+  const events = h(
+    "fieldset",
+    { className: "checks" },
+    h("legend", null, "Events (none: every event)"),
+    view.event_types.map((t) => {
+      const id = uid("ev");
+      return h(
+        "span",
+        { className: "check" },
+        h("input", { type: "checkbox", name: "events", value: t, id }),
+        h("label", { for: id }, t),
+      );
+    }),
+  );
+  const add = actionForm(
+    { className: "stack narrow", "aria-labelledby": "add-endpoint" },
+    async (form) => {
+      const created = await api<Endpoint & { secret: string }>("POST", base, {
+        url: url.value.trim(),
+        description: description.value.trim() || undefined,
+        events: new FormData(form).getAll("events").map(String),
+      });
+      await render();
+      replace(shown, secretBox(`Endpoint added: ${created.url}`, created.secret));
+      ctx.notify("Endpoint added");
+    },
+    h("h2", { id: "add-endpoint" }, "Add an endpoint"),
+    field("URL", url),
+    field("Description (optional)", description),
+    events,
+    h("div", { className: "actions" }, h("button", { type: "submit", className: "primary" }, "Add endpoint")),
+  );
+
+  const since = h("input", { type: "datetime-local", name: "since", required: true });
+  const replayStatus = h("p", { role: "status" });
+  const replay = actionForm(
+    { className: "stack narrow", "aria-labelledby": "replay-heading" },
+    async () => {
+      const r = await api<{ events: number; deliveries: number }>("POST", `${base}/replay`, {
+        since: new Date(since.value).toISOString(),
+      });
+      replayStatus.textContent = `Queued ${r.deliveries} deliveries of ${r.events} events.`;
+    },
+    h("h2", { id: "replay-heading" }, "Replay"),
+    field("Every event since (your local time)", since),
+    replayStatus,
+    h("div", { className: "actions" }, h("button", { type: "submit" }, "Replay events")),
+  );
+
+  const list = h("div");
+  const render = async () => {
+    const fresh = await api<{ endpoints: Endpoint[] }>("GET", base);
+    replace(
+      list,
+      table(
+        "Webhook endpoints",
+        ["Endpoint", "Events", "Status", "Created", "Actions"],
+        fresh.endpoints.map((ep) => [
+          h("a", { href: ctx.href(`/webhooks/${ep.id}`), className: "mono" }, ep.url),
+          ep.events?.join(", ") ?? "all",
+          h(
+            "span",
+            null,
+            badge(ep.status),
+            ep.disabled_reason ? h("span", { className: "sub" }, ep.disabled_reason) : null,
+          ),
+          time(ep.created_at),
+          h(
+            "div",
+            { className: "actions" },
+            h(
+              "a",
+              { href: ctx.href(`/webhooks/${ep.id}`), className: "button" },
+              "Deliveries",
+              h("span", { className: "visually-hidden" }, ` of ${ep.url}`),
+            ),
+            h(
+              "button",
+              {
+                type: "button",
+                onClick: async () => {
+                  const r = await api<Endpoint & { secret: string }>(
+                    "POST",
+                    `${base}/${ep.id}/rotate-secret`,
+                  );
+                  replace(shown, secretBox(`New secret for ${ep.url}`, r.secret));
+                  ctx.notify("Secret rotated");
+                },
+              },
+              "Rotate secret",
+              h("span", { className: "visually-hidden" }, ` of ${ep.url}`),
+            ),
+            h(
+              "button",
+              {
+                type: "button",
+                onClick: async () => {
+                  await api("POST", `${base}/${ep.id}/${ep.status === "active" ? "disable" : "enable"}`);
+                  ctx.notify(`Endpoint ${ep.status === "active" ? "disabled" : "enabled"}`);
+                  await render();
+                },
+              },
+              ep.status === "active" ? "Disable" : "Enable",
+              h("span", { className: "visually-hidden" }, ` ${ep.url}`),
+            ),
+            dangerButton(
+              "Remove",
+              ep.url,
+              {
+                title: "Remove this endpoint?",
+                text: `${ep.url} gets no more events; its pending deliveries are dropped.`,
+                confirm: "Remove endpoint",
+              },
+              async () => {
+                await api("DELETE", `${base}/${ep.id}`);
+                ctx.notify("Endpoint removed");
+                await render();
+              },
+            ),
+          ),
+        ]),
+        "No endpoints yet.",
+      ),
+    );
+  };
+  await render();
+  replace(
+    ctx.main,
+    h("h1", null, "Webhooks"),
+    h("p", null, "Portico tells your backend about account changes, signed with each endpoint's secret."),
+    shown,
+    list,
+    h("div", { className: "columns" }, add, replay),
+  );
+}
+
+export async function deliveriesPage(ctx: PageContext): Promise<void> {
+  const id = ctx.params[0]!;
+  const base = `/projects/${ctx.projectId}/webhooks`;
+  replace(ctx.main, h("h1", null, "Deliveries"), h("p", { className: "loading" }, "Loading…"));
+  const [view, deliveries] = await Promise.all([
+    api<{ endpoints: Endpoint[] }>("GET", base),
+    api<Delivery[]>("GET", `${base}/${id}/deliveries?limit=100`),
+  ]);
+  const ep = view.endpoints.find((e) => e.id === id);
+  const status = h("div", { role: "status" });
+  replace(
+    ctx.main,
+    h("p", { className: "crumbs" }, h("a", { href: ctx.href("/webhooks") }, "Webhooks"), " / ", id),
+    h("h1", null, `Deliveries to ${ep?.url ?? id}`),
+    status,
+    table(
+      "Deliveries",
+      ["Event", "Status", "Attempts", "Response", "Duration", "Next retry", "Created", ""],
+      deliveries.map((d) => {
+        const last = d.attempts.at(-1);
+        return [
+          h("span", null, d.type, h("span", { className: "sub mono" }, d.event_id)),
+          badge(d.status),
+          d.attempts.length,
+          last ? (last.status_code ?? last.error ?? "—") : "—",
+          last ? `${last.duration_ms} ms` : "—",
+          time(d.next_attempt_at),
+          time(d.created_at),
+          h(
+            "button",
+            {
+              type: "button",
+              onClick: async () => {
+                const r = await api<{ deliveries: number }>("POST", `${base}/replay`, {
+                  event_id: d.event_id,
+                  endpoint_id: id,
+                });
+                replace(status, `Queued ${r.deliveries} delivery of ${d.event_id}.`);
+              },
+            },
+            "Replay",
+            h("span", { className: "visually-hidden" }, ` ${d.event_id}`),
+          ),
+        ];
+      }),
+      "No deliveries yet.",
+    ),
+  );
+}

@@ -1,0 +1,122 @@
+/** The console API's answers (see /openapi.json, tag "Console (Portico)"). */
+export type Actor = { type: string; id: string | null; name: string | null };
+export type Me = { operator: string; session_id: string; expires_at: string; idle_expires_at: string };
+export type Project = { project_id: string; organization_id: number; name: string; created_at: string };
+export type Account = {
+  id: string;
+  provider: string;
+  provider_name: string | null;
+  status: string;
+  status_reasons: { code: string | null; description: string | null; timestamp: string }[] | null;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  setup_information: Record<string, unknown> | null;
+  label: string | null;
+  type: string;
+  metadata: Record<string, unknown> | null;
+  created_at: string;
+  updated_at: string;
+};
+export type Page<T> = { data: T[]; next: string | null };
+export type AccountEvent = {
+  id: string;
+  type: string;
+  actor: Actor;
+  detail: Record<string, unknown> | null;
+  created_at: string;
+};
+export type AuthLink = { session_id: number; auth_link_url: string; expires_at: string };
+export type Overview = {
+  accounts: {
+    total: number;
+    by_status: { status: string; count: number }[];
+    by_provider: { provider: string; name: string; count: number }[];
+  };
+  per_day: { date: string; sessions_opened: number; accounts_linked: number }[];
+  webhooks: {
+    endpoints: { total: number; active: number; disabled: number };
+    delivered: number;
+    retrying: number;
+    waiting: number;
+    failed: number;
+    success_rate: number | null;
+    backlog: number;
+  };
+  refresh_failures: { last_7_days: number; accounts_in_error: number };
+  request_log_dropped: number;
+};
+export type Integration = {
+  provider: string;
+  name: string;
+  categories: string[];
+  scheme: string;
+  active: boolean;
+  logo_url: string;
+  oauth: {
+    client_id: string | null;
+    client_secret_set: boolean;
+    scopes: string[] | null;
+    default_scopes: string[];
+    built_in_app: boolean;
+  } | null;
+};
+export type Endpoint = {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[] | null;
+  status: string;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+};
+export type Delivery = {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  type: string;
+  status: string;
+  attempts: {
+    attempt: number;
+    at: string | null;
+    duration_ms: number;
+    status_code: number | null;
+    error: string | null;
+  }[];
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  created_at: string | null;
+};
+export type ApiKey = {
+  id: string;
+  prefix: string;
+  name: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+};
+export type RequestLog = {
+  request_id: string;
+  account_id: string | null;
+  provider: string | null;
+  service: string;
+  http_method: string;
+  path: string;
+  status: number;
+  duration: number;
+  event_datetime: string;
+  source_id: string | null;
+  source_value: string | null;
+  error: string | null;
+  step_requests: { http_method: string | null; path: string | null; status: number | null }[] | null;
+};
+export type AuditEntry = {
+  id: string;
+  actor: Actor;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  detail: Record<string, unknown> | null;
+  created_at: string;
+};

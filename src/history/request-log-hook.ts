@@ -1,0 +1,99 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
+import type { HistoryService } from "./service.js";
+
+/**
+ * What the proxy adds to its request's log record: the provider call. Filled as the call goes,
+ * so a failure part-way still says how far it got. Never a query string, header or body.
+ */
+export type ProxiedCall = {
+  account_id: string;
+  method: string;
+  path: string;
+  provider: string | null;
+  url: string | null;
+  status: number | null;
+  error: string | null;
+};
+
+declare module "fastify" {
+  interface FastifyRequest {
+    proxied?: ProxiedCall;
+  }
+}
+
+const MAX_PATH = 1024;
+
+/** A path without its query string or fragment, bounded. */
+export const bare = (path: string): string => {
+  const q = path.indexOf("?");
+  const h = path.indexOf("#");
+  const end = q === -1 ? h : h === -1 ? q : Math.min(q, h);
+  return (end === -1 ? path : path.slice(0, end)).slice(0, MAX_PATH);
+};
+
+/** Starts the provider-call part of a proxied request's log record. */
+export function proxiedCall(request: FastifyRequest, accountId: string, method: string, path: string) {
+  const call: ProxiedCall = {
+    account_id: accountId,
+    method,
+    path: bare(path),
+    provider: null,
+    url: null,
+    status: null,
+    error: null,
+  };
+  request.proxied = call;
+  return call;
+}
+
+/** The API area of a route: `/unified/proxy` -> proxy, `/portico/v1/webhooks/:id` -> webhooks. */
+const services = new Map<string, string>();
+function serviceOf(route: string): string {
+  let s = services.get(route);
+  if (s === undefined) {
+    const segment = route.replace(/^\/(portico\/v1|unified)(?=\/)/, "").split("/")[1] ?? "";
+    s = segment === "requests" ? "request_logs" : segment;
+    if (services.size < 1000) services.set(route, s);
+  }
+  return s;
+}
+
+/**
+ * onResponse hook of the API: one small record per call with a caller, pushed into the history's
+ * buffer. It runs after the response is sent and never waits for anything.
+ */
+export function requestLogHook(history: HistoryService) {
+  return function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const principal = request.principal;
+    if (principal) {
+      const route = request.routeOptions.url ?? "";
+      const duration = reply.elapsedTime;
+      const call = request.proxied;
+      const params = request.params as { id?: unknown } | undefined;
+      history.recordRequest({
+        project_id: principal.projectId,
+        created_at: Math.round(Date.now() - duration),
+        duration_ms: Math.round(duration),
+        method: request.method,
+        service: serviceOf(route),
+        route,
+        path: bare(request.url),
+        status: reply.statusCode,
+        key_id: principal.keyId,
+        key_prefix: principal.keyPrefix,
+        account_id:
+          call?.account_id ??
+          (route.startsWith("/accounts/:id") && typeof params?.id === "string"
+            ? params.id.slice(0, 255)
+            : null),
+        provider: call?.provider ?? null,
+        provider_method: call?.method ?? null,
+        provider_path: call?.path ?? null,
+        provider_url: call?.url ?? null,
+        provider_status: call?.status ?? null,
+        error: call?.error ?? null,
+      });
+    }
+    done();
+  };
+}

@@ -1,0 +1,75 @@
+import type { UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
+import type { RequestLogRow } from "./store.js";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * A request-log row as StackOne's `UnifiedLogsPartial`: the call to Portico, and for a proxied
+ * call (with `include=step_logs`) the provider request as its one step. Fields Portico does not
+ * record (resources, actions, the caller's IP) are null; bodies and headers never exist.
+ */
+export function unifiedLogPartial(row: RequestLogRow, publicUrl: string, steps: boolean): UnifiedLogsPartial {
+  const start = Number(row.created_at);
+  const end = start + Number(row.duration_ms);
+  return {
+    request_id: row.id,
+    project_id: row.project_id,
+    account_id: row.account_id,
+    provider: row.provider,
+    service: row.service,
+    resource: null,
+    sub_resource: null,
+    child_resource: null,
+    action: null,
+    http_method: row.method,
+    path: row.path,
+    url: `${publicUrl}${row.path}`,
+    status: Number(row.status),
+    success: Number(row.status) < 400,
+    duration: Number(row.duration_ms),
+    event_datetime: iso(start),
+    start_time: iso(start),
+    end_time: iso(end),
+    source_type: "API_KEY",
+    source_id: row.key_id,
+    source_value: row.key_prefix,
+    source_ip: null,
+    is_worker: false,
+    error: row.error,
+    step_requests:
+      steps && row.provider_url !== null
+        ? [
+            {
+              request_id: row.id,
+              account_id: row.account_id,
+              project_id: row.project_id,
+              provider: row.provider,
+              service: row.service,
+              http_method: row.provider_method,
+              path: row.provider_path,
+              url: row.provider_url,
+              status: row.provider_status === null ? null : Number(row.provider_status),
+              success: row.provider_status === null ? null : Number(row.provider_status) < 400,
+              start_time: iso(start),
+              end_time: iso(end),
+              duration: null,
+            },
+          ]
+        : null,
+  };
+}
+
+export function unifiedLog(row: RequestLogRow, publicUrl: string, steps: boolean): UnifiedLogs {
+  const url = new URL(row.path, `${publicUrl}/`);
+  return {
+    ...unifiedLogPartial(row, publicUrl, steps),
+    request: {
+      id: row.id,
+      method: row.method,
+      url: { url: `${publicUrl}${row.path}`, hostname: url.hostname, path: row.path, query_params: null },
+      headers: null,
+      body: null,
+    },
+    response: { status_code: Number(row.status), headers: null, body: null },
+  };
+}
