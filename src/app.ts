@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
+import { clientErrorHandler, MAX_HEADER_BYTES, MAX_PARAM_LENGTH } from "./http/client-errors.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerOpenApi } from "./http/openapi.js";
@@ -30,6 +31,12 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: false,
     return503OnClosing: true,
+    // Errors the router raises before any route runs (a bad percent-escape, an over-long path
+    // parameter) and those Node's parser raises go through the same StackOne body as the rest.
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     // Below debug level, request logs are errors only: they carry the request id themselves, so
     // the per-request child logger Fastify would build is skipped.
     ...(ctx.logger.isLevelEnabled("debug")

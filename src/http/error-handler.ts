@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { defaultMessage, ERRORS, errorBody, PorticoError } from "../errors.js";
+import { MAX_PARAM_LENGTH } from "./client-errors.js";
 
 /** Fastify's own request errors, translated to the registry's messages. */
 const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
@@ -11,7 +12,11 @@ const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ERRORS.PAYLOAD_TOO_LARGE,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ERRORS.UNSUPPORTED_MEDIA_TYPE,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: "Content-Length does not match the body" },
-  FST_ERR_BAD_URL: { status: 400, message: "Malformed URL" },
+  FST_ERR_BAD_URL: { status: 400, message: "path: malformed percent-encoding in the URL" },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    message: `path: a path parameter may be at most ${MAX_PARAM_LENGTH} characters`,
+  },
 };
 
 declare module "fastify" {

@@ -7,6 +7,18 @@ import { type AttemptsService, OAuthPageError } from "./attempts.js";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 
+/**
+ * The popup's query: the session token, the attempt, where to return, and the entry's setup
+ * fields. Every value is one string: a repeated parameter is a 400 naming it, never a crash.
+ */
+const StartQuery = z
+  .object({
+    token: z.string().max(512).optional(),
+    connection_attempt_id: z.string().max(100).optional(),
+    redirect_uri: z.string().max(2048).optional(),
+  })
+  .catchall(z.string().max(2048));
+
 /** `/hub/connection_attempts*`: registered inside the hub's scope (session token, CORS). */
 export const connectionAttemptRoutes: FastifyPluginAsyncZod<{ attempts: AttemptsService }> = async (
   app,
@@ -48,13 +60,16 @@ export const oauthNavigationRoutes: FastifyPluginAsyncZod<{
 }> = async (app, { attempts, callbackPath }) => {
   app.get(
     "/connect/oauth2/:integration_id",
-    { schema: { hide: true, params: z.object({ integration_id: z.string().max(100) }) } },
+    {
+      schema: {
+        hide: true,
+        params: z.object({ integration_id: z.string().max(100) }),
+        querystring: StartQuery,
+      },
+    },
     async (request, reply) => {
       try {
-        const url = await attempts.start(
-          request.params.integration_id,
-          request.query as Record<string, string | undefined>,
-        );
+        const url = await attempts.start(request.params.integration_id, request.query);
         return reply
           .header("referrer-policy", "no-referrer")
           .header("cache-control", "no-store")

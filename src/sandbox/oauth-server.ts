@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
 import { safeEqual } from "../crypto/tokens.js";
 import { escapeHtml, htmlDocument, sendHtml } from "../http/html.js";
 import { CONTACTS } from "./data.js";
@@ -31,6 +32,10 @@ const token = () => randomBytes(24).toString("base64url");
 
 type AuthorizeParams = Record<string, string | undefined>;
 
+/** Every parameter of the authorization server is one string; a repeated one is a 400. */
+const Params = z.record(z.string(), z.string().max(2048));
+const hidden = { hide: true } as const;
+
 export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync<SandboxOAuthOptions> {
   return async (app, opts) => {
     await app.register(fastifyFormbody);
@@ -57,7 +62,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       return reply.redirect(url.toString(), 302);
     };
 
-    app.get("/oauth/authorize", { schema: { hide: true } }, async (request, reply) => {
+    app.get("/oauth/authorize", { schema: { ...hidden, querystring: Params } }, async (request, reply) => {
       const p = request.query as AuthorizeParams;
       const bad = checkClient(p);
       if (bad) return page(reply, 400, `<h1>Invalid request</h1><p>${escapeHtml(bad)}</p>`);
@@ -86,7 +91,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       );
     });
 
-    app.post("/oauth/authorize", { schema: { hide: true } }, async (request, reply) => {
+    app.post("/oauth/authorize", { schema: { ...hidden, body: Params } }, async (request, reply) => {
       const p = request.body as AuthorizeParams;
       const bad = checkClient(p);
       if (bad) return page(reply, 400, `<h1>Invalid request</h1><p>${escapeHtml(bad)}</p>`);
@@ -135,7 +140,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       };
     };
 
-    app.post("/oauth/token", { schema: { hide: true } }, async (request, reply) => {
+    app.post("/oauth/token", { schema: { ...hidden, body: Params.optional() } }, async (request, reply) => {
       const b = (request.body ?? {}) as Record<string, string | undefined>;
       if (!clientOk(request)) return oauthError(reply, 401, "invalid_client", "Client authentication failed");
       if (b.grant_type === "authorization_code") {
