@@ -36,7 +36,15 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     maxParamLength: MAX_PARAM_LENGTH,
     frameworkErrors: errorHandler,
     clientErrorHandler,
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // A client gets this long to send its headers, and its whole request; an idle keep-alive
+    // connection is closed after keepAliveTimeout. Node checks them every connectionsCheckingInterval.
+    requestTimeout: ctx.config.httpTimeouts.requestMs,
+    keepAliveTimeout: ctx.config.httpTimeouts.keepAliveMs,
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: ctx.config.httpTimeouts.headersMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(ctx.config.httpTimeouts.headersMs / 4)),
+    },
     // Below debug level, request logs are errors only: they carry the request id themselves, so
     // the per-request child logger Fastify would build is skipped.
     ...(ctx.logger.isLevelEnabled("debug")

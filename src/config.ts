@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseKeyring } from "./crypto/keyring.js";
+import type { DatabaseTimeouts } from "./db/database.js";
 
 /**
  * One schema over process.env. Every variable Portico reads is declared here, with its default,
@@ -48,6 +49,10 @@ const envSchema = z.object({
       message: "must be file:<path> or postgres://...",
     }),
   PORTICO_DATABASE_POOL_SIZE: int(10, 1, 200),
+  PORTICO_DATABASE_CONNECT_TIMEOUT_MS: int(5000, 100, 600_000),
+  PORTICO_DATABASE_QUERY_TIMEOUT_MS: int(15_000, 100, 3600_000),
+  PORTICO_DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 100, 3600_000),
+  PORTICO_DATABASE_BUSY_TIMEOUT_MS: int(5000, 0, 600_000),
   PORTICO_PORT: int(4000, 0, 65535),
   PORTICO_HOST: z.string().min(1).default("127.0.0.1"),
   PORTICO_PUBLIC_URL: z
@@ -56,6 +61,9 @@ const envSchema = z.object({
     .refine((v) => !v || isHttpUrl(v), { message: "must be an absolute http(s) URL" }),
   PORTICO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORTICO_BODY_LIMIT_BYTES: int(100 * 1024, 1024, 50 * 1024 * 1024),
+  PORTICO_HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3600_000),
+  PORTICO_HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
   PORTICO_ENCRYPTION_KEYS: z
     .string()
     .optional()
@@ -106,11 +114,15 @@ export type Config = {
   databaseUrl: string;
   /** PostgreSQL connections per process (nodes x this must stay under the server's max_connections). */
   databasePoolSize: number;
+  /** How long the database may take to connect, answer, run a statement, release a lock. */
+  databaseTimeouts: DatabaseTimeouts;
   port: number;
   host: string;
   publicUrl: string;
   logLevel: string;
   bodyLimitBytes: number;
+  /** Node's HTTP server: whole request received, headers received, idle keep-alive connection. */
+  httpTimeouts: { requestMs: number; headersMs: number; keepAliveMs: number };
   /** `kid:base64key` pairs; the first is the key new ciphertexts use. Empty: keyring file in dataDir. */
   encryptionKeys: string | undefined;
   sandbox: boolean;
@@ -152,6 +164,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
   }
   const e = parsed.data;
+  // The server's statement timeout must fire first: it cancels the statement and keeps the
+  // connection, where the client's gives the connection up.
+  const order: string[] = [];
+  if (e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS >= e.PORTICO_DATABASE_QUERY_TIMEOUT_MS)
+    order.push("PORTICO_DATABASE_STATEMENT_TIMEOUT_MS: must be below PORTICO_DATABASE_QUERY_TIMEOUT_MS");
+  // Node refuses a headers timeout longer than the whole request's.
+  if (e.PORTICO_HTTP_HEADERS_TIMEOUT_MS > e.PORTICO_HTTP_REQUEST_TIMEOUT_MS)
+    order.push("PORTICO_HTTP_HEADERS_TIMEOUT_MS: must be at most PORTICO_HTTP_REQUEST_TIMEOUT_MS");
+  if (order.length) throw new ConfigError(order);
   const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
   const dataDir = path.resolve(e.PORTICO_DATA_DIR);
   const cors = e.PORTICO_CORS_ORIGINS.trim();
@@ -159,11 +180,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.PORTICO_DATABASE_URL ?? `file:${path.join(e.PORTICO_DATA_DIR, "portico.db")}`,
     databasePoolSize: e.PORTICO_DATABASE_POOL_SIZE,
+    databaseTimeouts: {
+      connectMs: e.PORTICO_DATABASE_CONNECT_TIMEOUT_MS,
+      queryMs: e.PORTICO_DATABASE_QUERY_TIMEOUT_MS,
+      statementMs: e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS,
+      busyMs: e.PORTICO_DATABASE_BUSY_TIMEOUT_MS,
+    },
     port: e.PORTICO_PORT,
     host: e.PORTICO_HOST,
     publicUrl,
     logLevel: e.PORTICO_LOG_LEVEL,
     bodyLimitBytes: e.PORTICO_BODY_LIMIT_BYTES,
+    httpTimeouts: {
+      requestMs: e.PORTICO_HTTP_REQUEST_TIMEOUT_MS,
+      headersMs: e.PORTICO_HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     encryptionKeys: e.PORTICO_ENCRYPTION_KEYS || undefined,
     sandbox: e.PORTICO_SANDBOX,
     allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,

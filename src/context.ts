@@ -8,7 +8,7 @@ import type { Config } from "./config.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
-import { migrate } from "./db/migrations.js";
+import { migrateUrl } from "./db/migrations.js";
 import { Outbound } from "./http/outbound.js";
 import { HubConnectors } from "./hub/connectors.js";
 import { IntegrationsService } from "./integrations/service.js";
@@ -106,9 +106,12 @@ export async function createContext(
   });
   const { ring, created } = loadKeyring(config.encryptionKeys, config.dataDir);
   const vault = new Vault(ring);
-  const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+  if (opts.migrate !== false) await migrateUrl(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    timeouts: config.databaseTimeouts,
+  });
   try {
-    if (opts.migrate !== false) await migrate(database.db, database.dialect);
     await checkKeyring(database, vault);
   } catch (err) {
     await database.close();

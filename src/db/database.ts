@@ -91,7 +91,26 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
 
 export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
 
-export function openDatabase(url: string, opts: { poolSize?: number } = {}): Database {
+/**
+ * How long the database may take. Without them (migrations, the CLI's `migrate`) nothing is cut
+ * short but the SQLite lock wait, which keeps its 5 s default.
+ */
+export type DatabaseTimeouts = {
+  /** PostgreSQL: to open a connection, or to wait for a free one in the pool. */
+  connectMs: number;
+  /** PostgreSQL: for an answer to arrive; past it the query fails and its connection is dropped. */
+  queryMs: number;
+  /** PostgreSQL's own statement_timeout: the server cancels a statement running longer. */
+  statementMs: number;
+  /** SQLite: how long to wait for another process's write lock. */
+  busyMs: number;
+};
+
+export function openDatabase(
+  url: string,
+  opts: { poolSize?: number; timeouts?: DatabaseTimeouts } = {},
+): Database {
+  const timeouts = opts.timeouts;
   if (dialectOf(url) === "sqlite") {
     const file = url.slice("file:".length);
     if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -99,7 +118,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Dat
     // WAL lets readers run beside the single writer; busy_timeout makes a second process (a CLI
     // command beside a running server) wait for the lock instead of failing at once.
     handle.pragma("journal_mode = WAL");
-    handle.pragma("busy_timeout = 5000");
+    handle.pragma(`busy_timeout = ${timeouts?.busyMs ?? 5000}`);
     handle.pragma("synchronous = NORMAL");
     handle.pragma("foreign_keys = ON");
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
@@ -113,7 +132,17 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Dat
       close: () => db.destroy(),
     };
   }
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    // TCP keepalives find a connection whose server vanished without closing it.
+    keepAlive: true,
+    ...(timeouts && {
+      connectionTimeoutMillis: timeouts.connectMs,
+      query_timeout: timeouts.queryMs,
+      statement_timeout: timeouts.statementMs,
+    }),
+  });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
@@ -152,7 +181,17 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
     // timeout) emits `error`; unheard, that ends the process. The query in flight fails instead,
     // and the pool drops the client when it is released.
     client.on("error", () => {});
-    const query = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
+    // A query that timed out may still be running on a server that stopped answering: the
+    // connection is given up rather than reused (the pool closes a client released with an error).
+    let broken: Error | undefined;
+    const release = client.release.bind(client);
+    client.release = (err?: Error | boolean) => release(err || broken);
+    const send = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
+    const query = (config: unknown, values?: unknown) =>
+      send(config, values).catch((err: Error) => {
+        if (err.message === "Query read timeout") broken = err;
+        throw err;
+      });
     const names = new Map<string, string>();
     let generation = 0;
     let inTransaction = false;

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from "kysely";
-import type { Dialect } from "./database.js";
+import { type Dialect, openDatabase } from "./database.js";
 
 /**
  * In-code migrations, applied in name order at start and by `portico migrate` (see `migrate`
@@ -331,4 +331,17 @@ export async function migrate(db: AnyDb, dialect: Dialect): Promise<string[]> {
       throw err;
     }
   });
+}
+
+/**
+ * `migrate` over a connection of its own, without the time limits a serving process has: a
+ * migration may rewrite a large table for minutes. Returns what it applied and where.
+ */
+export async function migrateUrl(url: string): Promise<{ applied: string[]; database: string }> {
+  const database = openDatabase(url, { poolSize: 1 });
+  try {
+    return { applied: await migrate(database.db, database.dialect), database: database.describe };
+  } finally {
+    await database.close();
+  }
 }

@@ -42,8 +42,15 @@ function classify(err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === "ECONNRESET" || socket.destroyed) return;
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inFlight?.headersSent) {
+  const state = socket as Socket & {
+    _httpMessage?: { headersSent?: boolean } | null;
+    parser?: { incoming?: { complete: boolean } | null } | null;
+  };
+  const inFlight = state._httpMessage;
+  // A request still sending its body after its answer went out (a 401 before the body was read)
+  // has had its answer: a second one would read as the answer to a request never sent.
+  const answered = !inFlight && state.parser?.incoming?.complete === false;
+  if (socket.writable && !inFlight?.headersSent && !answered) {
     const { status, message } = classify(err);
     const body = JSON.stringify(errorBody(status, message));
     socket.write(
