@@ -4,9 +4,10 @@ import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
 import { clientErrorHandler, MAX_HEADER_BYTES, MAX_PARAM_LENGTH } from "./http/client-errors.js";
-import { errorHandler, notFoundHandler } from "./http/error-handler.js";
+import { createErrorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { registerReadiness } from "./http/readiness.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
@@ -24,6 +25,7 @@ import { webhookRoutes } from "./webhooks/routes.js";
 
 /** Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0. */
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  const errorHandler = createErrorHandler(ctx.database.availability);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One access line per request is written by the onResponse hook below instead of two by Fastify.
@@ -77,16 +79,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await registerOpenApi(app, ctx.config.publicUrl, VERSION);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await ctx.database.ping();
-      return { status: "ok", database: ctx.database.dialect };
-    } catch {
-      return reply
-        .status(503)
-        .send({ statusCode: 503, message: "database unreachable", timestamp: new Date().toISOString() });
-    }
-  });
+  registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs);
 
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {

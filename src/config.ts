@@ -53,6 +53,7 @@ const envSchema = z.object({
   PORTICO_DATABASE_QUERY_TIMEOUT_MS: int(15_000, 100, 3600_000),
   PORTICO_DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 100, 3600_000),
   PORTICO_DATABASE_BUSY_TIMEOUT_MS: int(5000, 0, 600_000),
+  PORTICO_READYZ_TIMEOUT_MS: int(1000, 50, 60_000),
   PORTICO_PORT: int(4000, 0, 65535),
   PORTICO_HOST: z.string().min(1).default("127.0.0.1"),
   PORTICO_PUBLIC_URL: z
@@ -116,6 +117,8 @@ export type Config = {
   databasePoolSize: number;
   /** How long the database may take to connect, answer, run a statement, release a lock. */
   databaseTimeouts: DatabaseTimeouts;
+  /** `/readyz` answers 503 when the database has not answered within this. */
+  readyzTimeoutMs: number;
   port: number;
   host: string;
   publicUrl: string;
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementMs: e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS,
       busyMs: e.PORTICO_DATABASE_BUSY_TIMEOUT_MS,
     },
+    readyzTimeoutMs: e.PORTICO_READYZ_TIMEOUT_MS,
     port: e.PORTICO_PORT,
     host: e.PORTICO_HOST,
     publicUrl,

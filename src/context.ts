@@ -110,6 +110,7 @@ export async function createContext(
   const database = openDatabase(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     timeouts: config.databaseTimeouts,
+    logger,
   });
   try {
     await checkKeyring(database, vault);
@@ -152,6 +153,7 @@ export async function createContext(
     maxAgeMs: config.webhookMaxAgeHours * 3600_000,
     disableAfterMs: config.webhookDisableAfterHours * 3600_000,
     logger,
+    availability: database.availability,
   });
   const accounts = new AccountsService(accountsStore, {
     catalog,

@@ -28,6 +28,10 @@ export const ERRORS = {
   NOT_IMPLEMENTED: { status: 501, message: "Not Implemented" },
   BAD_GATEWAY: { status: 502, message: "Bad Gateway" },
   SERVICE_UNAVAILABLE: { status: 503, message: "Service Unavailable" },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    message: "Service unavailable: the database is not answering; retry later",
+  },
   GATEWAY_TIMEOUT: { status: 504, message: "Gateway Timeout" },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -39,12 +39,14 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.config.webhookPollMs,
       () => ctx.webhookWorker.tick(),
       ctx.logger,
+      ctx.database.availability,
     ).start(),
     new Periodic(
       "token-refresh",
       ctx.config.refreshIntervalSeconds * 1000,
       () => ctx.tokens.refreshDue(),
       ctx.logger,
+      ctx.database.availability,
     ).start(),
     new Periodic(
       "housekeeping",
@@ -54,6 +56,7 @@ function startWorkers(ctx: Context): Periodic[] {
         await ctx.attempts.purgeExpired();
       },
       ctx.logger,
+      ctx.database.availability,
     ).start(),
   ];
 }

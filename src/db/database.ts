@@ -3,6 +3,8 @@ import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import type { Logger } from "pino";
+import { DatabaseAvailability, DatabaseUnavailableError } from "./availability.js";
 import type { DB } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -10,6 +12,8 @@ export type Dialect = "sqlite" | "postgres";
 export type Database = {
   db: Kysely<DB>;
   dialect: Dialect;
+  /** Whether it answers, learnt from failures; see availability.ts. */
+  availability: DatabaseAvailability;
   /** Where it lives, with any password removed: safe to log. */
   describe: string;
   ping(): Promise<void>;
@@ -108,7 +112,7 @@ export type DatabaseTimeouts = {
 
 export function openDatabase(
   url: string,
-  opts: { poolSize?: number; timeouts?: DatabaseTimeouts } = {},
+  opts: { poolSize?: number; timeouts?: DatabaseTimeouts; logger?: Logger } = {},
 ): Database {
   const timeouts = opts.timeouts;
   if (dialectOf(url) === "sqlite") {
@@ -122,14 +126,32 @@ export function openDatabase(
     handle.pragma("synchronous = NORMAL");
     handle.pragma("foreign_keys = ON");
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+    const busyMs = timeouts?.busyMs ?? 5000;
+    // SQLite's outage is another process holding the write lock past the busy timeout (reads still
+    // work, so requests are not gated): the probe takes the lock without waiting. A transaction
+    // open on this handle holds the lock already.
+    const probe = async () => {
+      if (handle.inTransaction) return;
+      handle.pragma("busy_timeout = 0");
+      try {
+        handle.exec("begin immediate; rollback");
+      } finally {
+        handle.pragma(`busy_timeout = ${busyMs}`);
+      }
+    };
+    const availability = new DatabaseAvailability({ probe, gate: false, logger: opts.logger });
     return {
       db,
       dialect: "sqlite",
+      availability,
       describe: `sqlite ${path.resolve(file)}`,
       ping: async () => {
         handle.prepare("select 1").get();
       },
-      close: () => db.destroy(),
+      close: async () => {
+        availability.close();
+        await db.destroy();
+      },
     };
   }
   const pool = new pg.Pool({
@@ -145,17 +167,40 @@ export function openDatabase(
   });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
+  // The probe opens a connection of its own: the pool's may all be stuck on a silent server.
+  const probeMs = timeouts?.connectMs ?? 5000;
+  const probe = async () => {
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: probeMs,
+      query_timeout: probeMs,
+    });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.query("select 1");
+    } finally {
+      client.end().catch(() => {});
+    }
+  };
+  const availability = new DatabaseAvailability({ probe, gate: true, logger: opts.logger });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: withNamedStatements(pool, () => availability.down) }),
+  });
   const u = new URL(url);
   u.password = "";
   return {
     db,
     dialect: "postgres",
+    availability,
     describe: `postgres ${u.host}${u.pathname}`,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      availability.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -173,7 +218,7 @@ const MAX_NAMED_PER_CONNECTION = 1000;
  * prepares under fresh names, and a query outside a transaction is retried once, so a rolling
  * upgrade does not surface as errors.
  */
-function withNamedStatements(pool: pg.Pool): pg.Pool {
+function withNamedStatements(pool: pg.Pool, down: () => boolean): pg.Pool {
   const patched = new WeakSet<pg.PoolClient>();
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patch = (client: pg.PoolClient) => {
@@ -226,6 +271,8 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
     get(target, prop, receiver) {
       if (prop !== "connect") return Reflect.get(target, prop, receiver);
       return async () => {
+        // During an outage a request fails at once instead of waiting for the connect timeout.
+        if (down()) throw new DatabaseUnavailableError();
         const client = await connect();
         if (!patched.has(client)) {
           patch(client);

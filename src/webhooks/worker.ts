@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { generateId } from "../crypto/tokens.js";
+import type { DatabaseAvailability } from "../db/availability.js";
 import { PorticoError } from "../errors.js";
 import type { WebhooksService } from "./service.js";
 import { signedHeaders } from "./signing.js";
@@ -17,6 +18,8 @@ export type WebhookWorkerOptions = {
   /** Deliveries in flight at once on this node, over all endpoints. */
   concurrency?: number;
   logger: Logger;
+  /** Counts a lane that failed because the database is down in the outage, instead of logging it. */
+  availability?: DatabaseAvailability;
 };
 
 const MAX_RETRY_DELAY_MS = 6 * 3600_000;
@@ -66,12 +69,13 @@ export class WebhookWorker {
       // leaves its deliveries leased: another pass or node retries them when the lease ends. It
       // must never take the process down with it.
       const lane = this.runLane(endpointId, deliveries)
-        .catch((err) =>
+        .catch((err) => {
+          if (this.opts.availability?.report(err)) return;
           this.opts.logger.error(
             { endpoint: endpointId, err: (err as Error).message },
             "webhook delivery lane failed; its deliveries will be retried",
-          ),
-        )
+          );
+        })
         .finally(() => this.lanes.delete(endpointId));
       this.lanes.set(endpointId, lane);
     }
