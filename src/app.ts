@@ -3,9 +3,10 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import type { Context } from "./context.js";
-import { clientErrorHandler, MAX_HEADER_BYTES, MAX_PARAM_LENGTH } from "./http/client-errors.js";
+import { clientErrorHandler, MAX_PARAM_LENGTH } from "./http/client-errors.js";
 import { createErrorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
+import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { registerReadiness } from "./http/readiness.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
@@ -23,8 +24,11 @@ import { apiKeyAuth } from "./tenancy/api-key-auth.js";
 import { VERSION } from "./version.js";
 import { webhookRoutes } from "./webhooks/routes.js";
 
-/** Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0. */
-export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+/**
+ * Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0.
+ * `lifecycle` is the graceful shutdown's state (server.ts drives it).
+ */
+export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promise<FastifyInstance> {
   const errorHandler = createErrorHandler(ctx.database.availability);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
@@ -32,21 +36,14 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: false,
-    return503OnClosing: true,
+    // Shutdown answers are the lifecycle's (StackOne's body), not Fastify's.
+    return503OnClosing: false,
+    serverFactory: lifecycle.serverFactory(ctx.config),
     // Errors the router raises before any route runs (a bad percent-escape, an over-long path
     // parameter) and those Node's parser raises go through the same StackOne body as the rest.
     maxParamLength: MAX_PARAM_LENGTH,
     frameworkErrors: errorHandler,
     clientErrorHandler,
-    // A client gets this long to send its headers, and its whole request; an idle keep-alive
-    // connection is closed after keepAliveTimeout. Node checks them every connectionsCheckingInterval.
-    requestTimeout: ctx.config.httpTimeouts.requestMs,
-    keepAliveTimeout: ctx.config.httpTimeouts.keepAliveMs,
-    http: {
-      maxHeaderSize: MAX_HEADER_BYTES,
-      headersTimeout: ctx.config.httpTimeouts.headersMs,
-      connectionsCheckingInterval: Math.min(1000, Math.ceil(ctx.config.httpTimeouts.headersMs / 4)),
-    },
     // Below debug level, request logs are errors only: they carry the request id themselves, so
     // the per-request child logger Fastify would build is skipped.
     ...(ctx.logger.isLevelEnabled("debug")
@@ -79,7 +76,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await registerOpenApi(app, ctx.config.publicUrl, VERSION);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs);
+  registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs, lifecycle);
 
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {

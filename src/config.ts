@@ -65,6 +65,8 @@ const envSchema = z.object({
   PORTICO_HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3600_000),
   PORTICO_HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
   PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
+  PORTICO_SHUTDOWN_DRAIN_MS: int(5000, 0, 600_000),
+  PORTICO_SHUTDOWN_TIMEOUT_MS: int(25_000, 1000, 3600_000),
   PORTICO_ENCRYPTION_KEYS: z
     .string()
     .optional()
@@ -126,6 +128,8 @@ export type Config = {
   bodyLimitBytes: number;
   /** Node's HTTP server: whole request received, headers received, idle keep-alive connection. */
   httpTimeouts: { requestMs: number; headersMs: number; keepAliveMs: number };
+  /** On SIGTERM: how long /readyz says 503 while requests are still served, and the whole bound. */
+  shutdown: { drainMs: number; timeoutMs: number };
   /** `kid:base64key` pairs; the first is the key new ciphertexts use. Empty: keyring file in dataDir. */
   encryptionKeys: string | undefined;
   sandbox: boolean;
@@ -175,6 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Node refuses a headers timeout longer than the whole request's.
   if (e.PORTICO_HTTP_HEADERS_TIMEOUT_MS > e.PORTICO_HTTP_REQUEST_TIMEOUT_MS)
     order.push("PORTICO_HTTP_HEADERS_TIMEOUT_MS: must be at most PORTICO_HTTP_REQUEST_TIMEOUT_MS");
+  if (e.PORTICO_SHUTDOWN_DRAIN_MS >= e.PORTICO_SHUTDOWN_TIMEOUT_MS)
+    order.push("PORTICO_SHUTDOWN_DRAIN_MS: must be below PORTICO_SHUTDOWN_TIMEOUT_MS");
   if (order.length) throw new ConfigError(order);
   const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
   const dataDir = path.resolve(e.PORTICO_DATA_DIR);
@@ -200,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersMs: e.PORTICO_HTTP_HEADERS_TIMEOUT_MS,
       keepAliveMs: e.PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
+    shutdown: { drainMs: e.PORTICO_SHUTDOWN_DRAIN_MS, timeoutMs: e.PORTICO_SHUTDOWN_TIMEOUT_MS },
     encryptionKeys: e.PORTICO_ENCRYPTION_KEYS || undefined,
     sandbox: e.PORTICO_SANDBOX,
     allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,

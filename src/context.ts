@@ -203,7 +203,7 @@ export async function createContext(
     webhooks,
     webhookWorker,
     close: async () => {
-      await webhookWorker.drain();
+      await webhookWorker.stop();
       await outbound.close();
       await database.close();
     },

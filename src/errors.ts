@@ -28,6 +28,7 @@ export const ERRORS = {
   NOT_IMPLEMENTED: { status: 501, message: "Not Implemented" },
   BAD_GATEWAY: { status: 502, message: "Bad Gateway" },
   SERVICE_UNAVAILABLE: { status: 503, message: "Service Unavailable" },
+  SHUTTING_DOWN: { status: 503, message: "Service unavailable: this server is shutting down; retry" },
   DATABASE_UNAVAILABLE: {
     status: 503,
     message: "Service unavailable: the database is not answering; retry later",

@@ -4,9 +4,20 @@ import { buildApp } from "./app.js";
 import { initialize } from "./bootstrap.js";
 import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
+import { Lifecycle } from "./http/lifecycle.js";
 import { Periodic } from "./workers/scheduler.js";
 
-export type RunningServer = { app: FastifyInstance; ctx: Context; url: string; close(): Promise<void> };
+export type RunningServer = {
+  app: FastifyInstance;
+  ctx: Context;
+  url: string;
+  lifecycle: Lifecycle;
+  /** Graceful stop: drain for `drainMs` (readyz 503, still serving), then close and hand work back. */
+  close(drainMs?: number): Promise<void>;
+};
+
+/** Between closing the listener and closing idle connections: see Lifecycle.stopAccepting. */
+const CLOSE_GRACE_MS = 500;
 
 /** What a first start prints once: the key it will never show again and a request to try. */
 function firstStartBanner(
@@ -74,7 +85,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const init = await initialize(ctx);
     if (init) process.stdout.write(`${firstStartBanner(ctx, init)}\n`);
   }
-  const app = await buildApp(ctx);
+  const lifecycle = new Lifecycle();
+  const app = await buildApp(ctx, lifecycle);
   let address: string;
   try {
     address = await app.listen({ port: config.port, host: config.host });
@@ -89,25 +101,41 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const workers = config.workers ? startWorkers(ctx) : [];
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (drainMs = 0) => {
     closing ??= (async () => {
-      await Promise.all(workers.map((w) => w.stop()));
-      await app.close();
+      lifecycle.state = "draining";
+      if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+      // The listener closes while in-flight requests finish; meanwhile background work stops, and
+      // deliveries claimed but not started go back to the queue.
+      const stopping = Promise.all([...workers.map((w) => w.stop()), ctx.webhookWorker.stop()]);
+      await lifecycle.stopAccepting(CLOSE_GRACE_MS);
+      await Promise.all([app.close(), stopping]);
       await ctx.close();
     })();
     return closing;
   };
-  return { app, ctx, url: address, close };
+  return { app, ctx, url: address, lifecycle, close };
 }
 
-/** `portico serve`: runs until SIGINT or SIGTERM, then drains in-flight requests and exits. */
+/**
+ * `portico serve`: runs until SIGTERM or SIGINT. SIGTERM (what orchestrators send) first drains
+ * for PORTICO_SHUTDOWN_DRAIN_MS: /readyz answers 503 so the load balancer moves traffic away while
+ * requests are still served; SIGINT (Ctrl-C) skips that. Then the listener closes, in-flight
+ * requests finish, leased work is handed back, and the process exits, within
+ * PORTICO_SHUTDOWN_TIMEOUT_MS of the signal in any case.
+ */
 export async function serve(config: Config): Promise<void> {
   const server = await startServer(config);
-  const stop = (signal: string) => {
-    server.ctx.logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 10_000);
+  const { drainMs, timeoutMs } = config.shutdown;
+  const stop = (signal: NodeJS.Signals) => {
+    const drain = signal === "SIGTERM" ? drainMs : 0;
+    server.ctx.logger.info({ signal, drain_ms: drain }, "shutting down");
+    const force = setTimeout(() => {
+      server.ctx.logger.error({ timeout_ms: timeoutMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, timeoutMs);
     force.unref();
-    server.close().then(
+    server.close(drain).then(
       () => process.exit(0),
       (err) => {
         server.ctx.logger.error({ err }, "shutdown failed");
