@@ -123,7 +123,7 @@ export async function createContext(
     timeoutMs: config.proxyTimeoutMs,
   });
   const logoUrl = (entry: CatalogEntry) => `${config.publicUrl}/assets/logos/${entry.logo}`;
-  const accountsStore = new AccountsStore(database.db);
+  const accountsStore = new AccountsStore(database.db, database.dialect);
   const tenancy = new TenancyService(new TenancyStore(database.db), {
     apiKeyCacheSeconds: config.apiKeyCacheSeconds,
   });

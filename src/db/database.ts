@@ -83,7 +83,11 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
       return (sql: string) => {
         let stmt = cache.get(sql);
         if (!stmt) {
-          stmt = fastRows(prepare(sql));
+          // Kysely's transactions begin deferred: a transaction that reads and then writes (a link
+          // checking for the owner's account before inserting one) would see the database change
+          // under it from another process, and fail at its write. Immediate, it holds the write
+          // lock from its start, waiting up to the busy timeout for it.
+          stmt = fastRows(prepare(sql === "begin" ? "begin immediate" : sql));
           if (cache.size >= max) cache.delete(cache.keys().next().value!);
           cache.set(sql, stmt);
         }
