@@ -8,6 +8,7 @@ import { createErrorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { addressRateLimit, asHook, INTERNAL_CALLER, keyRateLimit } from "./http/rate-limit-hooks.js";
 import { registerReadiness } from "./http/readiness.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
@@ -35,7 +36,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     // One access line per request is written by the onResponse hook below instead of two by Fastify.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
-    trustProxy: false,
+    // X-Forwarded-For names the client (request.ip) only when it comes from a trusted proxy.
+    trustProxy: ctx.config.trustedProxies.length ? ctx.config.trustedProxies : false,
     // Shutdown answers are the lifecycle's (StackOne's body), not Fastify's.
     return503OnClosing: false,
     serverFactory: lifecycle.serverFactory(ctx.config),
@@ -78,9 +80,15 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs, lifecycle);
 
+  const addressLimit = addressRateLimit(ctx.rateLimiter, ctx.config.publicRateLimitPerMinute);
+  const publicLimit = addressLimit ? asHook(addressLimit) : undefined;
+
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {
-    api.addHook("onRequest", apiKeyAuth(ctx.tenancy));
+    api.addHook(
+      "onRequest",
+      apiKeyAuth(ctx.tenancy, keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute)),
+    );
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
     await api.register(catalogRoutes, {
@@ -89,7 +97,11 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       logoUrl: ctx.logoUrl,
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
-    await api.register(webhookRoutes, { prefix: "/portico/v1", webhooks: ctx.webhooks });
+    await api.register(webhookRoutes, {
+      prefix: "/portico/v1",
+      webhooks: ctx.webhooks,
+      limiter: ctx.rateLimiter,
+    });
   });
 
   // What the official hub web component calls, authenticated by the session token.
@@ -100,31 +112,38 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     accounts: ctx.accounts,
     connectors: ctx.hubConnectors,
     corsOrigins: ctx.config.corsOrigins,
+    refusalLimit: addressLimit ?? undefined,
   });
   await app.register(oauthNavigationRoutes, {
     attempts: ctx.attempts,
     callbackPath: new URL(ctx.config.oauthRedirectUrl).pathname,
+    rateLimit: publicLimit,
   });
   await app.register(pagesRoutes, {
     sessions: ctx.sessions,
     publicUrl: () => ctx.config.publicUrl,
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
+    rateLimit: publicLimit,
   });
 
   if (ctx.config.sandbox) {
-    await app.register(sandboxRoutes, { prefix: "/sandbox" });
-    await app.register(sandboxOAuthServer(ctx.sandboxOAuth), {
-      prefix: "/sandbox",
-      redirectUri: () => ctx.config.oauthRedirectUrl,
-      tokenTtlSeconds: ctx.config.sandboxTokenTtlSeconds,
+    await app.register(async (sandbox) => {
+      if (publicLimit) sandbox.addHook("onRequest", publicLimit);
+      await sandbox.register(sandboxRoutes, { prefix: "/sandbox" });
+      await sandbox.register(sandboxOAuthServer(ctx.sandboxOAuth), {
+        prefix: "/sandbox",
+        redirectUri: () => ctx.config.oauthRedirectUrl,
+        tokenTtlSeconds: ctx.config.sandboxTokenTtlSeconds,
+      });
+      sandbox.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
+        reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),
+      );
     });
-    app.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
-      reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),
-    );
     // Requests to the sandbox's virtual host are answered in-process: no network, no SSRF exception.
     ctx.outbound.mountInternal(SANDBOX_HOST, async (req) => {
       const res = await app.inject({
+        remoteAddress: INTERNAL_CALLER,
         method: req.method as "GET",
         url: `/sandbox${req.url.pathname}${req.url.search}`,
         headers: req.headers,

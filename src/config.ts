@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { parseKeyring } from "./crypto/keyring.js";
@@ -34,6 +35,15 @@ const list = (v: string) =>
     .filter(Boolean);
 
 const isHttpUrl = (v: string) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol);
+
+/** What Fastify's trustProxy (proxy-addr) takes: an address, a CIDR range, or a named range. */
+const isProxyAddress = (v: string) => {
+  if (["loopback", "linklocal", "uniquelocal"].includes(v)) return true;
+  const [ip, bits, ...rest] = v.split("/");
+  const family = isIP(ip ?? "");
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
 
 const url = z
   .string()
@@ -97,6 +107,15 @@ const envSchema = z.object({
       message: "must be a comma-separated list of http(s) URLs",
     }),
   PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
+  PORTICO_RATE_LIMIT_PER_MINUTE: int(0, 0, 10_000_000),
+  PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE: int(1000, 0, 10_000_000),
+  PORTICO_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .refine((v) => list(v).every(isProxyAddress), {
+      message:
+        "must be a comma-separated list of IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)",
+    }),
   PORTICO_WORKERS: bool(true),
   PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),
   PORTICO_TOKEN_IDLE_REFRESH_HOURS: int(24 * 7, 1, 24 * 365),
@@ -138,6 +157,12 @@ export type Config = {
   oauthRedirectUrl: string;
   redirectOrigins: string[];
   apiKeyCacheSeconds: number;
+  /** API calls per minute per key, unless a project sets its own (0: off). */
+  rateLimitPerMinute: number;
+  /** Requests per minute per client address on the public surfaces (0: off). */
+  publicRateLimitPerMinute: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); empty: none. */
+  trustedProxies: string[];
   workers: boolean;
   tokenRefreshMarginSeconds: number;
   /** A refresh token unused this long is refreshed anyway, before the provider expires it. */
@@ -214,6 +239,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthRedirectUrl: stripSlash(e.PORTICO_OAUTH_REDIRECT_URL || `${publicUrl}/oauth/callback`),
     redirectOrigins: list(e.PORTICO_REDIRECT_ORIGINS).map((o) => new URL(o).origin),
     apiKeyCacheSeconds: e.PORTICO_API_KEY_CACHE_SECONDS,
+    rateLimitPerMinute: e.PORTICO_RATE_LIMIT_PER_MINUTE,
+    publicRateLimitPerMinute: e.PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE,
+    trustedProxies: list(e.PORTICO_TRUSTED_PROXIES),
     workers: e.PORTICO_WORKERS,
     tokenRefreshMarginSeconds: e.PORTICO_TOKEN_REFRESH_MARGIN_SECONDS,
     tokenIdleRefreshHours: e.PORTICO_TOKEN_IDLE_REFRESH_HOURS,

@@ -9,7 +9,9 @@ import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrateUrl } from "./db/migrations.js";
+import { RateLimitCounters } from "./db/rate-limit-counters.js";
 import { Outbound } from "./http/outbound.js";
+import { RateLimiter } from "./http/rate-limit.js";
 import { HubConnectors } from "./hub/connectors.js";
 import { IntegrationsService } from "./integrations/service.js";
 import { IntegrationsStore } from "./integrations/store.js";
@@ -55,6 +57,8 @@ export type Context = {
   sandboxOAuth: SandboxOAuthState;
   webhooks: WebhooksService;
   webhookWorker: WebhookWorker;
+  /** Request counts shared by every node on the database (per key, per address, replays). */
+  rateLimiter: RateLimiter;
   close(): Promise<void>;
 };
 
@@ -181,6 +185,10 @@ export async function createContext(
     vault,
     config,
   });
+  const rateLimiter = new RateLimiter(new RateLimitCounters(database.db), {
+    availability: database.availability,
+    logger,
+  });
   return {
     config,
     database,
@@ -202,8 +210,10 @@ export async function createContext(
     sandboxOAuth: new SandboxOAuthState(),
     webhooks,
     webhookWorker,
+    rateLimiter,
     close: async () => {
       await webhookWorker.stop();
+      await rateLimiter.close();
       await outbound.close();
       await database.close();
     },

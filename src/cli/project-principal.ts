@@ -25,6 +25,7 @@ export async function projectPrincipal(ctx: Context, projectId: string | undefin
     projectId: project.project_id,
     keyId: "cli",
     keyPrefix: "cli",
+    rateLimitPerMinute: project.rate_limit_per_minute,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 /**
  * Table types shared by both dialects. Timestamps are epoch milliseconds (bigint), booleans 0/1,
@@ -21,6 +21,8 @@ export interface ProjectsTable {
   organization_id: number;
   name: string;
   created_at: number;
+  /** API calls per minute per key for this project; null follows PORTICO_RATE_LIMIT_PER_MINUTE, 0 is off. */
+  rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiKeysTable {
@@ -183,6 +185,14 @@ export interface WebhookAttemptsTable {
   worker: string;
 }
 
+/** Requests counted per limited bucket (an API key, a client address) and minute, by every node. */
+export interface RateLimitCountersTable {
+  bucket: string;
+  /** Epoch ms at which the minute starts. */
+  window_start: number;
+  count: number;
+}
+
 export interface DB {
   meta: MetaTable;
   organizations: OrganizationsTable;
@@ -196,4 +206,5 @@ export interface DB {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  rate_limit_counters: RateLimitCountersTable;
 }

@@ -1,4 +1,4 @@
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, onRequestHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
@@ -57,10 +57,14 @@ const page = (reply: FastifyReply, status: number, title: string, message: strin
 export const oauthNavigationRoutes: FastifyPluginAsyncZod<{
   attempts: AttemptsService;
   callbackPath: string;
-}> = async (app, { attempts, callbackPath }) => {
+  /** The per-address limit of the public surfaces, when on. */
+  rateLimit?: onRequestHookHandler;
+}> = async (app, { attempts, callbackPath, rateLimit }) => {
+  const limited = rateLimit ? { onRequest: rateLimit } : {};
   app.get(
     "/connect/oauth2/:integration_id",
     {
+      ...limited,
       schema: {
         hide: true,
         params: z.object({ integration_id: z.string().max(100) }),
@@ -81,7 +85,7 @@ export const oauthNavigationRoutes: FastifyPluginAsyncZod<{
     },
   );
 
-  app.get(callbackPath, { schema: { hide: true } }, async (request, reply) => {
+  app.get(callbackPath, { ...limited, schema: { hide: true } }, async (request, reply) => {
     const params = new URLSearchParams(request.url.split("?")[1] ?? "");
     try {
       const next = await attempts.complete(params);

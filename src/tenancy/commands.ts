@@ -10,6 +10,15 @@ const intArg = (name: string) => (v: string) => {
   return n;
 };
 
+/** A per-minute limit: a whole number (0 is no limit), or `default` to follow the server's setting. */
+const rateLimitArg = (v: string): number | "default" => {
+  if (v === "default") return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 10_000_000)
+    throw new Error("--rate-limit-per-minute must be a whole number from 0 to 10000000, or default");
+  return n;
+};
+
 export function registerTenancyCommands(program: Command): void {
   program
     .command("init")
@@ -64,7 +73,37 @@ export function registerTenancyCommands(program: Command): void {
     .action(async (opts) =>
       withContext(async (ctx) => {
         const list = await ctx.tenancy.listProjects();
-        print(opts.json, list, () => table(list, ["project_id", "organization_id", "name", "created_at"]));
+        print(opts.json, list, () =>
+          table(list, ["project_id", "organization_id", "name", "rate_limit_per_minute", "created_at"]),
+        );
+      }),
+    );
+  projects
+    .command("update")
+    .description("Change a project's settings")
+    .requiredOption("--project <id>", "project id")
+    .option(
+      "--rate-limit-per-minute <n|default>",
+      "API calls per minute per key for this project (0: no limit; default: PORTICO_RATE_LIMIT_PER_MINUTE)",
+      rateLimitArg,
+    )
+    .option("--json", "print JSON")
+    .action(async (opts) =>
+      withContext(async (ctx) => {
+        if (opts.rateLimitPerMinute === undefined)
+          throw new Error("nothing to update: pass --rate-limit-per-minute");
+        const limit = opts.rateLimitPerMinute === "default" ? null : opts.rateLimitPerMinute;
+        const project = await ctx.tenancy.setRateLimit(opts.project, limit);
+        print(opts.json, project, () => {
+          const limit = project.rate_limit_per_minute;
+          const said =
+            limit === null
+              ? "PORTICO_RATE_LIMIT_PER_MINUTE"
+              : limit === 0
+                ? "no limit"
+                : `${limit} per minute per key`;
+          return `Updated ${pc.bold(project.project_id)}: rate limit ${said} (running servers apply it within PORTICO_API_KEY_CACHE_SECONDS)`;
+        });
       }),
     );
 

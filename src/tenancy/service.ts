@@ -1,6 +1,6 @@
-import type { Transaction } from "kysely";
+import type { Selectable, Transaction } from "kysely";
 import { generateId, generateSecret, PREFIX, sha256 } from "../crypto/tokens.js";
-import type { DB } from "../db/schema.js";
+import type { DB, ProjectsTable } from "../db/schema.js";
 import { isUniqueViolation } from "../db/unique-violation.js";
 import { PorticoError } from "../errors.js";
 import type { TenancyStore } from "./store.js";
@@ -11,9 +11,18 @@ export type Principal = {
   projectId: string;
   keyId: string;
   keyPrefix: string;
+  /** The project's own per-key limit (null: PORTICO_RATE_LIMIT_PER_MINUTE; 0: off). */
+  rateLimitPerMinute: number | null;
 };
 
-export type ProjectView = { project_id: string; organization_id: number; name: string; created_at: string };
+export type ProjectView = {
+  project_id: string;
+  organization_id: number;
+  name: string;
+  created_at: string;
+  /** API calls per minute per key; null follows PORTICO_RATE_LIMIT_PER_MINUTE, 0 is no limit. */
+  rate_limit_per_minute: number | null;
+};
 export type ApiKeyView = {
   id: string;
   project_id: string;
@@ -32,6 +41,14 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const displayPrefix = (key: string) => `${key.slice(0, PREFIX.apiKey.length + 6)}...`;
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+const projectView = (p: Selectable<ProjectsTable>): ProjectView => ({
+  project_id: p.id,
+  organization_id: Number(p.organization_id),
+  name: p.name,
+  created_at: iso(p.created_at)!,
+  rate_limit_per_minute: p.rate_limit_per_minute,
+});
 
 type CachedKey = { principal: Principal; until: number; touchedAt: number };
 
@@ -103,30 +120,28 @@ export class TenancyService {
   }
 
   async listProjects(): Promise<ProjectView[]> {
-    return (await this.store.listProjects()).map((p) => ({
-      project_id: p.id,
-      organization_id: Number(p.organization_id),
-      name: p.name,
-      created_at: new Date(p.created_at).toISOString(),
-    }));
+    return (await this.store.listProjects()).map(projectView);
   }
 
   async getProject(id: string): Promise<ProjectView | undefined> {
     const p = await this.store.getProject(id);
-    return (
-      p && {
-        project_id: p.id,
-        organization_id: Number(p.organization_id),
-        name: p.name,
-        created_at: iso(p.created_at)!,
-      }
-    );
+    return p && projectView(p);
   }
 
   async requireProject(id: string): Promise<ProjectView> {
     const p = await this.getProject(id);
     if (!p) throw new PorticoError("NOT_FOUND", `project ${id} not found`);
     return p;
+  }
+
+  /**
+   * Sets a project's per-key rate limit (null: back to PORTICO_RATE_LIMIT_PER_MINUTE). Running
+   * nodes apply it within PORTICO_API_KEY_CACHE_SECONDS.
+   */
+  async setRateLimit(projectId: string, perMinute: number | null): Promise<ProjectView> {
+    if (!(await this.store.setRateLimit(projectId, perMinute)))
+      throw new PorticoError("NOT_FOUND", `project ${projectId} not found`);
+    return this.requireProject(projectId);
   }
 
   async createApiKey(projectId: string, name?: string): Promise<CreatedApiKey> {
@@ -177,6 +192,7 @@ export class TenancyService {
       projectId: row.project_id,
       keyId: row.id,
       keyPrefix: row.prefix,
+      rateLimitPerMinute: row.rate_limit_per_minute,
     };
     const entry: CachedKey = { principal, until: now + this.opts.apiKeyCacheSeconds * 1000, touchedAt: 0 };
     if (this.opts.apiKeyCacheSeconds > 0) {
@@ -204,7 +220,13 @@ export class TenancyService {
     const now = this.now();
     const id = generateId("proj_");
     await this.store.insertProject(trx, { id, organization_id: organizationId, name, created_at: now });
-    return { project_id: id, organization_id: organizationId, name, created_at: iso(now)! };
+    return {
+      project_id: id,
+      organization_id: organizationId,
+      name,
+      created_at: iso(now)!,
+      rate_limit_per_minute: null,
+    };
   }
 
   private async insertApiKey(

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Insertable, Kysely, Selectable, Transaction } from "kysely";
 import type { ApiKeysTable, DB, ProjectsTable } from "../db/schema.js";
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -42,15 +42,15 @@ export class TenancyStore {
     return row ? Number(row.id) : undefined;
   }
 
-  async insertProject(ex: Executor, row: ProjectsTable): Promise<void> {
+  async insertProject(ex: Executor, row: Insertable<ProjectsTable>): Promise<void> {
     await ex.insertInto("projects").values(row).execute();
   }
 
-  getProject(id: string): Promise<ProjectsTable | undefined> {
+  getProject(id: string): Promise<Selectable<ProjectsTable> | undefined> {
     return this.db.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
-  listProjects(): Promise<ProjectsTable[]> {
+  listProjects(): Promise<Selectable<ProjectsTable>[]> {
     return this.db.selectFrom("projects").selectAll().orderBy("created_at").orderBy("id").execute();
   }
 
@@ -83,10 +83,25 @@ export class TenancyStore {
     return this.db
       .selectFrom("api_keys")
       .innerJoin("projects", "projects.id", "api_keys.project_id")
-      .select(["api_keys.id", "api_keys.project_id", "api_keys.prefix", "projects.organization_id"])
+      .select([
+        "api_keys.id",
+        "api_keys.project_id",
+        "api_keys.prefix",
+        "projects.organization_id",
+        "projects.rate_limit_per_minute",
+      ])
       .where("api_keys.key_hash", "=", keyHash)
       .where("api_keys.revoked_at", "is", null)
       .executeTakeFirst();
+  }
+
+  async setRateLimit(projectId: string, perMinute: number | null): Promise<boolean> {
+    const res = await this.db
+      .updateTable("projects")
+      .set({ rate_limit_per_minute: perMinute })
+      .where("id", "=", projectId)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async touchApiKey(id: string, now: number): Promise<void> {

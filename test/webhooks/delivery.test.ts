@@ -209,7 +209,7 @@ for (const dialect of DIALECTS) {
       const eventId = rx.received.find((r) => JSON.parse(r.body).origin_owner_id === "wh-replay")!.id;
       const res = await api("/webhooks/replay", { method: "POST", body: { event_id: eventId } });
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ events: 1, deliveries: 1 });
+      expect(await res.json()).toEqual({ events: 1, deliveries: 1, next_since: null });
       await rx.waitFor(() => rx.received.filter((r) => r.id === eventId).length === 2);
       const since = new Date(Date.now() - 60_000).toISOString();
       const range = await (await api("/webhooks/replay", { method: "POST", body: { since } })).json();
