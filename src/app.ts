@@ -134,7 +134,6 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       await sandbox.register(sandboxOAuthServer(ctx.sandboxOAuth), {
         prefix: "/sandbox",
         redirectUri: () => ctx.config.oauthRedirectUrl,
-        tokenTtlSeconds: ctx.config.sandboxTokenTtlSeconds,
       });
       sandbox.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
         reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),

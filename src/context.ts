@@ -207,7 +207,7 @@ export async function createContext(
     tokens,
     attempts,
     proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
-    sandboxOAuth: new SandboxOAuthState(),
+    sandboxOAuth: new SandboxOAuthState(config.sandboxTokenTtlSeconds),
     webhooks,
     webhookWorker,
     rateLimiter,
