@@ -6,7 +6,7 @@ import { REQUIRE_ALL } from "./env.js";
 import { freePort } from "./processes.js";
 
 /** Debian's PostgreSQL binaries (initdb, pg_ctl), or PORTICO_TEST_PG_BIN. */
-function pgBin(): string | null {
+export function pgBin(): string | null {
   if (process.env.PORTICO_TEST_PG_BIN) return process.env.PORTICO_TEST_PG_BIN;
   const root = "/usr/lib/postgresql";
   if (!fs.existsSync(root)) return null;
