@@ -11,7 +11,6 @@ export type RunningServer = {
   app: FastifyInstance;
   ctx: Context;
   url: string;
-  lifecycle: Lifecycle;
   /** Graceful stop: drain for `drainMs` (readyz 503, still serving), then close and hand work back. */
   close(drainMs?: number): Promise<void>;
 };
@@ -114,7 +113,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return closing;
   };
-  return { app, ctx, url: address, lifecycle, close };
+  return { app, ctx, url: address, close };
 }
 
 /**

@@ -125,12 +125,12 @@ export function openDatabase(
     const handle = new SqliteDatabase(file);
     // WAL lets readers run beside the single writer; busy_timeout makes a second process (a CLI
     // command beside a running server) wait for the lock instead of failing at once.
+    const busyMs = timeouts?.busyMs ?? 5000;
     handle.pragma("journal_mode = WAL");
-    handle.pragma(`busy_timeout = ${timeouts?.busyMs ?? 5000}`);
+    handle.pragma(`busy_timeout = ${busyMs}`);
     handle.pragma("synchronous = NORMAL");
     handle.pragma("foreign_keys = ON");
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
-    const busyMs = timeouts?.busyMs ?? 5000;
     // SQLite's outage is another process holding the write lock past the busy timeout (reads still
     // work, so requests are not gated): the probe takes the lock without waiting. A transaction
     // open on this handle holds the lock already.
