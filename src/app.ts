@@ -43,7 +43,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     serverFactory: lifecycle.serverFactory(ctx.config),
     // Errors the router raises before any route runs (a bad percent-escape, an over-long path
     // parameter) and those Node's parser raises go through the same StackOne body as the rest.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: errorHandler,
     clientErrorHandler,
     // Below debug level, request logs are errors only: they carry the request id themselves, so
