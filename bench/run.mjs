@@ -36,6 +36,12 @@ const PG_ADMIN_URL =
   process.env.PORTICO_TEST_DATABASE_URL ??
   "postgres://postgres@127.0.0.1:5432/test";
 const OUT_DIR = path.join(ROOT, "bench", "results");
+// Rate limits off: the benchmark measures Portico's own cost per request, and one key sends
+// far more than any limit would let through.
+const LIMITS = { PORTICO_RATE_LIMIT_PER_MINUTE: "0", PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE: "0" };
+const LIMITS_TEXT = `rate limits off (${Object.entries(LIMITS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(", ")})`;
 
 const log = (...a) => console.error("[bench]", ...a);
 
@@ -264,6 +270,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
     PORTICO_LOG_LEVEL: "warn",
     PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
     PORTICO_CATALOG_DIRS: catalogDir,
+    ...LIMITS,
   };
   const rows = [];
   let server;
@@ -507,7 +514,7 @@ log(
     : "pinning: none (taskset unavailable or a single CPU)",
 );
 log(
-  `mode: ${SMOKE ? "smoke" : "full"}, ${DURATION} s per measurement, ${CONNECTIONS} connections, ${ACCOUNTS} seeded accounts`,
+  `mode: ${SMOKE ? "smoke" : "full"}, ${DURATION} s per measurement, ${CONNECTIONS} connections, ${ACCOUNTS} seeded accounts, ${LIMITS_TEXT}`,
 );
 
 const rows = [];
@@ -520,7 +527,7 @@ try {
 
 writeResults(
   rows,
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${hasTaskset ? "servers pinned to CPU 0, load generator to CPU 1" : "unpinned"}; ${DURATION} s per measurement, ${CONNECTIONS} connections.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${hasTaskset ? "servers pinned to CPU 0, load generator to CPU 1" : "unpinned"}; ${DURATION} s per measurement, ${CONNECTIONS} connections; ${LIMITS_TEXT}.`,
 );
 const broken = rows.filter((r) => r.errors > 0 || !(r.rps > 0));
 if (broken.length || rows.length === 0) {

@@ -7,9 +7,13 @@ import { consoleRoutes } from "./console/routes.js";
 import type { Context } from "./context.js";
 import { requestLogHook } from "./history/request-log-hook.js";
 import { requestLogRoutes } from "./history/routes.js";
-import { errorHandler, notFoundHandler } from "./http/error-handler.js";
+import { clientErrorHandler, MAX_PARAM_LENGTH } from "./http/client-errors.js";
+import { createErrorHandler, notFoundHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
+import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { addressRateLimit, asHook, INTERNAL_CALLER, keyRateLimit } from "./http/rate-limit-hooks.js";
+import { registerReadiness } from "./http/readiness.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
@@ -25,15 +29,27 @@ import { apiKeyAuth } from "./tenancy/api-key-auth.js";
 import { VERSION } from "./version.js";
 import { webhookRoutes } from "./webhooks/routes.js";
 
-/** Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0. */
-export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+/**
+ * Builds the HTTP application over a context; no listen, so tests can inject() or listen on port 0.
+ * `lifecycle` is the graceful shutdown's state (server.ts drives it).
+ */
+export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promise<FastifyInstance> {
+  const errorHandler = createErrorHandler(ctx.database.availability);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One access line per request is written by the onResponse hook below instead of two by Fastify.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
-    trustProxy: false,
-    return503OnClosing: true,
+    // X-Forwarded-For names the client (request.ip) only when it comes from a trusted proxy.
+    trustProxy: ctx.config.trustedProxies.length ? ctx.config.trustedProxies : false,
+    // Shutdown answers are the lifecycle's (StackOne's body), not Fastify's.
+    return503OnClosing: false,
+    serverFactory: lifecycle.serverFactory(ctx.config),
+    // Errors the router raises before any route runs (a bad percent-escape, an over-long path
+    // parameter) and those Node's parser raises go through the same StackOne body as the rest.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
     // Below debug level, request logs are errors only: they carry the request id themselves, so
     // the per-request child logger Fastify would build is skipped.
     ...(ctx.logger.isLevelEnabled("debug")
@@ -66,20 +82,17 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await registerOpenApi(app, ctx.config.publicUrl, VERSION);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await ctx.database.ping();
-      return { status: "ok", database: ctx.database.dialect };
-    } catch {
-      return reply
-        .status(503)
-        .send({ statusCode: 503, message: "database unreachable", timestamp: new Date().toISOString() });
-    }
-  });
+  registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs, lifecycle);
+
+  const addressLimit = addressRateLimit(ctx.rateLimiter, ctx.config.publicRateLimitPerMinute);
+  const publicLimit = addressLimit ? asHook(addressLimit) : undefined;
 
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {
-    api.addHook("onRequest", apiKeyAuth(ctx.tenancy));
+    api.addHook(
+      "onRequest",
+      apiKeyAuth(ctx.tenancy, keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute)),
+    );
     api.addHook("onResponse", requestLogHook(ctx.history));
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
@@ -89,7 +102,11 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       logoUrl: ctx.logoUrl,
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
-    await api.register(webhookRoutes, { prefix: "/portico/v1", webhooks: ctx.webhooks });
+    await api.register(webhookRoutes, {
+      prefix: "/portico/v1",
+      webhooks: ctx.webhooks,
+      limiter: ctx.rateLimiter,
+    });
     await api.register(requestLogRoutes, { history: ctx.history });
   });
 
@@ -101,16 +118,19 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     accounts: ctx.accounts,
     connectors: ctx.hubConnectors,
     corsOrigins: ctx.config.corsOrigins,
+    refusalLimit: addressLimit ?? undefined,
   });
   await app.register(oauthNavigationRoutes, {
     attempts: ctx.attempts,
     callbackPath: new URL(ctx.config.oauthRedirectUrl).pathname,
+    rateLimit: publicLimit,
   });
   await app.register(pagesRoutes, {
     sessions: ctx.sessions,
     publicUrl: () => ctx.config.publicUrl,
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
+    rateLimit: publicLimit,
   });
 
   if (ctx.config.console) {
@@ -135,18 +155,21 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   }
 
   if (ctx.config.sandbox) {
-    await app.register(sandboxRoutes, { prefix: "/sandbox" });
-    await app.register(sandboxOAuthServer(ctx.sandboxOAuth), {
-      prefix: "/sandbox",
-      redirectUri: () => ctx.config.oauthRedirectUrl,
-      tokenTtlSeconds: ctx.config.sandboxTokenTtlSeconds,
+    await app.register(async (sandbox) => {
+      if (publicLimit) sandbox.addHook("onRequest", publicLimit);
+      await sandbox.register(sandboxRoutes, { prefix: "/sandbox" });
+      await sandbox.register(sandboxOAuthServer(ctx.sandboxOAuth), {
+        prefix: "/sandbox",
+        redirectUri: () => ctx.config.oauthRedirectUrl,
+      });
+      sandbox.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
+        reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),
+      );
     });
-    app.get("/sandbox", { schema: { hide: true } }, async (_request, reply) =>
-      reply.type("text/html; charset=utf-8").send(sandboxIndexHtml(ctx.config.publicUrl)),
-    );
     // Requests to the sandbox's virtual host are answered in-process: no network, no SSRF exception.
     ctx.outbound.mountInternal(SANDBOX_HOST, async (req) => {
       const res = await app.inject({
+        remoteAddress: INTERNAL_CALLER,
         method: req.method as "GET",
         url: `/sandbox${req.url.pathname}${req.url.search}`,
         headers: req.headers,

@@ -1,6 +1,8 @@
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { parseKeyring } from "./crypto/keyring.js";
+import type { DatabaseTimeouts } from "./db/database.js";
 
 /**
  * One schema over process.env. Every variable Portico reads is declared here, with its default,
@@ -34,6 +36,15 @@ const list = (v: string) =>
 
 const isHttpUrl = (v: string) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol);
 
+/** What Fastify's trustProxy (proxy-addr) takes: an address, a CIDR range, or a named range. */
+const isProxyAddress = (v: string) => {
+  if (["loopback", "linklocal", "uniquelocal"].includes(v)) return true;
+  const [ip, bits, ...rest] = v.split("/");
+  const family = isIP(ip ?? "");
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+
 const url = z
   .string()
   .optional()
@@ -48,6 +59,11 @@ const envSchema = z.object({
       message: "must be file:<path> or postgres://...",
     }),
   PORTICO_DATABASE_POOL_SIZE: int(10, 1, 200),
+  PORTICO_DATABASE_CONNECT_TIMEOUT_MS: int(5000, 100, 600_000),
+  PORTICO_DATABASE_QUERY_TIMEOUT_MS: int(15_000, 100, 3600_000),
+  PORTICO_DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 100, 3600_000),
+  PORTICO_DATABASE_BUSY_TIMEOUT_MS: int(5000, 0, 600_000),
+  PORTICO_READYZ_TIMEOUT_MS: int(1000, 50, 60_000),
   PORTICO_PORT: int(4000, 0, 65535),
   PORTICO_HOST: z.string().min(1).default("127.0.0.1"),
   PORTICO_PUBLIC_URL: z
@@ -56,6 +72,11 @@ const envSchema = z.object({
     .refine((v) => !v || isHttpUrl(v), { message: "must be an absolute http(s) URL" }),
   PORTICO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORTICO_BODY_LIMIT_BYTES: int(100 * 1024, 1024, 50 * 1024 * 1024),
+  PORTICO_HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3600_000),
+  PORTICO_HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
+  PORTICO_SHUTDOWN_DRAIN_MS: int(5000, 0, 600_000),
+  PORTICO_SHUTDOWN_TIMEOUT_MS: int(25_000, 1000, 3600_000),
   PORTICO_ENCRYPTION_KEYS: z
     .string()
     .optional()
@@ -86,6 +107,15 @@ const envSchema = z.object({
       message: "must be a comma-separated list of http(s) URLs",
     }),
   PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
+  PORTICO_RATE_LIMIT_PER_MINUTE: int(0, 0, 10_000_000),
+  PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE: int(1000, 0, 10_000_000),
+  PORTICO_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .refine((v) => list(v).every(isProxyAddress), {
+      message:
+        "must be a comma-separated list of IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)",
+    }),
   PORTICO_WORKERS: bool(true),
   PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),
   PORTICO_TOKEN_IDLE_REFRESH_HOURS: int(24 * 7, 1, 24 * 365),
@@ -112,11 +142,19 @@ export type Config = {
   databaseUrl: string;
   /** PostgreSQL connections per process (nodes x this must stay under the server's max_connections). */
   databasePoolSize: number;
+  /** How long the database may take to connect, answer, run a statement, release a lock. */
+  databaseTimeouts: DatabaseTimeouts;
+  /** `/readyz` answers 503 when the database has not answered within this. */
+  readyzTimeoutMs: number;
   port: number;
   host: string;
   publicUrl: string;
   logLevel: string;
   bodyLimitBytes: number;
+  /** Node's HTTP server: whole request received, headers received, idle keep-alive connection. */
+  httpTimeouts: { requestMs: number; headersMs: number; keepAliveMs: number };
+  /** On SIGTERM: how long /readyz says 503 while requests are still served, and the whole bound. */
+  shutdown: { drainMs: number; timeoutMs: number };
   /** `kid:base64key` pairs; the first is the key new ciphertexts use. Empty: keyring file in dataDir. */
   encryptionKeys: string | undefined;
   sandbox: boolean;
@@ -125,6 +163,12 @@ export type Config = {
   oauthRedirectUrl: string;
   redirectOrigins: string[];
   apiKeyCacheSeconds: number;
+  /** API calls per minute per key, unless a project sets its own (0: off). */
+  rateLimitPerMinute: number;
+  /** Requests per minute per client address on the public surfaces (0: off). */
+  publicRateLimitPerMinute: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); empty: none. */
+  trustedProxies: string[];
   workers: boolean;
   tokenRefreshMarginSeconds: number;
   /** A refresh token unused this long is refreshed anyway, before the provider expires it. */
@@ -165,6 +209,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
   }
   const e = parsed.data;
+  // The server's statement timeout must fire first: it cancels the statement and keeps the
+  // connection, where the client's gives the connection up.
+  const order: string[] = [];
+  if (e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS >= e.PORTICO_DATABASE_QUERY_TIMEOUT_MS)
+    order.push("PORTICO_DATABASE_STATEMENT_TIMEOUT_MS: must be below PORTICO_DATABASE_QUERY_TIMEOUT_MS");
+  // Node refuses a headers timeout longer than the whole request's.
+  if (e.PORTICO_HTTP_HEADERS_TIMEOUT_MS > e.PORTICO_HTTP_REQUEST_TIMEOUT_MS)
+    order.push("PORTICO_HTTP_HEADERS_TIMEOUT_MS: must be at most PORTICO_HTTP_REQUEST_TIMEOUT_MS");
+  if (e.PORTICO_SHUTDOWN_DRAIN_MS >= e.PORTICO_SHUTDOWN_TIMEOUT_MS)
+    order.push("PORTICO_SHUTDOWN_DRAIN_MS: must be below PORTICO_SHUTDOWN_TIMEOUT_MS");
+  if (order.length) throw new ConfigError(order);
   const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
   const dataDir = path.resolve(e.PORTICO_DATA_DIR);
   const cors = e.PORTICO_CORS_ORIGINS.trim();
@@ -172,11 +227,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.PORTICO_DATABASE_URL ?? `file:${path.join(e.PORTICO_DATA_DIR, "portico.db")}`,
     databasePoolSize: e.PORTICO_DATABASE_POOL_SIZE,
+    databaseTimeouts: {
+      connectMs: e.PORTICO_DATABASE_CONNECT_TIMEOUT_MS,
+      queryMs: e.PORTICO_DATABASE_QUERY_TIMEOUT_MS,
+      statementMs: e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS,
+      busyMs: e.PORTICO_DATABASE_BUSY_TIMEOUT_MS,
+    },
+    readyzTimeoutMs: e.PORTICO_READYZ_TIMEOUT_MS,
     port: e.PORTICO_PORT,
     host: e.PORTICO_HOST,
     publicUrl,
     logLevel: e.PORTICO_LOG_LEVEL,
     bodyLimitBytes: e.PORTICO_BODY_LIMIT_BYTES,
+    httpTimeouts: {
+      requestMs: e.PORTICO_HTTP_REQUEST_TIMEOUT_MS,
+      headersMs: e.PORTICO_HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    shutdown: { drainMs: e.PORTICO_SHUTDOWN_DRAIN_MS, timeoutMs: e.PORTICO_SHUTDOWN_TIMEOUT_MS },
     encryptionKeys: e.PORTICO_ENCRYPTION_KEYS || undefined,
     sandbox: e.PORTICO_SANDBOX,
     allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,
@@ -184,6 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthRedirectUrl: stripSlash(e.PORTICO_OAUTH_REDIRECT_URL || `${publicUrl}/oauth/callback`),
     redirectOrigins: list(e.PORTICO_REDIRECT_ORIGINS).map((o) => new URL(o).origin),
     apiKeyCacheSeconds: e.PORTICO_API_KEY_CACHE_SECONDS,
+    rateLimitPerMinute: e.PORTICO_RATE_LIMIT_PER_MINUTE,
+    publicRateLimitPerMinute: e.PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE,
+    trustedProxies: list(e.PORTICO_TRUSTED_PROXIES),
     workers: e.PORTICO_WORKERS,
     tokenRefreshMarginSeconds: e.PORTICO_TOKEN_REFRESH_MARGIN_SECONDS,
     tokenIdleRefreshHours: e.PORTICO_TOKEN_IDLE_REFRESH_HOURS,

@@ -11,10 +11,12 @@ import { ConsoleStore } from "./console/store.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
-import { migrate } from "./db/migrations.js";
+import { migrateUrl } from "./db/migrations.js";
+import { RateLimitCounters } from "./db/rate-limit-counters.js";
 import { HistoryService } from "./history/service.js";
 import { HistoryStore } from "./history/store.js";
 import { Outbound } from "./http/outbound.js";
+import { RateLimiter } from "./http/rate-limit.js";
 import { HubConnectors } from "./hub/connectors.js";
 import { IntegrationsService } from "./integrations/service.js";
 import { IntegrationsStore } from "./integrations/store.js";
@@ -65,6 +67,8 @@ export type Context = {
   history: HistoryService;
   /** Console sign-in links and sessions. */
   consoleAuth: ConsoleAuth;
+  /** Request counts shared by every node on the database (per key, per address, replays). */
+  rateLimiter: RateLimiter;
   close(): Promise<void>;
 };
 
@@ -116,9 +120,13 @@ export async function createContext(
   });
   const { ring, created } = loadKeyring(config.encryptionKeys, config.dataDir);
   const vault = new Vault(ring);
-  const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+  if (opts.migrate !== false) await migrateUrl(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    timeouts: config.databaseTimeouts,
+    logger,
+  });
   try {
-    if (opts.migrate !== false) await migrate(database.db, database.dialect);
     await checkKeyring(database, vault);
   } catch (err) {
     await database.close();
@@ -129,7 +137,7 @@ export async function createContext(
     timeoutMs: config.proxyTimeoutMs,
   });
   const logoUrl = (entry: CatalogEntry) => `${config.publicUrl}/assets/logos/${entry.logo}`;
-  const accountsStore = new AccountsStore(database.db);
+  const accountsStore = new AccountsStore(database.db, database.dialect);
   const history = new HistoryService(new HistoryStore(database.db), {
     logger,
     publicUrl: config.publicUrl,
@@ -171,6 +179,7 @@ export async function createContext(
     maxAgeMs: config.webhookMaxAgeHours * 3600_000,
     disableAfterMs: config.webhookDisableAfterHours * 3600_000,
     logger,
+    availability: database.availability,
   });
   const accounts = new AccountsService(accountsStore, {
     catalog,
@@ -199,6 +208,10 @@ export async function createContext(
     vault,
     config,
   });
+  const rateLimiter = new RateLimiter(new RateLimitCounters(database.db), {
+    availability: database.availability,
+    logger,
+  });
   return {
     config,
     database,
@@ -218,7 +231,7 @@ export async function createContext(
     tokens,
     attempts,
     proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
-    sandboxOAuth: new SandboxOAuthState(),
+    sandboxOAuth: new SandboxOAuthState(config.sandboxTokenTtlSeconds),
     webhooks,
     webhookWorker,
     history,
@@ -228,9 +241,11 @@ export async function createContext(
       idleMinutes: config.consoleIdleMinutes,
       history,
     }),
+    rateLimiter,
     close: async () => {
-      await webhookWorker.drain();
+      await webhookWorker.stop();
       await history.close();
+      await rateLimiter.close();
       await outbound.close();
       await database.close();
     },

@@ -19,13 +19,20 @@ export const ERRORS = {
   CONFLICT: { status: 409, message: "Conflict" },
   PRECONDITION_FAILED: { status: 412, message: "Precondition failed" },
   PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is too large" },
+  URI_TOO_LONG: { status: 414, message: "URI too long" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Unsupported Media Type: send application/json" },
   UNPROCESSABLE: { status: 422, message: "Unprocessable Entity" },
   TOO_MANY_REQUESTS: { status: 429, message: "Too many requests" },
+  HEADERS_TOO_LARGE: { status: 431, message: "Request header fields too large" },
   INTERNAL: { status: 500, message: "Internal server error" },
   NOT_IMPLEMENTED: { status: 501, message: "Not Implemented" },
   BAD_GATEWAY: { status: 502, message: "Bad Gateway" },
   SERVICE_UNAVAILABLE: { status: 503, message: "Service Unavailable" },
+  SHUTTING_DOWN: { status: 503, message: "Service unavailable: this server is shutting down; retry" },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    message: "Service unavailable: the database is not answering; retry later",
+  },
   GATEWAY_TIMEOUT: { status: 504, message: "Gateway Timeout" },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -6,9 +6,19 @@ import type { Config } from "./config.js";
 import type { ConsoleLink } from "./console/auth.js";
 import { type Context, createContext } from "./context.js";
 import { SYSTEM_ACTOR, safeUserName } from "./history/actor.js";
+import { Lifecycle } from "./http/lifecycle.js";
 import { Periodic } from "./workers/scheduler.js";
 
-export type RunningServer = { app: FastifyInstance; ctx: Context; url: string; close(): Promise<void> };
+export type RunningServer = {
+  app: FastifyInstance;
+  ctx: Context;
+  url: string;
+  /** Graceful stop: drain for `drainMs` (readyz 503, still serving), then close and hand work back. */
+  close(drainMs?: number): Promise<void>;
+};
+
+/** Between closing the listener and closing idle connections: see Lifecycle.stopAccepting. */
+const CLOSE_GRACE_MS = 500;
 
 /**
  * What a first start prints once: the key it will never show again, a request to try, and (with
@@ -53,12 +63,14 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.config.webhookPollMs,
       () => ctx.webhookWorker.tick(),
       ctx.logger,
+      ctx.database.availability,
     ).start(),
     new Periodic(
       "token-refresh",
       ctx.config.refreshIntervalSeconds * 1000,
       () => ctx.tokens.refreshDue(),
       ctx.logger,
+      ctx.database.availability,
     ).start(),
     new Periodic(
       "housekeeping",
@@ -70,6 +82,7 @@ function startWorkers(ctx: Context): Periodic[] {
         await ctx.consoleAuth.purgeExpired();
       },
       ctx.logger,
+      ctx.database.availability,
     ).start(),
   ];
 }
@@ -90,7 +103,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       process.stdout.write(`${firstStartBanner(ctx, init, link)}\n`);
     }
   }
-  const app = await buildApp(ctx);
+  const lifecycle = new Lifecycle();
+  const app = await buildApp(ctx, lifecycle);
   let address: string;
   try {
     address = await app.listen({ port: config.port, host: config.host });
@@ -105,10 +119,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const workers = config.workers ? startWorkers(ctx) : [];
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (drainMs = 0) => {
     closing ??= (async () => {
-      await Promise.all(workers.map((w) => w.stop()));
-      await app.close();
+      lifecycle.state = "draining";
+      if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+      // The listener closes while in-flight requests finish; meanwhile background work stops, and
+      // deliveries claimed but not started go back to the queue.
+      const stopping = Promise.all([...workers.map((w) => w.stop()), ctx.webhookWorker.stop()]);
+      await lifecycle.stopAccepting(CLOSE_GRACE_MS);
+      await Promise.all([app.close(), stopping]);
       await ctx.close();
     })();
     return closing;
@@ -116,14 +135,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return { app, ctx, url: address, close };
 }
 
-/** `portico serve`: runs until SIGINT or SIGTERM, then drains in-flight requests and exits. */
+/**
+ * `portico serve`: runs until SIGTERM or SIGINT. SIGTERM (what orchestrators send) first drains
+ * for PORTICO_SHUTDOWN_DRAIN_MS: /readyz answers 503 so the load balancer moves traffic away while
+ * requests are still served; SIGINT (Ctrl-C) skips that. Then the listener closes, in-flight
+ * requests finish, leased work is handed back, and the process exits, within
+ * PORTICO_SHUTDOWN_TIMEOUT_MS of the signal in any case.
+ */
 export async function serve(config: Config): Promise<void> {
   const server = await startServer(config);
-  const stop = (signal: string) => {
-    server.ctx.logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 10_000);
+  const { drainMs, timeoutMs } = config.shutdown;
+  const stop = (signal: NodeJS.Signals) => {
+    const drain = signal === "SIGTERM" ? drainMs : 0;
+    server.ctx.logger.info({ signal, drain_ms: drain }, "shutting down");
+    const force = setTimeout(() => {
+      server.ctx.logger.error({ timeout_ms: timeoutMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, timeoutMs);
     force.unref();
-    server.close().then(
+    server.close(drain).then(
       () => process.exit(0),
       (err) => {
         server.ctx.logger.error({ err }, "shutdown failed");

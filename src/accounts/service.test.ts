@@ -82,6 +82,34 @@ for (const dialect of DIALECTS) {
       expect(await accountsOf("rules-3")).toHaveLength(3);
     });
 
+    it("links one owner and provider from concurrent sessions into one account", async () => {
+      const sessions = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          createSession(s, { origin_owner_id: "rules-race", origin_owner_name: "Race" }),
+        ),
+      );
+      const ids = await Promise.all(sessions.map((x) => linkSandboxHris(s, x.token)));
+      expect(new Set(ids).size).toBe(1);
+      expect(await accountsOf("rules-race")).toHaveLength(1);
+      // Events follow what happened: the first link created it, the others re-connected it.
+      const events = await s.ctx.database.db
+        .selectFrom("webhook_events")
+        .select(["type", "payload"])
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      const mine = events.filter((e) => JSON.parse(e.payload).account_id === ids[0]).map((e) => e.type);
+      expect(mine).toEqual(["account.created", ...Array(7).fill("account.updated")]);
+      // `multiple` still creates, however many at once.
+      const multi = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          createSession(s, { origin_owner_id: "rules-race", origin_owner_name: "Race", multiple: true }),
+        ),
+      );
+      const created = await Promise.all(multi.map((x) => linkSandboxHris(s, x.token)));
+      expect(new Set([...created, ids[0]]).size).toBe(4);
+    });
+
     it("lets a session that linked an account only edit that account", async () => {
       const session = await createSession(s, { origin_owner_id: "rules-4", origin_owner_name: "Four" });
       const id = await linkSandboxHris(s, session.token);
@@ -202,7 +230,7 @@ for (const dialect of DIALECTS) {
         .set({ credentials_version: stale.credentials_version + 1 })
         .where("id", "=", id)
         .execute();
-      const store = new AccountsStore(db);
+      const store = new AccountsStore(db, dialect);
       const written = await store.transaction((trx) =>
         store.update(trx, s.projectId, id, stale.credentials_version, { label: "stale" }),
       );

@@ -326,6 +326,8 @@ export class AccountsService {
   ): Promise<LinkedAccount> {
     const multiple = session.multiple === 1;
     const result = await this.store.transaction(async (trx) => {
+      if (!multiple)
+        await this.store.lockOwnerProvider(trx, session.project_id, session.origin_owner_id, entry.key);
       const existing = multiple
         ? undefined
         : await this.store.findForReconnect(trx, session.project_id, session.origin_owner_id, entry.key);

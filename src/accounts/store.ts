@@ -1,4 +1,5 @@
-import type { Kysely, Selectable, Transaction, Updateable } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from "kysely";
+import type { Dialect } from "../db/database.js";
 import { QueryShapes } from "../db/query-shapes.js";
 import type { AccountsTable, DB } from "../db/schema.js";
 
@@ -35,7 +36,10 @@ export type AccountFilters = {
 export class AccountsStore {
   private readonly shapes: QueryShapes;
 
-  constructor(private readonly db: Kysely<DB>) {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {
     this.shapes = new QueryShapes(db);
   }
 
@@ -79,6 +83,18 @@ export class AccountsStore {
       [projectId, id],
     );
     return rows[0];
+  }
+
+  /**
+   * Makes the rest of this transaction the only link of this owner and provider under way, on every
+   * node: concurrent links then meet the account the first one created instead of each creating
+   * one. PostgreSQL: an advisory lock held until the transaction ends. SQLite: every transaction
+   * already holds the database's write lock from its start (BEGIN IMMEDIATE, see database.ts).
+   */
+  async lockOwnerProvider(trx: Transaction<DB>, projectId: string, ownerId: string, provider: string) {
+    if (this.dialect !== "postgres") return;
+    const key = JSON.stringify(["accounts.link", projectId, ownerId, provider]);
+    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
   }
 
   /** The account a re-connect updates: same project, owner and provider, the newest first. */

@@ -3,6 +3,8 @@ import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import type { Logger } from "pino";
+import { DatabaseAvailability, DatabaseUnavailableError } from "./availability.js";
 import type { DB } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -10,6 +12,8 @@ export type Dialect = "sqlite" | "postgres";
 export type Database = {
   db: Kysely<DB>;
   dialect: Dialect;
+  /** Whether it answers, learnt from failures; see availability.ts. */
+  availability: DatabaseAvailability;
   /** Where it lives, with any password removed: safe to log. */
   describe: string;
   ping(): Promise<void>;
@@ -79,7 +83,11 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
       return (sql: string) => {
         let stmt = cache.get(sql);
         if (!stmt) {
-          stmt = fastRows(prepare(sql));
+          // Kysely's transactions begin deferred: a transaction that reads and then writes (a link
+          // checking for the owner's account before inserting one) would see the database change
+          // under it from another process, and fail at its write. Immediate, it holds the write
+          // lock from its start, waiting up to the busy timeout for it.
+          stmt = fastRows(prepare(sql === "begin" ? "begin immediate" : sql));
           if (cache.size >= max) cache.delete(cache.keys().next().value!);
           cache.set(sql, stmt);
         }
@@ -91,42 +99,112 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
 
 export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
 
-export function openDatabase(url: string, opts: { poolSize?: number } = {}): Database {
+/**
+ * How long the database may take. Without them (migrations, the CLI's `migrate`) nothing is cut
+ * short but the SQLite lock wait, which keeps its 5 s default.
+ */
+export type DatabaseTimeouts = {
+  /** PostgreSQL: to open a connection, or to wait for a free one in the pool. */
+  connectMs: number;
+  /** PostgreSQL: for an answer to arrive; past it the query fails and its connection is dropped. */
+  queryMs: number;
+  /** PostgreSQL's own statement_timeout: the server cancels a statement running longer. */
+  statementMs: number;
+  /** SQLite: how long to wait for another process's write lock. */
+  busyMs: number;
+};
+
+export function openDatabase(
+  url: string,
+  opts: { poolSize?: number; timeouts?: DatabaseTimeouts; logger?: Logger } = {},
+): Database {
+  const timeouts = opts.timeouts;
   if (dialectOf(url) === "sqlite") {
     const file = url.slice("file:".length);
     if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const handle = new SqliteDatabase(file);
     // WAL lets readers run beside the single writer; busy_timeout makes a second process (a CLI
     // command beside a running server) wait for the lock instead of failing at once.
+    const busyMs = timeouts?.busyMs ?? 5000;
     handle.pragma("journal_mode = WAL");
-    handle.pragma("busy_timeout = 5000");
+    handle.pragma(`busy_timeout = ${busyMs}`);
     handle.pragma("synchronous = NORMAL");
     handle.pragma("foreign_keys = ON");
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+    // SQLite's outage is another process holding the write lock past the busy timeout (reads still
+    // work, so requests are not gated): the probe takes the lock without waiting. A transaction
+    // open on this handle holds the lock already.
+    const probe = async () => {
+      if (handle.inTransaction) return;
+      handle.pragma("busy_timeout = 0");
+      try {
+        handle.exec("begin immediate; rollback");
+      } finally {
+        handle.pragma(`busy_timeout = ${busyMs}`);
+      }
+    };
+    const availability = new DatabaseAvailability({ probe, gate: false, logger: opts.logger });
     return {
       db,
       dialect: "sqlite",
+      availability,
       describe: `sqlite ${path.resolve(file)}`,
       ping: async () => {
         handle.prepare("select 1").get();
       },
-      close: () => db.destroy(),
+      close: async () => {
+        availability.close();
+        await db.destroy();
+      },
     };
   }
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    // TCP keepalives find a connection whose server vanished without closing it.
+    keepAlive: true,
+    ...(timeouts && {
+      connectionTimeoutMillis: timeouts.connectMs,
+      query_timeout: timeouts.queryMs,
+      statement_timeout: timeouts.statementMs,
+    }),
+  });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
+  // The probe opens a connection of its own: the pool's may all be stuck on a silent server.
+  const probeMs = timeouts?.connectMs ?? 5000;
+  const probe = async () => {
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: probeMs,
+      query_timeout: probeMs,
+    });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.query("select 1");
+    } finally {
+      client.end().catch(() => {});
+    }
+  };
+  const availability = new DatabaseAvailability({ probe, gate: true, logger: opts.logger });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: withNamedStatements(pool, () => availability.down) }),
+  });
   const u = new URL(url);
   u.password = "";
   return {
     db,
     dialect: "postgres",
+    availability,
     describe: `postgres ${u.host}${u.pathname}`,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      availability.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -144,7 +222,7 @@ const MAX_NAMED_PER_CONNECTION = 1000;
  * prepares under fresh names, and a query outside a transaction is retried once, so a rolling
  * upgrade does not surface as errors.
  */
-function withNamedStatements(pool: pg.Pool): pg.Pool {
+function withNamedStatements(pool: pg.Pool, down: () => boolean): pg.Pool {
   const patched = new WeakSet<pg.PoolClient>();
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patch = (client: pg.PoolClient) => {
@@ -152,7 +230,17 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
     // timeout) emits `error`; unheard, that ends the process. The query in flight fails instead,
     // and the pool drops the client when it is released.
     client.on("error", () => {});
-    const query = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
+    // A query that timed out may still be running on a server that stopped answering: the
+    // connection is given up rather than reused (the pool closes a client released with an error).
+    let broken: Error | undefined;
+    const release = client.release.bind(client);
+    client.release = (err?: Error | boolean) => release(err || broken);
+    const send = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
+    const query = (config: unknown, values?: unknown) =>
+      send(config, values).catch((err: Error) => {
+        if (err.message === "Query read timeout") broken = err;
+        throw err;
+      });
     const names = new Map<string, string>();
     let generation = 0;
     let inTransaction = false;
@@ -187,6 +275,8 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
     get(target, prop, receiver) {
       if (prop !== "connect") return Reflect.get(target, prop, receiver);
       return async () => {
+        // During an outage a request fails at once instead of waiting for the connect timeout.
+        if (down()) throw new DatabaseUnavailableError();
         const client = await connect();
         if (!patched.has(client)) {
           patch(client);

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from "kysely";
-import type { Dialect } from "./database.js";
+import { type Dialect, openDatabase } from "./database.js";
 
 /**
  * In-code migrations, applied in name order at start and by `portico migrate` (see `migrate`
@@ -449,6 +449,25 @@ const clientVersions: Migration = {
   },
 };
 
+/** Rate limits: counters every node shares, and a per-project override of the per-key limit. */
+const rateLimits: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("rate_limit_counters")
+      .addColumn("bucket", "text", (c) => c.notNull())
+      .addColumn("window_start", "bigint", (c) => c.notNull())
+      .addColumn("count", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("rate_limit_counters_pk", ["bucket", "window_start"])
+      .execute();
+    await db.schema
+      .createIndex("rate_limit_counters_window")
+      .on("rate_limit_counters")
+      .column("window_start")
+      .execute();
+    await db.schema.alterTable("projects").addColumn("rate_limit_per_minute", "integer").execute();
+  },
+};
+
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     "001_foundation": foundation(dialect),
@@ -456,6 +475,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     "003_oauth": oauth,
     "004_webhooks": webhooks,
     "005_client_versions": clientVersions,
+    "006_rate_limits": rateLimits,
     "007_history": history(dialect),
   };
 }
@@ -507,4 +527,17 @@ export async function migrate(db: AnyDb, dialect: Dialect): Promise<string[]> {
       throw err;
     }
   });
+}
+
+/**
+ * `migrate` over a connection of its own, without the time limits a serving process has: a
+ * migration may rewrite a large table for minutes. Returns what it applied and where.
+ */
+export async function migrateUrl(url: string): Promise<{ applied: string[]; database: string }> {
+  const database = openDatabase(url, { poolSize: 1 });
+  try {
+    return { applied: await migrate(database.db, database.dialect), database: database.describe };
+  } finally {
+    await database.close();
+  }
 }

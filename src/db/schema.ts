@@ -1,4 +1,4 @@
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 /**
  * Table types shared by both dialects. Timestamps are epoch milliseconds (bigint), booleans 0/1,
@@ -23,6 +23,8 @@ export interface ProjectsTable {
   created_at: number;
   /** A pinned wire profile (http/wire-profile.ts), or null to detect it per request. */
   wire_profile: string | null;
+  /** API calls per minute per key for this project; null follows PORTICO_RATE_LIMIT_PER_MINUTE, 0 is off. */
+  rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiKeysTable {
@@ -274,6 +276,14 @@ export interface ConsoleSessionsTable {
   expires_at: number;
 }
 
+/** Requests counted per limited bucket (an API key, a client address) and minute, by every node. */
+export interface RateLimitCountersTable {
+  bucket: string;
+  /** Epoch ms at which the minute starts. */
+  window_start: number;
+  count: number;
+}
+
 export interface DB {
   meta: MetaTable;
   organizations: OrganizationsTable;
@@ -293,4 +303,5 @@ export interface DB {
   history_daily: HistoryDailyTable;
   console_links: ConsoleLinksTable;
   console_sessions: ConsoleSessionsTable;
+  rate_limit_counters: RateLimitCountersTable;
 }

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, onRequestHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { escapeHtml, htmlDocument as layout, messageCard, sendHtml } from "../http/html.js";
@@ -14,6 +14,8 @@ export type PagesOptions = {
   frameAncestors: string[] | "*";
   /** file name -> absolute path of every provider logo */
   logos: Map<string, string>;
+  /** The per-address limit of the public surfaces (the hosted page), when on. */
+  rateLimit?: onRequestHookHandler;
 };
 
 const require = createRequire(import.meta.url);
@@ -47,7 +49,10 @@ export const pagesRoutes: FastifyPluginAsyncZod<PagesOptions> = async (app, opts
 
   app.get(
     "/embedded/integrations",
-    { schema: { hide: true, querystring: z.object({ token: z.string().max(512).optional() }) } },
+    {
+      ...(opts.rateLimit ? { onRequest: opts.rateLimit } : {}),
+      schema: { hide: true, querystring: z.object({ token: z.string().max(512).optional() }) },
+    },
     async (request, reply) => {
       const session = await opts.sessions.resolve(request.query.token);
       if (!session) {

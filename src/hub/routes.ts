@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AccountsService } from "../accounts/service.js";
 import { PorticoError } from "../errors.js";
+import type { AddressLimit } from "../http/rate-limit-hooks.js";
 import type { AttemptsService } from "../oauth/attempts.js";
 import { connectionAttemptRoutes } from "../oauth/routes.js";
 import type { SessionsService } from "../sessions/service.js";
@@ -15,6 +16,8 @@ export type HubRoutesOptions = {
   accounts: AccountsService;
   connectors: HubConnectors;
   corsOrigins: string[] | "*";
+  /** The per-address limit, applied to refused tokens only (a valid session is never limited). */
+  refusalLimit?: AddressLimit;
 };
 
 const CredentialsBody = z.object({
@@ -43,7 +46,7 @@ export const hubRoutes: FastifyPluginAsyncZod<HubRoutesOptions> = async (app, op
   app.addHook("onRoute", (route) => {
     route.config = { ...(route.config ?? {}), hub: true };
   });
-  app.addHook("onRequest", hubSessionAuth(opts.sessions));
+  app.addHook("onRequest", hubSessionAuth(opts.sessions, opts.refusalLimit));
   await app.register(connectionAttemptRoutes, { attempts: opts.attempts });
 
   const hide = { hide: true } as const;

@@ -1,4 +1,4 @@
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, onRequestHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
@@ -6,6 +6,18 @@ import { htmlDocument, messageCard, sendHtml } from "../http/html.js";
 import { type AttemptsService, OAuthPageError } from "./attempts.js";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+/**
+ * The popup's query: the session token, the attempt, where to return, and the entry's setup
+ * fields. Every value is one string: a repeated parameter is a 400 naming it, never a crash.
+ */
+const StartQuery = z
+  .object({
+    token: z.string().max(512).optional(),
+    connection_attempt_id: z.string().max(100).optional(),
+    redirect_uri: z.string().max(2048).optional(),
+  })
+  .catchall(z.string().max(2048));
 
 /** `/hub/connection_attempts*`: registered inside the hub's scope (session token, CORS). */
 export const connectionAttemptRoutes: FastifyPluginAsyncZod<{ attempts: AttemptsService }> = async (
@@ -45,16 +57,23 @@ const page = (reply: FastifyReply, status: number, title: string, message: strin
 export const oauthNavigationRoutes: FastifyPluginAsyncZod<{
   attempts: AttemptsService;
   callbackPath: string;
-}> = async (app, { attempts, callbackPath }) => {
+  /** The per-address limit of the public surfaces, when on. */
+  rateLimit?: onRequestHookHandler;
+}> = async (app, { attempts, callbackPath, rateLimit }) => {
+  const limited = rateLimit ? { onRequest: rateLimit } : {};
   app.get(
     "/connect/oauth2/:integration_id",
-    { schema: { hide: true, params: z.object({ integration_id: z.string().max(100) }) } },
+    {
+      ...limited,
+      schema: {
+        hide: true,
+        params: z.object({ integration_id: z.string().max(100) }),
+        querystring: StartQuery,
+      },
+    },
     async (request, reply) => {
       try {
-        const url = await attempts.start(
-          request.params.integration_id,
-          request.query as Record<string, string | undefined>,
-        );
+        const url = await attempts.start(request.params.integration_id, request.query);
         return reply
           .header("referrer-policy", "no-referrer")
           .header("cache-control", "no-store")
@@ -66,7 +85,7 @@ export const oauthNavigationRoutes: FastifyPluginAsyncZod<{
     },
   );
 
-  app.get(callbackPath, { schema: { hide: true } }, async (request, reply) => {
+  app.get(callbackPath, { ...limited, schema: { hide: true } }, async (request, reply) => {
     const params = new URLSearchParams(request.url.split("?")[1] ?? "");
     try {
       const next = await attempts.complete(params);

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
 import { safeEqual } from "../crypto/tokens.js";
 import { escapeHtml, htmlDocument, sendHtml } from "../http/html.js";
 import { CONTACTS } from "./data.js";
 import { SANDBOX_OAUTH_APP } from "./entries.js";
+import { ExpiringMap } from "./expiring-map.js";
 
 /**
  * Sandbox CRM's authorization server and API: a consent page, a token endpoint that requires PKCE
@@ -13,23 +15,55 @@ import { SANDBOX_OAUTH_APP } from "./entries.js";
  * sandbox is a demo for one node, and a restart invalidates its tokens.
  * @see RFC 6749, RFC 7636, RFC 9700 section 4.14 (refresh token rotation)
  */
-export type SandboxOAuthOptions = { redirectUri: () => string; tokenTtlSeconds: number };
+export type SandboxOAuthOptions = { redirectUri: () => string };
 
-type Code = { redirectUri: string; challenge: string; scope: string; expiresAt: number };
+type Code = { redirectUri: string; challenge: string; scope: string };
 type Refresh = { family: string; scope: string; used: boolean };
 
+/** How long the sandbox's codes and refresh tokens live, and how many of each it keeps at most. */
+export const SANDBOX_OAUTH_BOUNDS = {
+  codeTtlMs: 60_000,
+  refreshTtlMs: 30 * 86_400_000,
+  maxCodes: 10_000,
+  maxTokens: 100_000,
+};
+
+/**
+ * What the sandbox's authorization server remembers, all of it bounded: entries expire with the
+ * code or token they describe, and past a cap the oldest are forgotten (their holders then see
+ * `invalid_grant` or a 401, as with any provider that revokes). The public authorize endpoint
+ * cannot grow it without end.
+ */
 export class SandboxOAuthState {
-  readonly codes = new Map<string, Code>();
-  readonly access = new Map<string, { expiresAt: number; family: string }>();
-  readonly refresh = new Map<string, Refresh>();
-  readonly revoked = new Set<string>();
+  readonly codes: ExpiringMap<string, Code>;
+  readonly access: ExpiringMap<string, { family: string }>;
+  readonly refresh: ExpiringMap<string, Refresh>;
+  /** Token families revoked for a reused refresh token, as long as any of their tokens can live. */
+  readonly revoked: ExpiringMap<string, true>;
   /** Token endpoint hits, by grant type: what tests count to prove one refresh per token. */
   readonly tokenRequests = { authorization_code: 0, refresh_token: 0 };
+
+  /** Access tokens live this long (PORTICO_SANDBOX_TOKEN_TTL_SECONDS). */
+  constructor(
+    readonly tokenTtlSeconds: number,
+    bounds: Partial<typeof SANDBOX_OAUTH_BOUNDS> = {},
+    now: () => number = Date.now,
+  ) {
+    const b = { ...SANDBOX_OAUTH_BOUNDS, ...bounds };
+    this.codes = new ExpiringMap(b.codeTtlMs, b.maxCodes, now);
+    this.access = new ExpiringMap(tokenTtlSeconds * 1000, b.maxTokens, now);
+    this.refresh = new ExpiringMap(b.refreshTtlMs, b.maxTokens, now);
+    this.revoked = new ExpiringMap(b.refreshTtlMs, b.maxTokens, now);
+  }
 }
 
 const token = () => randomBytes(24).toString("base64url");
 
 type AuthorizeParams = Record<string, string | undefined>;
+
+/** Every parameter of the authorization server is one string; a repeated one is a 400. */
+const Params = z.record(z.string(), z.string().max(2048));
+const hidden = { hide: true } as const;
 
 export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync<SandboxOAuthOptions> {
   return async (app, opts) => {
@@ -57,7 +91,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       return reply.redirect(url.toString(), 302);
     };
 
-    app.get("/oauth/authorize", { schema: { hide: true } }, async (request, reply) => {
+    app.get("/oauth/authorize", { schema: { ...hidden, querystring: Params } }, async (request, reply) => {
       const p = request.query as AuthorizeParams;
       const bad = checkClient(p);
       if (bad) return page(reply, 400, `<h1>Invalid request</h1><p>${escapeHtml(bad)}</p>`);
@@ -86,7 +120,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       );
     });
 
-    app.post("/oauth/authorize", { schema: { hide: true } }, async (request, reply) => {
+    app.post("/oauth/authorize", { schema: { ...hidden, body: Params } }, async (request, reply) => {
       const p = request.body as AuthorizeParams;
       const bad = checkClient(p);
       if (bad) return page(reply, 400, `<h1>Invalid request</h1><p>${escapeHtml(bad)}</p>`);
@@ -100,7 +134,6 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
         redirectUri: p.redirect_uri!,
         challenge: p.code_challenge,
         scope: p.scope ?? "",
-        expiresAt: Date.now() + 60_000,
       });
       return back(reply, p, { code });
     });
@@ -124,26 +157,25 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
     const issue = (family: string, scope: string) => {
       const access = token();
       const refresh = token();
-      state.access.set(access, { expiresAt: Date.now() + opts.tokenTtlSeconds * 1000, family });
+      state.access.set(access, { family });
       state.refresh.set(refresh, { family, scope, used: false });
       return {
         access_token: access,
         token_type: "Bearer",
-        expires_in: opts.tokenTtlSeconds,
+        expires_in: state.tokenTtlSeconds,
         refresh_token: refresh,
         scope,
       };
     };
 
-    app.post("/oauth/token", { schema: { hide: true } }, async (request, reply) => {
+    app.post("/oauth/token", { schema: { ...hidden, body: Params.optional() } }, async (request, reply) => {
       const b = (request.body ?? {}) as Record<string, string | undefined>;
       if (!clientOk(request)) return oauthError(reply, 401, "invalid_client", "Client authentication failed");
       if (b.grant_type === "authorization_code") {
         state.tokenRequests.authorization_code++;
         const code = state.codes.get(b.code ?? "");
         state.codes.delete(b.code ?? "");
-        if (!code || code.expiresAt < Date.now())
-          return oauthError(reply, 400, "invalid_grant", "The code is invalid, used or expired");
+        if (!code) return oauthError(reply, 400, "invalid_grant", "The code is invalid, used or expired");
         if (code.redirectUri !== b.redirect_uri)
           return oauthError(reply, 400, "invalid_grant", "redirect_uri does not match");
         const challenge = createHash("sha256")
@@ -160,7 +192,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
           return oauthError(reply, 400, "invalid_grant", "The refresh token is invalid");
         if (rt.used) {
           // Reuse of a rotated refresh token: someone has a copy. Revoke everything issued from it.
-          state.revoked.add(rt.family);
+          state.revoked.set(rt.family, true);
           return oauthError(
             reply,
             400,
@@ -179,7 +211,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
         crm.addHook("onRequest", async (request, reply) => {
           const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
           const at = m ? state.access.get(m[1]!) : undefined;
-          if (!at || at.expiresAt < Date.now() || state.revoked.has(at.family)) {
+          if (!at || state.revoked.has(at.family)) {
             return reply
               .status(401)
               .header("www-authenticate", 'Bearer error="invalid_token"')

@@ -23,12 +23,19 @@ export function apiKeyFromBasic(header: string | undefined): string | null {
   return key.length > 0 ? key : null;
 }
 
-/** onRequest hook for the public API: resolves the caller's project or answers 401. */
-export function apiKeyAuth(tenancy: TenancyService) {
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+/** Checks the per-key rate limit of an authenticated key (see http/rate-limit-hooks.ts). */
+export type KeyLimit = (keyId: string, projectPerMinute: number | null, reply: FastifyReply) => void;
+
+/**
+ * onRequest hook for the public API: resolves the caller's project or answers 401, then applies
+ * the key's rate limit (in this hook, so a limit that is off costs no hook of its own).
+ */
+export function apiKeyAuth(tenancy: TenancyService, limit?: KeyLimit) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const key = apiKeyFromBasic(request.headers.authorization);
     const principal = key ? await tenancy.authenticate(key) : null;
     if (!principal) throw new PorticoError("UNAUTHORIZED");
     request.principal = principal;
+    limit?.(principal.keyId, principal.rateLimitPerMinute, reply);
   };
 }

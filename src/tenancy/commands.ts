@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { initialize } from "../bootstrap.js";
 import { print, table } from "../cli/output.js";
+import { projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";
 import { cliActor } from "../history/actor.js";
 import { WIRE_PROFILE_FORMS } from "../http/wire-profile.js";
@@ -9,6 +10,15 @@ import { WIRE_PROFILE_FORMS } from "../http/wire-profile.js";
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+};
+
+/** A per-minute limit: a whole number (0 is no limit), or `default` to follow the server's setting. */
+const rateLimitArg = (v: string): number | "default" => {
+  if (v === "default") return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 10_000_000)
+    throw new Error("--rate-limit-per-minute must be a whole number from 0 to 10000000, or default");
   return n;
 };
 
@@ -68,27 +78,56 @@ export function registerTenancyCommands(program: Command): void {
       withContext(async (ctx) => {
         const list = await ctx.tenancy.listProjects();
         print(opts.json, list, () =>
-          table(list, ["project_id", "organization_id", "name", "wire_profile", "created_at"]),
+          table(list, [
+            "project_id",
+            "organization_id",
+            "name",
+            "wire_profile",
+            "rate_limit_per_minute",
+            "created_at",
+          ]),
         );
       }),
     );
   projects
     .command("update")
     .description("Change a project's settings")
-    .argument("<id>", "project id (proj_...)")
+    .argument("[id]", "project id (proj_...); or --project, or none when there is one project")
+    .option("--project <id>", "project id")
     .option(
       "--wire-profile <profile>",
       `the StackOne contract every caller of the project gets: ${WIRE_PROFILE_FORMS} (auto: from each client's user agent)`,
     )
+    .option(
+      "--rate-limit-per-minute <n|default>",
+      "API calls per minute per key for this project (0: no limit; default: PORTICO_RATE_LIMIT_PER_MINUTE)",
+      rateLimitArg,
+    )
     .option("--json", "print JSON")
     .action(async (id, opts) =>
       withContext(async (ctx) => {
-        const project = await ctx.tenancy.updateProject(id, { wireProfile: opts.wireProfile }, cliActor());
-        print(
-          opts.json,
-          project,
-          () => `Updated project ${pc.bold(project.project_id)}: wire profile ${project.wire_profile}`,
+        if (opts.wireProfile === undefined && opts.rateLimitPerMinute === undefined)
+          throw new Error("nothing to update: pass --wire-profile or --rate-limit-per-minute");
+        const { projectId } = await projectPrincipal(ctx, id ?? opts.project);
+        const project = await ctx.tenancy.updateProject(
+          projectId,
+          {
+            wireProfile: opts.wireProfile,
+            rateLimitPerMinute:
+              opts.rateLimitPerMinute === "default" ? null : (opts.rateLimitPerMinute as number | undefined),
+          },
+          cliActor(),
         );
+        print(opts.json, project, () => {
+          const limit = project.rate_limit_per_minute;
+          const said =
+            limit === null
+              ? "PORTICO_RATE_LIMIT_PER_MINUTE"
+              : limit === 0
+                ? "no limit"
+                : `${limit} per minute per key`;
+          return `Updated ${pc.bold(project.project_id)}: wire profile ${project.wire_profile}, rate limit ${said} (running servers apply changes within PORTICO_API_KEY_CACHE_SECONDS)`;
+        });
       }),
     );
 

@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import type { Selectable, Transaction } from "kysely";
 import { generateId, generateSecret, PREFIX, sha256 } from "../crypto/tokens.js";
 import type { ApiKeysTable, DB, ProjectsTable } from "../db/schema.js";
 import { isUniqueViolation } from "../db/unique-violation.js";
@@ -16,6 +16,8 @@ export type Principal = {
   keyPrefix: string;
   /** The wire profile pinned on the key or, failing that, its project; undefined: detect it. */
   wireProfile?: WireProfile;
+  /** The project's own per-key limit (null: PORTICO_RATE_LIMIT_PER_MINUTE; 0: off). */
+  rateLimitPerMinute: number | null;
 };
 
 export type ProjectView = {
@@ -25,6 +27,8 @@ export type ProjectView = {
   created_at: string;
   /** Pinned wire profile, or "auto" (detected per request from the client's user agent). */
   wire_profile: string;
+  /** API calls per minute per key; null follows PORTICO_RATE_LIMIT_PER_MINUTE, 0 is no limit. */
+  rate_limit_per_minute: number | null;
 };
 export type ApiKeyView = {
   id: string;
@@ -128,26 +132,32 @@ export class TenancyService {
   }
 
   /**
-   * Pins the wire profile every caller of the project gets (`auto` to detect it again). Other
-   * nodes see it within PORTICO_API_KEY_CACHE_SECONDS.
+   * Changes a project's settings: the wire profile every caller of it gets (`auto` to detect it
+   * again), and its per-key rate limit (null: back to PORTICO_RATE_LIMIT_PER_MINUTE, 0: none).
+   * Other nodes apply them within PORTICO_API_KEY_CACHE_SECONDS.
    */
   async updateProject(
     id: string,
-    opts: { wireProfile?: string },
+    opts: { wireProfile?: string; rateLimitPerMinute?: number | null },
     actor: Actor = SYSTEM_ACTOR,
   ): Promise<ProjectView> {
     await this.requireProject(id);
+    const set: { wire_profile?: string | null; rate_limit_per_minute?: number | null } = {};
     if (opts.wireProfile !== undefined) {
       const value = normalizeWireProfile(opts.wireProfile);
+      set.wire_profile = value === "auto" ? null : value;
+    }
+    if (opts.rateLimitPerMinute !== undefined) set.rate_limit_per_minute = opts.rateLimitPerMinute;
+    if (Object.keys(set).length > 0) {
       await this.store.transaction(async (trx) => {
-        await this.store.updateProject(id, { wire_profile: value === "auto" ? null : value }, trx);
+        await this.store.updateProject(id, set, trx);
         await this.opts.history?.audit(trx, {
           projectId: id,
           actor,
           action: "project.updated",
           targetType: "project",
           targetId: id,
-          detail: { wire_profile: value },
+          detail: set,
         });
       });
       this.forgetKeys((p) => p.projectId === id);
@@ -179,7 +189,13 @@ export class TenancyService {
    */
   async principalFor(projectId: string, caller: string): Promise<Principal> {
     const p = await this.requireProject(projectId);
-    return { organizationId: p.organization_id, projectId: p.project_id, keyId: caller, keyPrefix: caller };
+    return {
+      organizationId: p.organization_id,
+      projectId: p.project_id,
+      keyId: caller,
+      keyPrefix: caller,
+      rateLimitPerMinute: p.rate_limit_per_minute,
+    };
   }
 
   async listApiKeys(projectId?: string): Promise<ApiKeyView[]> {
@@ -266,6 +282,7 @@ export class TenancyService {
       keyId: row.id,
       keyPrefix: row.prefix,
       wireProfile: profileForSetting(row.key_wire_profile ?? row.project_wire_profile),
+      rateLimitPerMinute: row.rate_limit_per_minute,
     };
     const entry: CachedKey = { principal, until: now + this.opts.apiKeyCacheSeconds * 1000, touchedAt: 0 };
     if (this.opts.apiKeyCacheSeconds > 0) {
@@ -293,7 +310,14 @@ export class TenancyService {
   ): Promise<ProjectView> {
     const now = this.now();
     const id = generateId("proj_");
-    const row = { id, organization_id: organizationId, name, created_at: now, wire_profile: null };
+    const row = {
+      id,
+      organization_id: organizationId,
+      name,
+      created_at: now,
+      wire_profile: null,
+      rate_limit_per_minute: null,
+    };
     await this.store.insertProject(trx, row);
     await this.opts.history?.audit(trx, {
       projectId: id,
@@ -339,12 +363,13 @@ export class TenancyService {
   }
 }
 
-const projectView = (p: ProjectsTable): ProjectView => ({
+const projectView = (p: Selectable<ProjectsTable>): ProjectView => ({
   project_id: p.id,
   organization_id: Number(p.organization_id),
   name: p.name,
   created_at: iso(Number(p.created_at))!,
   wire_profile: p.wire_profile ?? "auto",
+  rate_limit_per_minute: p.rate_limit_per_minute === null ? null : Number(p.rate_limit_per_minute),
 });
 
 const apiKeyView = (k: ApiKeysTable): ApiKeyView => ({

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Insertable, Kysely, Selectable, Transaction } from "kysely";
 import type { ApiKeysTable, DB, ProjectsTable } from "../db/schema.js";
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -42,15 +42,15 @@ export class TenancyStore {
     return row ? Number(row.id) : undefined;
   }
 
-  async insertProject(ex: Executor, row: ProjectsTable): Promise<void> {
+  async insertProject(ex: Executor, row: Insertable<ProjectsTable>): Promise<void> {
     await ex.insertInto("projects").values(row).execute();
   }
 
-  getProject(id: string): Promise<ProjectsTable | undefined> {
+  getProject(id: string): Promise<Selectable<ProjectsTable> | undefined> {
     return this.db.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
-  listProjects(): Promise<ProjectsTable[]> {
+  listProjects(): Promise<Selectable<ProjectsTable>[]> {
     return this.db.selectFrom("projects").selectAll().orderBy("created_at").orderBy("id").execute();
   }
 
@@ -90,6 +90,7 @@ export class TenancyStore {
         "projects.organization_id",
         "api_keys.wire_profile as key_wire_profile",
         "projects.wire_profile as project_wire_profile",
+        "projects.rate_limit_per_minute",
       ])
       .where("api_keys.key_hash", "=", keyHash)
       .where("api_keys.revoked_at", "is", null)
@@ -98,7 +99,7 @@ export class TenancyStore {
 
   async updateProject(
     id: string,
-    set: Partial<Pick<ProjectsTable, "wire_profile">>,
+    set: Partial<Pick<Selectable<ProjectsTable>, "wire_profile" | "rate_limit_per_minute">>,
     ex: Executor = this.db,
   ): Promise<boolean> {
     const res = await ex.updateTable("projects").set(set).where("id", "=", id).executeTakeFirst();

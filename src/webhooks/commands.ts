@@ -181,7 +181,14 @@ export function registerWebhookCommands(program: Command): void {
           },
           cliActor(),
         );
-        print(opts.json, r, () => `Queued ${r.deliveries} deliveries of ${r.events} events`);
+        print(opts.json, r, () =>
+          [
+            `Queued ${r.deliveries} deliveries of ${r.events} events`,
+            ...(r.next_since
+              ? [`More events from ${r.next_since}: run again with --since ${r.next_since}`]
+              : []),
+          ].join("\n"),
+        );
       }),
     );
 }

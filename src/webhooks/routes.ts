@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { apiKeyActor } from "../history/actor.js";
 import { ErrorResponse } from "../http/openapi.js";
+import type { RateLimiter } from "../http/rate-limit.js";
+import { enforce } from "../http/rate-limit-hooks.js";
 import {
   CreateEndpoint,
   DeliveriesQuery,
@@ -11,16 +13,16 @@ import {
   EndpointWithSecret,
   ReplayBody,
 } from "./schemas.js";
-import type { WebhooksService } from "./service.js";
+import { REPLAY_LIMITS, type WebhooksService } from "./service.js";
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse };
 const tags = ["Webhooks (Portico)"];
 
 /** Portico's own namespace: webhook endpoints of the caller's project (Basic auth, project key). */
-export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }> = async (
-  app,
-  { webhooks },
-) => {
+export const webhookRoutes: FastifyPluginAsyncZod<{
+  webhooks: WebhooksService;
+  limiter: RateLimiter;
+}> = async (app, { webhooks, limiter }) => {
   app.get("/webhooks", {
     schema: {
       operationId: "portico_list_webhooks",
@@ -111,22 +113,37 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }>
     schema: {
       operationId: "portico_replay_webhooks",
       tags,
-      summary: "Send events again, by id or time range, to every subscribed endpoint or one",
+      summary: `Send events again, by id or time range, to every subscribed endpoint or one (at most ${REPLAY_LIMITS.perCall} events a call, ${REPLAY_LIMITS.perMinute} a minute)`,
       body: ReplayBody,
-      response: { 202: z.object({ events: z.number(), deliveries: z.number() }), ...errors },
+      response: {
+        202: z.object({
+          events: z.number(),
+          deliveries: z.number(),
+          next_since: z.string().nullable().describe("Where the next call starts when the range held more"),
+        }),
+        ...errors,
+        429: ErrorResponse,
+      },
     },
-    handler: async (request, reply) =>
-      reply.status(202).send(
-        await webhooks.replay(
-          request.principal.projectId,
-          {
-            eventId: request.body.event_id,
-            from: request.body.since ? Date.parse(request.body.since) : undefined,
-            to: request.body.until ? Date.parse(request.body.until) : undefined,
-            endpointId: request.body.endpoint_id,
-          },
-          apiKeyActor(request.principal),
-        ),
-      ),
+    handler: async (request, reply) => {
+      const projectId = request.principal.projectId;
+      // Replays of one project share a per-minute budget of events on every node.
+      const bucket = `replay:${projectId}`;
+      const quota = limiter.peek(bucket, REPLAY_LIMITS.perMinute);
+      enforce(reply, quota, "replay-events", "of replayed events for this project");
+      const result = await webhooks.replay(
+        projectId,
+        {
+          eventId: request.body.event_id,
+          from: request.body.since ? Date.parse(request.body.since) : undefined,
+          to: request.body.until ? Date.parse(request.body.until) : undefined,
+          endpointId: request.body.endpoint_id,
+          maxEvents: quota.remaining + 1,
+        },
+        apiKeyActor(request.principal),
+      );
+      limiter.add(bucket, Math.max(1, result.events), REPLAY_LIMITS.perMinute);
+      return reply.status(202).send(result);
+    },
   });
 };

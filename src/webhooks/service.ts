@@ -62,6 +62,12 @@ export type WebhooksOptions = {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
+ * How much a replay may queue: a call takes at most `perCall` events (the rest by `next_since`),
+ * and a project at most `perMinute` over all calls, on every node together.
+ */
+export const REPLAY_LIMITS = { perCall: 1000, perMinute: 10_000 } as const;
+
+/**
  * Webhook endpoints per project and the events outbox: `record` runs inside the transaction of
  * the account change it announces and writes the event with one pending delivery per subscribed
  * endpoint, so an event is never lost and never announced for a change that rolled back.
@@ -304,13 +310,18 @@ export class WebhooksService {
     );
   }
 
-  /** Re-sends events by id, or every event in a time range, to their endpoints (or one of them). */
+  /**
+   * Queues events again for every subscribed endpoint (or one): one event by id, or the events of a
+   * time range, oldest first and at most `maxEvents` (REPLAY_LIMITS.perCall) per call; when the
+   * range holds more, `next_since` is where the next call should start.
+   */
   async replay(
     projectId: string,
-    q: { eventId?: string; from?: number; to?: number; endpointId?: string },
+    q: { eventId?: string; from?: number; to?: number; endpointId?: string; maxEvents?: number },
     actor: Actor = SYSTEM_ACTOR,
   ) {
     let events: EventRow[];
+    let nextSince: string | null = null;
     if (q.eventId) {
       const ev = await this.store.getEvent(projectId, q.eventId);
       if (!ev) throw new PorticoError("NOT_FOUND", `event ${q.eventId} not found`);
@@ -318,7 +329,9 @@ export class WebhooksService {
     } else {
       if (q.from === undefined)
         throw new PorticoError("VALIDATION", "give an event id, or a time range with since");
-      events = await this.store.eventsBetween(projectId, q.from, q.to ?? this.now(), 10_000);
+      const max = Math.min(q.maxEvents ?? REPLAY_LIMITS.perCall, REPLAY_LIMITS.perCall);
+      events = await this.store.eventsBetween(projectId, q.from, q.to ?? this.now(), max + 1);
+      if (events.length > max) nextSince = iso(events.pop()!.created_at);
     }
     const endpoints = (await this.store.listEndpoints(projectId)).filter(
       (e) => !q.endpointId || e.id === q.endpointId,
@@ -345,7 +358,7 @@ export class WebhooksService {
       },
       (trx) => this.store.insertDeliveries(trx, rows),
     );
-    return { events: events.length, deliveries: rows.length };
+    return { events: events.length, deliveries: rows.length, next_since: nextSince };
   }
 
   async deliveries(projectId: string, f: { endpointId?: string; eventId?: string; limit?: number }) {

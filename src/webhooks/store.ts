@@ -96,6 +96,7 @@ export class WebhooksStore {
       .where("created_at", ">=", from)
       .where("created_at", "<=", to)
       .orderBy("created_at")
+      .orderBy("id")
       .limit(limit)
       .execute();
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { generateId } from "../crypto/tokens.js";
+import type { DatabaseAvailability } from "../db/availability.js";
 import { PorticoError } from "../errors.js";
 import type { WebhooksService } from "./service.js";
 import { signedHeaders } from "./signing.js";
@@ -17,6 +18,8 @@ export type WebhookWorkerOptions = {
   /** Deliveries in flight at once on this node, over all endpoints. */
   concurrency?: number;
   logger: Logger;
+  /** Counts a lane that failed because the database is down in the outage, instead of logging it. */
+  availability?: DatabaseAvailability;
 };
 
 const MAX_RETRY_DELAY_MS = 6 * 3600_000;
@@ -39,6 +42,7 @@ export class WebhookWorker {
   readonly owner = `w_${randomBytes(8).toString("hex")}`;
   private readonly lanes = new Map<string, Promise<void>>();
   private readonly concurrency: number;
+  private stopping = false;
 
   constructor(
     private readonly store: WebhooksStore,
@@ -55,7 +59,7 @@ export class WebhookWorker {
   /** One pass: claims work for idle endpoints and starts their lanes; does not wait for them. */
   async tick(): Promise<number> {
     const free = this.concurrency - this.lanes.size;
-    if (free <= 0) return 0;
+    if (free <= 0 || this.stopping) return 0;
     const claimed = await this.store.claim(this.owner, Date.now(), this.leaseMs, free * 5, 5, [
       ...this.lanes.keys(),
     ]);
@@ -66,12 +70,13 @@ export class WebhookWorker {
       // leaves its deliveries leased: another pass or node retries them when the lease ends. It
       // must never take the process down with it.
       const lane = this.runLane(endpointId, deliveries)
-        .catch((err) =>
+        .catch((err) => {
+          if (this.opts.availability?.report(err)) return;
           this.opts.logger.error(
             { endpoint: endpointId, err: (err as Error).message },
             "webhook delivery lane failed; its deliveries will be retried",
-          ),
-        )
+          );
+        })
         .finally(() => this.lanes.delete(endpointId));
       this.lanes.set(endpointId, lane);
     }
@@ -83,9 +88,22 @@ export class WebhookWorker {
     while (this.lanes.size) await Promise.all([...this.lanes.values()]);
   }
 
+  /**
+   * Shutdown: each lane finishes the delivery it is sending and hands the rest of its batch back
+   * (lease released, so another node sends them at once rather than when the lease lapses).
+   */
+  stop(): Promise<void> {
+    this.stopping = true;
+    return this.drain();
+  }
+
   private async runLane(endpointId: string, deliveries: ClaimedDelivery[]): Promise<void> {
     const endpoint = await this.store.endpointById(endpointId);
     for (const [i, d] of deliveries.entries()) {
+      if (this.stopping) {
+        for (const rest of deliveries.slice(i)) await this.store.finishDelivery(rest.id, this.owner, {});
+        return;
+      }
       if (!endpoint || endpoint.status !== "active") {
         await this.store.finishDelivery(d.id, this.owner, {});
         continue;

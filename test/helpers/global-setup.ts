@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import pg from "pg";
 import { CHROMIUM, PG_URL, REQUIRE_ALL } from "./env.js";
+import { pgBin } from "./own-postgres.js";
 
 /**
  * Probes the optional services once and tells every worker what is there. What is missing is
@@ -20,6 +21,10 @@ export default async function setup(): Promise<void> {
   } finally {
     await client.end().catch(() => {});
   }
+  if (!pgBin())
+    console.warn(
+      `\n!! PostgreSQL server binaries (initdb, pg_ctl) not found: the database outage suite will be skipped${REQUIRE_ALL ? " and counted as failed" : ""} (apt-get install -y postgresql, or set PORTICO_TEST_PG_BIN).\n`,
+    );
   const chromium = fs.existsSync(CHROMIUM);
   if (!chromium)
     console.warn(

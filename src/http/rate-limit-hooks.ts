@@ -1,0 +1,81 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import { PorticoError } from "../errors.js";
+import type { RateLimiter, Verdict } from "./rate-limit.js";
+
+/** The socket address of Portico's own in-process calls (the sandbox behind the proxy): never limited. */
+export const INTERNAL_CALLER = "portico-internal";
+
+/**
+ * Tells the client where it stands (IETF RateLimit-Policy and RateLimit fields, on every answer of
+ * a limited route) and refuses with StackOne's 429 and Retry-After past the limit.
+ * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
+ */
+export function enforce(reply: FastifyReply, verdict: Verdict, policy: string, what: string): void {
+  reply.header("ratelimit-policy", `"${policy}";q=${verdict.limit};w=60`);
+  reply.header("ratelimit", `"${policy}";r=${verdict.remaining};t=${verdict.resetSeconds}`);
+  if (!verdict.allowed)
+    throw new PorticoError(
+      "TOO_MANY_REQUESTS",
+      `Too many requests: at most ${verdict.limit} per minute ${what}; retry in ${verdict.resetSeconds} s`,
+      {},
+      { "retry-after": String(verdict.resetSeconds) },
+    );
+}
+
+/**
+ * The per-key limit, checked by the API-key hook once it knows the key: the project's own limit,
+ * or `defaultPerMinute`; 0 is off and costs one comparison.
+ */
+export function keyRateLimit(limiter: RateLimiter, defaultPerMinute: number) {
+  return (keyId: string, projectPerMinute: number | null, reply: FastifyReply): void => {
+    const limit = projectPerMinute ?? defaultPerMinute;
+    if (limit > 0) enforce(reply, limiter.take(`key:${keyId}`, limit), "api-key", "for this API key");
+  };
+}
+
+/** A client address as limited: IPv4 as is, IPv6 by its /64 (one host often holds a whole /64). */
+export function addressBucket(ip: string): string {
+  const bare = ip.replace(/%.*$/, "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  if (!bare.includes(":")) return bare;
+  const [head = "", tail = ""] = bare.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = bare.includes("::")
+    ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t]
+    : h;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || "0", 16).toString(16))
+    .join(":")}::/64`;
+}
+
+export type AddressLimit = (request: FastifyRequest, reply: FastifyReply) => void;
+
+/**
+ * The per-address limit of the public surfaces, by the client's address (X-Forwarded-For counts
+ * only from PORTICO_TRUSTED_PROXIES, through Fastify's trustProxy). Null when off: no hook at all.
+ */
+export function addressRateLimit(limiter: RateLimiter, perMinute: number): AddressLimit | null {
+  if (perMinute <= 0) return null;
+  return (request, reply) => {
+    if (request.raw.socket?.remoteAddress === INTERNAL_CALLER) return;
+    enforce(
+      reply,
+      limiter.take(`ip:${addressBucket(request.ip)}`, perMinute),
+      "address",
+      "from this address",
+    );
+  };
+}
+
+/** An address limit as an onRequest hook. */
+export const asHook =
+  (limit: AddressLimit): onRequestHookHandler =>
+  (request, reply, done) => {
+    try {
+      limit(request, reply);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  };
