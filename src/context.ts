@@ -109,7 +109,12 @@ async function checkKeyring(database: Database, vault: Vault): Promise<void> {
 
 export async function createContext(
   config: Config,
-  opts: { logger?: Logger; migrate?: boolean } = {},
+  opts: {
+    logger?: Logger;
+    migrate?: boolean;
+    /** SQLite's WAL checkpoints on a thread (on by default; a one-off CLI command needs none). */
+    backgroundCheckpoints?: boolean;
+  } = {},
 ): Promise<Context> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const { catalog, logos } = buildCatalog({
@@ -125,6 +130,7 @@ export async function createContext(
     poolSize: config.databasePoolSize,
     timeouts: config.databaseTimeouts,
     logger,
+    backgroundCheckpoints: opts.backgroundCheckpoints ?? true,
   });
   try {
     await checkKeyring(database, vault);

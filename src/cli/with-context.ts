@@ -9,7 +9,7 @@ import { type Context, createContext } from "../context.js";
 export async function withContext<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = pino({ level: "warn" }, pino.destination(2));
-  const ctx = await createContext(config, { logger });
+  const ctx = await createContext(config, { logger, backgroundCheckpoints: false });
   try {
     return await fn(ctx);
   } finally {

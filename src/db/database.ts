@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
 import { DatabaseAvailability, DatabaseUnavailableError } from "./availability.js";
+import { Checkpointer } from "./checkpointer.js";
 import type { DB } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -100,6 +101,20 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
 export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
 
 /**
+ * Runs compiled SQL on SQLite at once, synchronously, with the same cached statements Kysely uses;
+ * undefined when a transaction is open on the connection (another request's, held across awaits:
+ * the query must then wait its turn through Kysely). better-sqlite3 runs a statement to completion
+ * before anything else runs, so outside a transaction this is as isolated as Kysely's own path,
+ * without its connection lock and the promises around it (most of a one-row lookup's time).
+ */
+export type DirectRows = (sql: string, params: readonly unknown[]) => unknown[] | undefined;
+
+const directs = new WeakMap<Kysely<DB>, DirectRows>();
+
+/** The synchronous path of a SQLite database's Kysely instance (none on PostgreSQL). */
+export const directRowsOf = (db: Kysely<DB>): DirectRows | undefined => directs.get(db);
+
+/**
  * How long the database may take. Without them (migrations, the CLI's `migrate`) nothing is cut
  * short but the SQLite lock wait, which keeps its 5 s default.
  */
@@ -116,7 +131,13 @@ export type DatabaseTimeouts = {
 
 export function openDatabase(
   url: string,
-  opts: { poolSize?: number; timeouts?: DatabaseTimeouts; logger?: Logger } = {},
+  opts: {
+    poolSize?: number;
+    timeouts?: DatabaseTimeouts;
+    logger?: Logger;
+    /** SQLite: checkpoint the WAL on a thread of its own (a server), not in the committing request. */
+    backgroundCheckpoints?: boolean;
+  } = {},
 ): Database {
   const timeouts = opts.timeouts;
   if (dialectOf(url) === "sqlite") {
@@ -130,7 +151,17 @@ export function openDatabase(
     handle.pragma(`busy_timeout = ${busyMs}`);
     handle.pragma("synchronous = NORMAL");
     handle.pragma("foreign_keys = ON");
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+    let checkpointer: Checkpointer | null = null;
+    if (opts.backgroundCheckpoints && file !== ":memory:") {
+      handle.pragma("wal_autocheckpoint = 0");
+      handle.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      checkpointer = new Checkpointer(path.resolve(file));
+    }
+    const statements = withStatementCache(handle);
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
+    directs.set(db, (text, params) =>
+      handle.inTransaction ? undefined : (statements.prepare(text).all(...params) as unknown[]),
+    );
     // SQLite's outage is another process holding the write lock past the busy timeout (reads still
     // work, so requests are not gated): the probe takes the lock without waiting. A transaction
     // open on this handle holds the lock already.
@@ -154,6 +185,7 @@ export function openDatabase(
       },
       close: async () => {
         availability.close();
+        await checkpointer?.close();
         await db.destroy();
       },
     };

@@ -1,16 +1,21 @@
 import { type Compilable, CompiledQuery, type Kysely } from "kysely";
+import { type DirectRows, directRowsOf } from "./database.js";
 import type { DB } from "./schema.js";
 
 /**
  * Compiled SQL for the hot queries, built once per query shape instead of on every request:
  * Kysely's builder cost more than the query itself on the accounts list. `build` makes the query
  * with placeholder values; the caller passes the real parameters in the same order, which the
- * first compilation checks by count.
+ * first compilation checks by count. On SQLite the statement runs at once when no transaction holds
+ * the connection (`directRowsOf`), without Kysely's executor around it.
  */
 export class QueryShapes {
   private readonly sql = new Map<string, string>();
+  private readonly direct: DirectRows | undefined;
 
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(private readonly db: Kysely<DB>) {
+    this.direct = directRowsOf(db);
+  }
 
   async rows<R>(shape: string, build: () => Compilable, params: readonly unknown[]): Promise<R[]> {
     let text = this.sql.get(shape);
@@ -24,6 +29,8 @@ export class QueryShapes {
       text = compiled.sql;
       this.sql.set(shape, text);
     }
+    const rows = this.direct?.(text, params);
+    if (rows) return rows as R[];
     return (await this.db.executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows;
   }
 }

@@ -48,7 +48,8 @@ export class SessionsService {
 
   /** @see spec section 2.1: POST /connect_sessions -> 201 ConnectSessionTokenAuthLink */
   async create(principal: Principal, input: ConnectSessionCreate): Promise<ConnectSessionTokenAuthLink> {
-    await this.checkConsistent(principal, input);
+    const entry = this.checkNamed(input);
+    if (input.account_id) await this.checkAccount(principal, input, entry);
     const token = generateSecret(PREFIX.sessionToken);
     const now = this.now();
     const expiresIn = input.expires_in ?? EXPIRES_IN.default;
@@ -76,18 +77,22 @@ export class SessionsService {
       created_at: now,
     });
     this.deps.history?.sessionOpened(principal.projectId);
-    return {
-      ...toWire(row),
-      token,
-      auth_link_url: `${this.deps.config.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
-    };
+    // The answer is built from what was written, not parsed back from its JSON columns.
+    const session = toWire(row, {
+      categories,
+      metadata: input.metadata ?? null,
+    }) as ConnectSessionTokenAuthLink;
+    session.token = token;
+    session.auth_link_url = `${this.deps.config.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`;
+    return session;
   }
 
   /**
    * Refuses a session whose auth link could only show an empty hub: an unknown provider or
-   * account, or a provider, account and categories that exclude each other.
+   * integration, or a provider and categories that exclude each other. Returns the one provider
+   * the session names, for `checkAccount`. No I/O: a plain session pays no promise for it.
    */
-  private async checkConsistent(principal: Principal, input: ConnectSessionCreate): Promise<void> {
+  private checkNamed(input: ConnectSessionCreate): Pick<CatalogEntry, "key" | "categories"> | undefined {
     const byProvider = input.provider ? this.deps.catalogEntry(input.provider) : undefined;
     if (input.provider && !byProvider)
       throw new PorticoError("UNKNOWN_PROVIDER", `provider: "${input.provider}" is not in the catalog`);
@@ -104,22 +109,37 @@ export class SessionsService {
         `integration_id: ${byIntegration.key} is not the session's provider ${byProvider.key}`,
       );
     const entry = byProvider ?? byIntegration;
-    const field = byProvider ? "provider" : "integration_id";
-    const accountProvider = input.account_id
-      ? await this.deps.accountProvider(principal.projectId, input.account_id)
-      : null;
-    if (input.account_id && accountProvider === null)
+    if (entry && !input.account_id) this.checkCategories(entry, input.categories);
+    return entry;
+  }
+
+  /** The same for an edit session: its account must exist and agree with the provider and categories. */
+  private async checkAccount(
+    principal: Principal,
+    input: ConnectSessionCreate,
+    entry: Pick<CatalogEntry, "key" | "categories"> | undefined,
+  ): Promise<void> {
+    const field = input.provider ? "provider" : "integration_id";
+    const accountProvider = await this.deps.accountProvider(principal.projectId, input.account_id!);
+    if (accountProvider === null)
       throw new PorticoError("ACCOUNT_NOT_FOUND", `account_id: account ${input.account_id} not found`);
     if (entry && accountProvider && entry.key !== accountProvider)
       throw new PorticoError(
         "VALIDATION",
         `${field}: account ${input.account_id} is a ${accountProvider} account, not ${entry.key}`,
       );
-    const only = entry ?? (accountProvider ? this.deps.catalogEntry(accountProvider) : undefined);
-    if (only && input.categories?.length && !only.categories.some((c) => input.categories!.includes(c)))
+    const only = entry ?? this.deps.catalogEntry(accountProvider);
+    if (only) this.checkCategories(only, input.categories);
+  }
+
+  private checkCategories(
+    only: Pick<CatalogEntry, "key" | "categories">,
+    categories: ConnectSessionCreate["categories"],
+  ): void {
+    if (categories?.length && !only.categories.some((c) => categories.includes(c)))
       throw new PorticoError(
         "VALIDATION",
-        `categories: ${only.key} is in none of ${input.categories.join(", ")} (it is ${only.categories.join(", ")})`,
+        `categories: ${only.key} is in none of ${categories.join(", ")} (it is ${only.categories.join(", ")})`,
       );
   }
 
@@ -175,7 +195,11 @@ export class SessionsService {
   }
 }
 
-export function toWire(row: SessionRow): ConnectSession {
+/** A session's answer from its row; `written` gives its JSON columns as the values they came from. */
+export function toWire(
+  row: SessionRow,
+  written?: { categories: string[] | null; metadata: Record<string, unknown> | null },
+): ConnectSession {
   return {
     id: Number(row.id),
     organization_id: Number(row.organization_id),
@@ -183,11 +207,11 @@ export function toWire(row: SessionRow): ConnectSession {
     origin_owner_id: row.origin_owner_id,
     origin_owner_name: row.origin_owner_name,
     origin_username: row.origin_username,
-    categories: fromJson(row.categories),
+    categories: written ? written.categories : fromJson(row.categories),
     provider: row.provider,
     account_id: row.account_id,
     label: row.label,
-    metadata: fromJson(row.metadata),
+    metadata: written ? written.metadata : fromJson(row.metadata),
     external_trigger_token: row.external_trigger_token,
     type: row.type === "test" ? "test" : "production",
     multiple: row.multiple === 1,
