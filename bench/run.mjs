@@ -45,6 +45,21 @@ const LIMITS_TEXT = `rate limits off (${Object.entries(LIMITS)
 
 const log = (...a) => console.error("[bench]", ...a);
 
+// The floor: the least work each hot path must do, in a bare Fastify handler (the project's shared
+// ../shared/perf/floor.mjs). Its ratio beside Portico's shows what is Portico's own cost.
+const FLOOR = process.env.PORTICO_BENCH_FLOOR ?? path.resolve(ROOT, "..", "shared", "perf", "floor.mjs");
+const SESSION_BODY = JSON.stringify({
+  origin_owner_id: "customer-4711",
+  origin_owner_name: "Acme Inc",
+  origin_username: "jane@acme.example",
+  categories: ["hris", "ats", "crm"],
+  label: "Acme production",
+  metadata: { plan: "enterprise", region: "eu", seats: 250 },
+  expires_in: 3600,
+  multiple: false,
+  type: "production",
+});
+
 // ---- processes ---------------------------------------------------------------------------------
 
 const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0 && os.availableParallelism() >= 2;
@@ -70,7 +85,11 @@ process.on("exit", () => {
 
 function start(cpu, cmd, env) {
   const [bin, argv] = pin(cpu, cmd);
-  const child = spawn(bin, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, argv, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(child);
   let out = "";
   child.stdout.on("data", (d) => {
@@ -92,12 +111,13 @@ async function stop(proc) {
   });
 }
 
-async function waitHttp(url, proc) {
+async function waitHttp(url, proc, anyAnswer = false) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`process exited:\n${proc.output()}`);
     try {
-      if ((await fetch(url)).ok) return;
+      const res = await fetch(url);
+      if (res.ok || anyAnswer) return;
     } catch {}
     if (Date.now() > deadline) throw new Error(`${url} did not come up:\n${proc.output()}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -249,11 +269,85 @@ async function createDatabase(dialect, dir) {
   };
 }
 
+// ---- measuring -----------------------------------------------------------------------------------
+
+/**
+ * One scenario against a server and the bare baseline answering a body of the same size (or the
+ * scenario's own baseline URL): warm-up, then a timed run of each.
+ */
+async function measure(base, sc, baseline, watchPid) {
+  const url = `${base}${sc.path}`;
+  const probe = await fetch(url, { method: sc.method, headers: sc.headers, body: sc.body });
+  const text = await probe.text();
+  if (probe.status >= 300) throw new Error(`${sc.name}: ${probe.status} ${text.slice(0, 200)}`);
+  const size = Buffer.byteLength(text);
+  const bReq = sc.baselineUrl
+    ? { url: sc.baselineUrl, method: "GET", headers: {} }
+    : sc.method === "GET"
+      ? { url: `${baseline}/json/${size}`, method: "GET", headers: {} }
+      : {
+          url: `${baseline}/json/${size}`,
+          method: sc.method,
+          headers: { "content-type": "application/json" },
+          body: sc.body,
+        };
+  const pReq = { url, method: sc.method, headers: sc.headers, body: sc.body };
+  await load({ ...bReq, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
+  const b = await load({ ...bReq, duration: DURATION, connections: CONNECTIONS });
+  await load({ ...pReq, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
+  const p = await load({ ...pReq, duration: DURATION, connections: CONNECTIONS }, watchPid);
+  return { size, b, p };
+}
+
+/**
+ * The floor's ratio for each path it has (create, authenticate, get), against the same baseline.
+ * Null for every path when ../shared/perf/floor.mjs is not beside the clone.
+ */
+async function measureFloors(baseline) {
+  if (!fs.existsSync(FLOOR)) {
+    log(`no floor at ${FLOOR}: floor ratios are left out (PORTICO_BENCH_FLOOR names another path)`);
+    return {};
+  }
+  const auth = { authorization: basic("sk_floor"), "content-type": "application/json" };
+  const paths = {
+    create: {
+      name: "floor create",
+      method: "POST",
+      path: "/connect_sessions",
+      headers: auth,
+      body: SESSION_BODY,
+    },
+    authenticate: {
+      name: "floor authenticate",
+      method: "POST",
+      path: "/connect_sessions/authenticate",
+      headers: auth,
+      body: JSON.stringify({ token: "cst_5" }),
+    },
+    get: { name: "floor get", method: "GET", path: "/accounts/acc_5", headers: auth },
+  };
+  const ratios = {};
+  for (const [mode, sc] of Object.entries(paths)) {
+    const port = await freePort();
+    // The floor resolves the project's own dependencies from its working directory.
+    const proc = start(SERVER_CPU, [process.execPath, FLOOR, mode, String(port)], {});
+    try {
+      await waitHttp(`http://127.0.0.1:${port}/accounts/none`, proc, true);
+      const { b, p } = await measure(`http://127.0.0.1:${port}`, sc, baseline, proc.child.pid);
+      ratios[mode] = Number((p.rps / b.rps).toFixed(2));
+      log(`floor ${mode}: ${Math.round(p.rps)} req/s vs ${Math.round(b.rps)} (ratio ${ratios[mode]})`);
+    } finally {
+      await stop(proc);
+    }
+  }
+  return ratios;
+}
+
 // ---- one dialect -------------------------------------------------------------------------------
 
 const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
 
-async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
+async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `portico-bench-${dialect}-`));
   const catalogDir = path.join(dir, "catalog");
   fs.mkdirSync(path.join(catalogDir, "logos"), { recursive: true });
@@ -304,17 +398,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
     const base = `http://127.0.0.1:${port}`;
     await waitHttp(`${base}/healthz`, server);
     const auth = { authorization: basic(init.api_key), "content-type": "application/json" };
-    const sessionBody = JSON.stringify({
-      origin_owner_id: "customer-4711",
-      origin_owner_name: "Acme Inc",
-      origin_username: "jane@acme.example",
-      categories: ["hris", "ats", "crm"],
-      label: "Acme production",
-      metadata: { plan: "enterprise", region: "eu", seats: 250 },
-      expires_in: 3600,
-      multiple: false,
-      type: "production",
-    });
+    const sessionBody = SESSION_BODY;
     const session = await (
       await fetch(`${base}/connect_sessions`, { method: "POST", headers: auth, body: sessionBody })
     ).json();
@@ -337,6 +421,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         headers: auth,
         body: sessionBody,
         target: [0.6, 0.4],
+        floor: "create",
       },
       {
         name: "session authenticate",
@@ -345,6 +430,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         headers: auth,
         body: JSON.stringify({ token: session.token }),
         target: [0.7, 0.5],
+        floor: "authenticate",
       },
       {
         name: "hub connectors",
@@ -360,7 +446,14 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         headers: auth,
         target: [0.5, 0.5],
       },
-      { name: "account get", method: "GET", path: `/accounts/${someId}`, headers: auth, target: [0.6, 0.6] },
+      {
+        name: "account get",
+        method: "GET",
+        path: `/accounts/${someId}`,
+        headers: auth,
+        target: [0.7, 0.5],
+        floor: "get",
+      },
       {
         name: "proxy",
         method: "POST",
@@ -372,50 +465,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
       },
     ];
     for (const sc of scenarios) {
-      const url = `${base}${sc.path}`;
-      const probe = await fetch(url, { method: sc.method, headers: sc.headers, body: sc.body });
-      const text = await probe.text();
-      if (probe.status >= 300) throw new Error(`${sc.name}: ${probe.status} ${text.slice(0, 200)}`);
-      const size = Buffer.byteLength(text);
-      const baselineUrl = sc.baselineUrl ?? `${baseline}/json/${size}`;
-      const baselineMethod = sc.baselineUrl ? "GET" : sc.method;
-      const baselineBody = sc.baselineUrl || sc.method === "GET" ? undefined : sc.body;
-      const baselineHeaders = baselineBody ? { "content-type": "application/json" } : {};
-      await load({
-        url: baselineUrl,
-        method: baselineMethod,
-        headers: baselineHeaders,
-        body: baselineBody,
-        amount: WARMUP_REQUESTS,
-        connections: CONNECTIONS,
-      });
-      const b = await load({
-        url: baselineUrl,
-        method: baselineMethod,
-        headers: baselineHeaders,
-        body: baselineBody,
-        duration: DURATION,
-        connections: CONNECTIONS,
-      });
-      await load({
-        url,
-        method: sc.method,
-        headers: sc.headers,
-        body: sc.body,
-        amount: WARMUP_REQUESTS,
-        connections: CONNECTIONS,
-      });
-      const p = await load(
-        {
-          url,
-          method: sc.method,
-          headers: sc.headers,
-          body: sc.body,
-          duration: DURATION,
-          connections: CONNECTIONS,
-        },
-        server.child.pid,
-      );
+      const { size, b, p } = await measure(base, sc, baseline, server.child.pid);
       const target = dialect === "sqlite" ? sc.target[0] : sc.target[1];
       const row = {
         scenario: sc.name,
@@ -431,6 +481,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
         rss_rest_mb: restRss,
         response_bytes: size,
         target_ratio: target,
+        floor_ratio: floors[sc.floor] ?? null,
         errors: p.non2xx + p.errors + p.timeouts,
       };
       rows.push(row);
@@ -450,10 +501,10 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort) {
 
 function markdown(rows) {
   const head =
-    "| scenario | dialect | req/s | baseline req/s | ratio (target) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|";
+    "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio}) | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio}) | ${r.floor_ratio ?? "-"} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
   return [head, ...lines].join("\n");
 }
@@ -519,7 +570,9 @@ log(
 
 const rows = [];
 try {
-  for (const d of dialects) rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort)));
+  const floors = await measureFloors(baselineUrl);
+  for (const d of dialects)
+    rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
 } finally {
   await stop(baselineProc);
   await stop(upstreamProc);
