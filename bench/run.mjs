@@ -4,6 +4,8 @@
 //   npm run bench                      full run: SQLite, and PostgreSQL when reachable
 //   npm run bench -- --smoke           a few seconds, small data: keeps the suite from rotting (CI)
 //   npm run bench -- --dialect sqlite  one dialect;  --duration 20  seconds per measurement
+//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and no floor runs)
+//   npm run bench -- --profile DIR     also write the Portico server's CPU profile to DIR/<dialect>/
 //   npm run bench -- --write-readme    also replace the README's benchmark table
 //   npm run bench -- --render --write-readme   rebuild the tables from bench/results/latest.json
 //
@@ -27,6 +29,10 @@ const option = (name, fallback) => {
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
 };
 const SMOKE = flag("--smoke");
+// --only <text>: the scenarios whose name contains it (a quick loop while working on one path).
+const ONLY = option("--only", "");
+// --profile <dir>: a V8 CPU profile of the Portico server per dialect (chrome://inspect, speedscope).
+const PROFILE_DIR = option("--profile", "");
 const DURATION = SMOKE ? 1 : Number(option("--duration", "10"));
 const WARMUP_REQUESTS = SMOKE ? 200 : 3000;
 const CONNECTIONS = Number(option("--connections", "10"));
@@ -394,7 +400,16 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     await enableIntegrations(dialect, database.url, init.project_id, ["bench-upstream", ...catalogKeys]);
     await seedAccounts(dialect, database.url, init.project_id);
 
-    server = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"], env);
+    server = start(
+      SERVER_CPU,
+      [
+        process.execPath,
+        ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(PROFILE_DIR, dialect)}`] : []),
+        path.join(ROOT, "bin", "portico.js"),
+        "serve",
+      ],
+      env,
+    );
     const base = `http://127.0.0.1:${port}`;
     await waitHttp(`${base}/healthz`, server);
     const auth = { authorization: basic(init.api_key), "content-type": "application/json" };
@@ -464,7 +479,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
         target: [0.5, 0.5],
       },
     ];
-    for (const sc of scenarios) {
+    for (const sc of scenarios.filter((x) => !ONLY || x.name.includes(ONLY))) {
       const { size, b, p } = await measure(base, sc, baseline, server.child.pid);
       const target = dialect === "sqlite" ? sc.target[0] : sc.target[1];
       const row = {
@@ -570,7 +585,7 @@ log(
 
 const rows = [];
 try {
-  const floors = await measureFloors(baselineUrl);
+  const floors = ONLY ? {} : await measureFloors(baselineUrl);
   for (const d of dialects)
     rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
 } finally {
