@@ -1,6 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import { loadConsoleAssets } from "../console/assets.js";
 import { createLogger } from "../logger.js";
 import { SandboxOAuthState } from "../sandbox/oauth-server.js";
 import { prepare } from "../server.js";
@@ -35,6 +36,9 @@ const FORCE_MARGIN_MS = 5000;
 export async function servePrimary(config: Config): Promise<void> {
   const ctx = await prepare(config);
   await ctx.close();
+  // Built once here rather than by every worker at once on a fresh clone (the workers then find
+  // it; a failure is theirs to log).
+  if (config.console) await loadConsoleAssets().catch(() => {});
   const primary = new Primary(config, createLogger(config.logLevel));
   process.on("SIGINT", () => primary.stop("SIGINT"));
   process.on("SIGTERM", () => primary.stop("SIGTERM"));
@@ -159,7 +163,9 @@ class Primary {
   }
 
   private settle(): void {
-    if (this.phase === "stopping" && this.live().length === 0) this.finish(this.failed ? 1 : 0);
+    if (this.phase !== "stopping" || this.live().length > 0) return;
+    if (!this.failed) this.logger.info("every worker stopped");
+    this.finish(this.failed ? 1 : 0);
   }
 
   private force(why: string): void {
