@@ -18,11 +18,15 @@ import { basic } from "../helpers/test-server.js";
 
 type Log = { msg: string; time: number; pid: number; [k: string]: unknown };
 
-/** The JSON log lines of every process so far (the banner and other text lines are skipped). */
+/**
+ * The JSON log lines of every process so far: complete lines only (the last may still be arriving);
+ * the banner and other text lines are skipped.
+ */
 function logs(p: ServeProcess): Log[] {
   return p
     .output()
     .split("\n")
+    .slice(0, -1)
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Log);
 }
@@ -35,6 +39,17 @@ async function waitForLog(p: ServeProcess, pred: (l: Log) => boolean, timeoutMs 
     if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms:\n${p.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Once the primary says all workers listen and each worker has said so too (their lines and the
+ * primary's reach the shared output in any order): the primary's line.
+ */
+async function serving(p: ServeProcess): Promise<Log> {
+  const line = await waitForLog(p, (l) => l.msg === "Portico serving with 2 processes");
+  for (const pid of line.worker_pids as number[])
+    await waitForLog(p, (l) => l.msg === "Portico listening" && l.pid === pid);
+  return line;
 }
 
 const alive = (pid: number) => {
@@ -118,7 +133,7 @@ for (const dialect of DIALECTS) {
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-processes-"));
       rx = await startReceiver();
       server = await spawnServe(serveEnv(db, dataDir, await freePort()), ["--processes", "2"]);
-      await waitForLog(server, (l) => l.msg === "Portico serving with 2 processes");
+      await serving(server);
       apiKey = firstStartKey(server.output())!;
     });
     afterAll(async () => {
@@ -242,7 +257,7 @@ describe("portico serve --processes on SQLite", () => {
     const d = dir();
     const s = await spawnServe(serveEnv(sqlite(d), d, await freePort()), ["--processes", "2"]);
     servers.push(s);
-    await waitForLog(s, (l) => l.msg === "Portico serving with 2 processes");
+    await serving(s);
     const key = firstStartKey(s.output())!;
     const auth = { authorization: basic(key) };
 
@@ -285,7 +300,7 @@ describe("portico serve --processes on SQLite", () => {
     const d = dir();
     const s = await spawnServe(serveEnv(sqlite(d), d, await freePort()), ["--processes", "2"]);
     servers.push(s);
-    await waitForLog(s, (l) => l.msg === "Portico serving with 2 processes");
+    await serving(s);
     const auth = { authorization: basic(firstStartKey(s.output())!) };
     // Four links, each a chain of requests on connections of their own: with two workers taking
     // connections in turn, codes are issued on one worker and redeemed on the other.
@@ -340,8 +355,7 @@ describe("portico serve --processes on SQLite", () => {
       ["--processes", "2"],
     );
     servers.push(s);
-    const serving = await waitForLog(s, (l) => l.msg === "Portico serving with 2 processes");
-    const [victim] = serving.worker_pids as number[];
+    const [victim] = (await serving(s)).worker_pids as number[];
     const exited = s.stop("SIGTERM");
     await waitForLog(s, (l) => l.pid === victim && l.msg === "shutting down");
     process.kill(victim!, "SIGKILL");
