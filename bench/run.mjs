@@ -69,7 +69,9 @@ const SESSION_BODY = JSON.stringify({
 // ---- processes ---------------------------------------------------------------------------------
 
 const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0 && os.availableParallelism() >= 2;
-const pin = (cpu, cmd) => (hasTaskset ? ["taskset", ["-c", String(cpu), ...cmd]] : [cmd[0], cmd.slice(1)]);
+// A null CPU leaves the process to the scheduler (the processes scenario).
+const pin = (cpu, cmd) =>
+  hasTaskset && cpu !== null ? ["taskset", ["-c", String(cpu), ...cmd]] : [cmd[0], cmd.slice(1)];
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
@@ -141,12 +143,8 @@ function rssMb(pid) {
 }
 
 /** One autocannon run in its own process; samples `watchPid`'s RSS while it runs. */
-async function load(cfg, watchPid) {
-  const proc = start(
-    LOAD_CPU,
-    [process.execPath, path.join(ROOT, "bench", "load.mjs"), JSON.stringify(cfg)],
-    {},
-  );
+async function load(cfg, watchPid, cpu = LOAD_CPU) {
+  const proc = start(cpu, [process.execPath, path.join(ROOT, "bench", "load.mjs"), JSON.stringify(cfg)], {});
   let peak = 0;
   const sampler = watchPid
     ? setInterval(() => {
@@ -512,6 +510,123 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
   return rows;
 }
 
+// ---- one machine, every core -------------------------------------------------------------------
+
+/** Sum of the RSS of a process and its children (a `--processes` primary and its workers). */
+function treeRssMb(pid) {
+  let children = [];
+  try {
+    children = fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+  } catch {}
+  return [pid, ...children.map(Number)].reduce((sum, p) => sum + (rssMb(p) ?? 0), 0);
+}
+
+/**
+ * Session authenticate with `portico serve --processes 2` against `--processes 1`, on SQLite. It
+ * is the path to show what a second process buys: Basic auth, a JSON body, validation, a session
+ * read and a JSON answer, all CPU in the process, with no write on the request's path to
+ * serialize on SQLite's lock (the request log is written in batches, off it). Nothing is pinned: the
+ * workers and autocannon share the machine's cores, as they would on a real two-core host, so the
+ * load generator's own CPU is part of what is shared.
+ */
+async function runProcesses() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-bench-processes-"));
+  try {
+    const port = await freePort();
+    const env = {
+      PORTICO_DATABASE_URL: `file:${path.join(dir, "bench.db")}`,
+      PORTICO_DATA_DIR: path.join(dir, "data"),
+      PORTICO_PORT: String(port),
+      PORTICO_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      // info: the workers' "Portico listening" lines say when all of them serve (requests are
+      // never logged at any level below debug).
+      PORTICO_LOG_LEVEL: "info",
+      ...LIMITS,
+    };
+    const init = JSON.parse(
+      execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      }),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const auth = { authorization: basic(init.api_key), "content-type": "application/json" };
+    const measured = {};
+    for (const n of [1, 2]) {
+      const server = start(
+        null,
+        [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve", "--processes", String(n)],
+        env,
+      );
+      try {
+        await waitHttp(`${base}/healthz`, server);
+        while (server.output().split('"msg":"Portico listening"').length - 1 < n) {
+          if (server.child.exitCode !== null) throw new Error(`server exited:\n${server.output()}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const session = await (
+          await fetch(`${base}/connect_sessions`, {
+            method: "POST",
+            headers: auth,
+            body: JSON.stringify({ origin_owner_id: "customer-processes", origin_owner_name: "Acme Inc" }),
+          })
+        ).json();
+        const cfg = {
+          url: `${base}/connect_sessions/authenticate`,
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ token: session.token }),
+          connections: CONNECTIONS,
+        };
+        const rest = treeRssMb(server.child.pid);
+        await load({ ...cfg, amount: WARMUP_REQUESTS }, null, null);
+        let peak = 0;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, treeRssMb(server.child.pid));
+        }, 200);
+        const result = await load({ ...cfg, duration: DURATION }, null, null).finally(() =>
+          clearInterval(sampler),
+        );
+        measured[n] = { ...result, rest, peak };
+        log(
+          `processes ${n}: ${Math.round(result.rps)} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, RSS ${peak} MB`,
+        );
+      } finally {
+        await stop(server);
+      }
+    }
+    const [one, two] = [measured[1], measured[2]];
+    return [
+      {
+        scenario: "session authenticate: 2 processes vs 1 (unpinned)",
+        dialect: "sqlite",
+        path: "session authenticate",
+        processes: [1, 2],
+        pinned: false,
+        cpus: os.availableParallelism(),
+        rps: Math.round(two.rps),
+        baseline_rps: Math.round(one.rps),
+        ratio: Number((two.rps / one.rps).toFixed(2)),
+        p50_ms: two.p50_ms,
+        p99_ms: two.p99_ms,
+        baseline_p50_ms: one.p50_ms,
+        baseline_p99_ms: one.p99_ms,
+        rss_mb: two.peak,
+        rss_rest_mb: two.rest,
+        baseline_rss_mb: one.peak,
+        target_ratio: null,
+        errors: one.non2xx + one.errors + one.timeouts + two.non2xx + two.errors + two.timeouts,
+      },
+    ];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 function markdown(rows) {
@@ -519,9 +634,15 @@ function markdown(rows) {
     "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio}) | ${r.floor_ratio ?? "-"} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
-  return [head, ...lines].join("\n");
+  const notes = rows.filter((r) => r.processes).map(processesNote);
+  return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
+}
+
+/** What the processes row measures, under the table: its setup differs from every other row's. */
+function processesNote(r) {
+  return `Processes row: ${r.path} on ${r.dialect} with \`portico serve --processes 2\` (${r.rps} req/s) against \`--processes 1\` (${r.baseline_rps} req/s), ratio ${r.ratio}; server and load generator unpinned, sharing the machine's ${r.cpus} cores; RSS is the primary and both workers together.`;
 }
 
 /** Writes latest/smoke .json and .md (and the README block), from rows measured now or earlier. */
@@ -588,6 +709,7 @@ try {
   const floors = ONLY ? {} : await measureFloors(baselineUrl);
   for (const d of dialects)
     rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
+  if (wanted.includes("sqlite") && !ONLY) rows.push(...(await runProcesses()));
 } finally {
   await stop(baselineProc);
   await stop(upstreamProc);

@@ -1,5 +1,6 @@
+import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, parseProcesses } from "./config.js";
 
 describe("loadConfig", () => {
   it("has the documented defaults", () => {
@@ -47,5 +48,19 @@ describe("loadConfig", () => {
     ])
       expect(problems).toContain(v);
     expect(problems).toContain("PORTICO_ENCRYPTION_KEYS: key k1 must be 32 bytes, base64");
+  });
+
+  it("takes a number of processes or auto, one per core, from the environment or --processes", () => {
+    expect(loadConfig({}).processes).toBe(1);
+    expect(loadConfig({ PORTICO_PROCESSES: "3" }).processes).toBe(3);
+    expect(loadConfig({ PORTICO_PROCESSES: "auto" }).processes).toBe(os.availableParallelism());
+    expect(parseProcesses("2")).toBe(2);
+    expect(parseProcesses("auto")).toBe(os.availableParallelism());
+    for (const bad of ["0", "-1", "1.5", "two", "257"]) {
+      expect(() => loadConfig({ PORTICO_PROCESSES: bad })).toThrow(
+        "PORTICO_PROCESSES: must be auto or an integer between 1 and 256",
+      );
+      expect(() => parseProcesses(bad)).toThrow("--processes: must be auto or an integer between 1 and 256");
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { parseKeyring } from "./crypto/keyring.js";
@@ -14,6 +15,9 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes"));
 
+/** More processes than this is a typo, not a machine. */
+const MAX_PROCESSES = 256;
+
 const int = (fallback: number, min: number, max: number) =>
   z
     .string()
@@ -27,6 +31,21 @@ const int = (fallback: number, min: number, max: number) =>
       }
       return n;
     });
+
+/** How many processes serve: a count, or `auto` for one per core. */
+const processes = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === "") return 1;
+    if (v === "auto") return os.availableParallelism();
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PROCESSES) {
+      ctx.addIssue({ code: "custom", message: `must be auto or an integer between 1 and ${MAX_PROCESSES}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 const list = (v: string) =>
   v
@@ -117,6 +136,7 @@ const envSchema = z.object({
         "must be a comma-separated list of IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)",
     }),
   PORTICO_WORKERS: bool(true),
+  PORTICO_PROCESSES: processes,
   PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),
   PORTICO_TOKEN_IDLE_REFRESH_HOURS: int(24 * 7, 1, 24 * 365),
   PORTICO_REFRESH_INTERVAL_SECONDS: int(30, 1, 3600),
@@ -170,6 +190,8 @@ export type Config = {
   /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); empty: none. */
   trustedProxies: string[];
   workers: boolean;
+  /** `portico serve` processes sharing the port (1: no cluster, this process serves). */
+  processes: number;
   tokenRefreshMarginSeconds: number;
   /** A refresh token unused this long is refreshed anyway, before the provider expires it. */
   tokenIdleRefreshHours: number;
@@ -201,6 +223,16 @@ export class ConfigError extends Error {
 }
 
 const stripSlash = (u: string) => u.replace(/\/+$/, "");
+
+/**
+ * `portico serve --processes <n|auto>`: the same rule as PORTICO_PROCESSES, which the flag
+ * overrides.
+ */
+export function parseProcesses(value: string): number {
+  const r = processes.safeParse(value);
+  if (!r.success) throw new ConfigError([`--processes: ${r.error.issues[0]?.message}`]);
+  return r.data;
+}
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -256,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicRateLimitPerMinute: e.PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE,
     trustedProxies: list(e.PORTICO_TRUSTED_PROXIES),
     workers: e.PORTICO_WORKERS,
+    processes: e.PORTICO_PROCESSES,
     tokenRefreshMarginSeconds: e.PORTICO_TOKEN_REFRESH_MARGIN_SECONDS,
     tokenIdleRefreshHours: e.PORTICO_TOKEN_IDLE_REFRESH_HOURS,
     refreshIntervalSeconds: e.PORTICO_REFRESH_INTERVAL_SECONDS,

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { Logger } from "pino";
 import { AccountsBrowser } from "./accounts/browse.js";
 import { AccountsService } from "./accounts/service.js";
@@ -5,6 +6,7 @@ import { AccountsStore } from "./accounts/store.js";
 import { buildCatalog } from "./catalog/build.js";
 import type { Catalog } from "./catalog/catalog.js";
 import type { CatalogEntry } from "./catalog/schema.js";
+import { SandboxStateClient } from "./cluster/sandbox-state.js";
 import type { Config } from "./config.js";
 import { ConsoleAuth } from "./console/auth.js";
 import { ConsoleStore } from "./console/store.js";
@@ -28,7 +30,7 @@ import { TokenManager } from "./oauth/token-manager.js";
 import { refreshDueAt } from "./oauth/token-schedule.js";
 import { ProxyService } from "./proxy/service.js";
 import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
-import { SandboxOAuthState } from "./sandbox/oauth-server.js";
+import { SandboxOAuthState, type SandboxOAuthStore } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
 import { TenancyService } from "./tenancy/service.js";
@@ -60,8 +62,8 @@ export type Context = {
   tokens: TokenManager;
   attempts: AttemptsService;
   proxy: ProxyService;
-  /** Sandbox CRM's authorization server state (in this process). */
-  sandboxOAuth: SandboxOAuthState;
+  /** Sandbox CRM's authorization server state: in this process, or a worker's line to the primary's. */
+  sandboxOAuth: SandboxOAuthStore;
   webhooks: WebhooksService;
   webhookWorker: WebhookWorker;
   history: HistoryService;
@@ -237,7 +239,9 @@ export async function createContext(
     tokens,
     attempts,
     proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
-    sandboxOAuth: new SandboxOAuthState(config.sandboxTokenTtlSeconds),
+    sandboxOAuth: cluster.isWorker
+      ? new SandboxStateClient(config.sandboxTokenTtlSeconds)
+      : new SandboxOAuthState(config.sandboxTokenTtlSeconds),
     webhooks,
     webhookWorker,
     history,

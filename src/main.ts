@@ -1,7 +1,9 @@
+import cluster from "node:cluster";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { registerCatalogCommands } from "./catalog/commands.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { servePrimary } from "./cluster/primary.js";
+import { ConfigError, loadConfig, parseProcesses } from "./config.js";
 import { registerConsoleCommands } from "./console/commands.js";
 import { StartupError } from "./context.js";
 import { registerKeyCommands } from "./crypto/commands.js";
@@ -25,7 +27,16 @@ const program = new Command("portico")
 program
   .command("serve")
   .description("Start the HTTP server (migrates the database first; initializes an empty one)")
-  .action(async () => serve(loadConfig()));
+  .option(
+    "--processes <n>",
+    "processes sharing the port: a number, or auto for one per core (default: PORTICO_PROCESSES, 1)",
+  )
+  .action(async (opts: { processes?: string }) => {
+    const config = loadConfig();
+    if (opts.processes !== undefined) config.processes = parseProcesses(opts.processes);
+    // A worker forked by the primary runs this same command and serves as a lone process would.
+    return config.processes > 1 && cluster.isPrimary ? servePrimary(config) : serve(config);
+  });
 
 registerDbCommands(program);
 registerTenancyCommands(program);

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { FastifyInstance } from "fastify";
 import pc from "picocolors";
 import { buildApp } from "./app.js";
@@ -53,8 +54,8 @@ function firstStartBanner(
 }
 
 /**
- * Background work every node runs; each job is safe to run on several nodes at once (leases and
- * conditional updates decide who does what).
+ * Background work every node runs (with `--processes`, one worker of the node); each job is safe
+ * to run on several nodes at once (leases and conditional updates decide who does what).
  */
 function startWorkers(ctx: Context): Periodic[] {
   return [
@@ -87,8 +88,12 @@ function startWorkers(ctx: Context): Periodic[] {
   ];
 }
 
-/** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
-export async function startServer(config: Config): Promise<RunningServer> {
+/**
+ * What a start does before serving: open the database and migrate it (createContext), say when it
+ * generated a keyring, and initialize an empty database, printing the banner. With
+ * `--processes`, the primary does this once, before any worker forks.
+ */
+export async function prepare(config: Config): Promise<Context> {
   const ctx = await createContext(config);
   if (ctx.keyringCreated) {
     ctx.logger.warn(
@@ -103,6 +108,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       process.stdout.write(`${firstStartBanner(ctx, init, link)}\n`);
     }
   }
+  return ctx;
+}
+
+/** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const ctx = await prepare(config);
   const lifecycle = new Lifecycle();
   const app = await buildApp(ctx, lifecycle);
   let address: string;
@@ -113,7 +124,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw err;
   }
   ctx.logger.info(
-    { address, database: ctx.database.describe, public_url: config.publicUrl },
+    {
+      address,
+      database: ctx.database.describe,
+      public_url: config.publicUrl,
+      background_jobs: config.workers,
+    },
     "Portico listening",
   );
 
@@ -145,7 +161,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
 export async function serve(config: Config): Promise<void> {
   const server = await startServer(config);
   const { drainMs, timeoutMs } = config.shutdown;
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     const drain = signal === "SIGTERM" ? drainMs : 0;
     server.ctx.logger.info({ signal, drain_ms: drain }, "shutting down");
     const force = setTimeout(() => {
@@ -161,6 +180,10 @@ export async function serve(config: Config): Promise<void> {
       },
     );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // A worker of `--processes` hears a Ctrl-C twice (from the terminal, and forwarded by the
+  // primary) and stops once; the primary forces what is left on a second signal. A lone process
+  // keeps Node's default for a second signal: exit at once.
+  const listen = cluster.isWorker ? "on" : "once";
+  process[listen]("SIGINT", stop);
+  process[listen]("SIGTERM", stop);
 }

@@ -11,14 +11,17 @@ import { ExpiringMap } from "./expiring-map.js";
 /**
  * Sandbox CRM's authorization server and API: a consent page, a token endpoint that requires PKCE
  * S256, issues expiring access tokens and rotates refresh tokens (a reused refresh token revokes
- * its whole family, as RFC 9700 recommends), and a small API. State lives in this process: the
- * sandbox is a demo for one node, and a restart invalidates its tokens.
+ * its whole family, as RFC 9700 recommends), and a small API. State lives in one process (this
+ * one, or the primary of `portico serve --processes`): the sandbox is a demo for one node, and a
+ * restart invalidates its tokens.
  * @see RFC 6749, RFC 7636, RFC 9700 section 4.14 (refresh token rotation)
  */
 export type SandboxOAuthOptions = { redirectUri: () => string };
 
-type Code = { redirectUri: string; challenge: string; scope: string };
+export type SandboxCode = { redirectUri: string; challenge: string; scope: string };
 type Refresh = { family: string; scope: string; used: boolean };
+/** A refresh token's grant when it may be spent, `reused` when it was spent before (now revoked). */
+export type RefreshUse = { family: string; scope: string } | "reused" | null;
 
 /** How long the sandbox's codes and refresh tokens live, and how many of each it keeps at most. */
 export const SANDBOX_OAUTH_BOUNDS = {
@@ -29,21 +32,37 @@ export const SANDBOX_OAUTH_BOUNDS = {
 };
 
 /**
- * What the sandbox's authorization server remembers, all of it bounded: entries expire with the
- * code or token they describe, and past a cap the oldest are forgotten (their holders then see
- * `invalid_grant` or a 401, as with any provider that revokes). The public authorize endpoint
- * cannot grow it without end.
+ * What the authorization server remembers, as operations that each complete at once (a code is
+ * taken once, a refresh token spent once), wherever the state is kept: SandboxOAuthState here, or
+ * the primary's over IPC in a worker of `portico serve --processes` (src/processes/sandbox-state.ts).
  */
-export class SandboxOAuthState {
-  readonly codes: ExpiringMap<string, Code>;
+export interface SandboxOAuthStore {
+  /** Access tokens live this long (PORTICO_SANDBOX_TOKEN_TTL_SECONDS). */
+  readonly tokenTtlSeconds: number;
+  /** Token endpoint hits in this process, by grant type: what tests count to prove one refresh per token. */
+  readonly tokenRequests: { authorization_code: number; refresh_token: number };
+  saveCode(code: string, grant: SandboxCode): void | Promise<void>;
+  /** The code's grant, removed so it cannot be redeemed again; null if unknown, used or expired. */
+  takeCode(code: string): SandboxCode | null | Promise<SandboxCode | null>;
+  saveTokens(access: string, refresh: string, family: string, scope: string): void | Promise<void>;
+  /** Spends a refresh token; spending one twice revokes its family. */
+  useRefresh(refresh: string): RefreshUse | Promise<RefreshUse>;
+  accessValid(access: string): boolean | Promise<boolean>;
+}
+
+/**
+ * The state itself, all of it bounded: entries expire with the code or token they describe, and
+ * past a cap the oldest are forgotten (their holders then see `invalid_grant` or a 401, as with
+ * any provider that revokes). The public authorize endpoint cannot grow it without end.
+ */
+export class SandboxOAuthState implements SandboxOAuthStore {
+  readonly codes: ExpiringMap<string, SandboxCode>;
   readonly access: ExpiringMap<string, { family: string }>;
   readonly refresh: ExpiringMap<string, Refresh>;
   /** Token families revoked for a reused refresh token, as long as any of their tokens can live. */
   readonly revoked: ExpiringMap<string, true>;
-  /** Token endpoint hits, by grant type: what tests count to prove one refresh per token. */
   readonly tokenRequests = { authorization_code: 0, refresh_token: 0 };
 
-  /** Access tokens live this long (PORTICO_SANDBOX_TOKEN_TTL_SECONDS). */
   constructor(
     readonly tokenTtlSeconds: number,
     bounds: Partial<typeof SANDBOX_OAUTH_BOUNDS> = {},
@@ -55,6 +74,38 @@ export class SandboxOAuthState {
     this.refresh = new ExpiringMap(b.refreshTtlMs, b.maxTokens, now);
     this.revoked = new ExpiringMap(b.refreshTtlMs, b.maxTokens, now);
   }
+
+  saveCode(code: string, grant: SandboxCode): void {
+    this.codes.set(code, grant);
+  }
+
+  takeCode(code: string): SandboxCode | null {
+    const grant = this.codes.get(code);
+    this.codes.delete(code);
+    return grant ?? null;
+  }
+
+  saveTokens(access: string, refresh: string, family: string, scope: string): void {
+    this.access.set(access, { family });
+    this.refresh.set(refresh, { family, scope, used: false });
+  }
+
+  useRefresh(refresh: string): RefreshUse {
+    const rt = this.refresh.get(refresh);
+    if (!rt || this.revoked.has(rt.family)) return null;
+    if (rt.used) {
+      // Reuse of a rotated refresh token: someone has a copy. Revoke everything issued from it.
+      this.revoked.set(rt.family, true);
+      return "reused";
+    }
+    rt.used = true;
+    return { family: rt.family, scope: rt.scope };
+  }
+
+  accessValid(access: string): boolean {
+    const at = this.access.get(access);
+    return !!at && !this.revoked.has(at.family);
+  }
 }
 
 const token = () => randomBytes(24).toString("base64url");
@@ -65,7 +116,7 @@ type AuthorizeParams = Record<string, string | undefined>;
 const Params = z.record(z.string(), z.string().max(2048));
 const hidden = { hide: true } as const;
 
-export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync<SandboxOAuthOptions> {
+export function sandboxOAuthServer(state: SandboxOAuthStore): FastifyPluginAsync<SandboxOAuthOptions> {
   return async (app, opts) => {
     await app.register(fastifyFormbody);
 
@@ -130,7 +181,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
         return back(reply, p, { error: "invalid_request", error_description: "PKCE with S256 is required" });
       }
       const code = token();
-      state.codes.set(code, {
+      await state.saveCode(code, {
         redirectUri: p.redirect_uri!,
         challenge: p.code_challenge,
         scope: p.scope ?? "",
@@ -154,11 +205,10 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       );
     };
 
-    const issue = (family: string, scope: string) => {
+    const issue = async (family: string, scope: string) => {
       const access = token();
       const refresh = token();
-      state.access.set(access, { family });
-      state.refresh.set(refresh, { family, scope, used: false });
+      await state.saveTokens(access, refresh, family, scope);
       return {
         access_token: access,
         token_type: "Bearer",
@@ -173,8 +223,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       if (!clientOk(request)) return oauthError(reply, 401, "invalid_client", "Client authentication failed");
       if (b.grant_type === "authorization_code") {
         state.tokenRequests.authorization_code++;
-        const code = state.codes.get(b.code ?? "");
-        state.codes.delete(b.code ?? "");
+        const code = await state.takeCode(b.code ?? "");
         if (!code) return oauthError(reply, 400, "invalid_grant", "The code is invalid, used or expired");
         if (code.redirectUri !== b.redirect_uri)
           return oauthError(reply, 400, "invalid_grant", "redirect_uri does not match");
@@ -187,12 +236,9 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       }
       if (b.grant_type === "refresh_token") {
         state.tokenRequests.refresh_token++;
-        const rt = state.refresh.get(b.refresh_token ?? "");
-        if (!rt || state.revoked.has(rt.family))
-          return oauthError(reply, 400, "invalid_grant", "The refresh token is invalid");
-        if (rt.used) {
-          // Reuse of a rotated refresh token: someone has a copy. Revoke everything issued from it.
-          state.revoked.set(rt.family, true);
+        const rt = await state.useRefresh(b.refresh_token ?? "");
+        if (!rt) return oauthError(reply, 400, "invalid_grant", "The refresh token is invalid");
+        if (rt === "reused") {
           return oauthError(
             reply,
             400,
@@ -200,7 +246,6 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
             "The refresh token was already used; the grant is revoked",
           );
         }
-        rt.used = true;
         return issue(rt.family, rt.scope);
       }
       return oauthError(reply, 400, "unsupported_grant_type", "Use authorization_code or refresh_token");
@@ -210,8 +255,7 @@ export function sandboxOAuthServer(state: SandboxOAuthState): FastifyPluginAsync
       async (crm) => {
         crm.addHook("onRequest", async (request, reply) => {
           const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
-          const at = m ? state.access.get(m[1]!) : undefined;
-          if (!at || state.revoked.has(at.family)) {
+          if (!m || !(await state.accessValid(m[1]!))) {
             return reply
               .status(401)
               .header("www-authenticate", 'Bearer error="invalid_token"')

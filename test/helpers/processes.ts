@@ -38,10 +38,10 @@ export type ServeProcess = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** `portico serve` in its own process; resolves once it answers /healthz. */
-export async function spawnServe(env: Record<string, string>): Promise<ServeProcess> {
+/** `portico serve [args]` in its own process; resolves once it answers /healthz. */
+export async function spawnServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   const port = env.PORTICO_PORT ? Number(env.PORTICO_PORT) : await freePort();
-  const child = spawn(process.execPath, [BIN, "serve"], {
+  const child = spawn(process.execPath, [BIN, "serve", ...args], {
     env: { ...process.env, PORTICO_PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
