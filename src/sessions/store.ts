@@ -5,6 +5,34 @@ import type { ConnectSessionsTable, DB } from "../db/schema.js";
 export type SessionRow = Selectable<ConnectSessionsTable>;
 export type NewSessionRow = Omit<SessionRow, "id">;
 
+/** Every column of a new session, in the order of the grouped INSERT's placeholders. */
+const SESSION_COLUMNS = [
+  "organization_id",
+  "project_id",
+  "token_hash",
+  "origin_owner_id",
+  "origin_owner_name",
+  "origin_username",
+  "categories",
+  "provider",
+  "account_id",
+  "label",
+  "metadata",
+  "type",
+  "multiple",
+  "integration_id",
+  "external_trigger_token",
+  "linked_account_id",
+  "expires_in",
+  "expires_at",
+  "created_at",
+] as const satisfies readonly (keyof NewSessionRow)[];
+// A column added to the table but not above would be dropped from every insert: refuse to compile.
+const everyColumn: [Exclude<keyof NewSessionRow, (typeof SESSION_COLUMNS)[number]>] extends [never]
+  ? true
+  : never = true;
+void everyColumn;
+
 /** Most sessions one grouped insert writes. */
 const MAX_GROUP = 32;
 
@@ -61,12 +89,16 @@ export class SessionsStore {
 
   private async insertRows(rows: NewSessionRow[]): Promise<number[]> {
     // Columns in one fixed order, so the compiled statement's placeholders line up with them.
-    const columns = Object.keys(rows[0]!).sort() as (keyof NewSessionRow)[];
-    const ordered = rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])) as NewSessionRow);
+    const params: unknown[] = [];
+    for (const r of rows) for (const c of SESSION_COLUMNS) params.push(r[c]);
     const inserted = await this.shapes.rows<{ id: number; token_hash: string }>(
-      `connect_sessions.insert/${rows.length}/${columns.join(",")}`,
-      () => this.db.insertInto("connect_sessions").values(ordered).returning(["id", "token_hash"]),
-      rows.flatMap((r) => columns.map((c) => r[c])),
+      `connect_sessions.insert/${rows.length}`,
+      () =>
+        this.db
+          .insertInto("connect_sessions")
+          .values(rows.map((r) => Object.fromEntries(SESSION_COLUMNS.map((c) => [c, r[c]])) as NewSessionRow))
+          .returning(["id", "token_hash"]),
+      params,
     );
     // Matched by token digest (unique), not by position: RETURNING's order is not a promise.
     const ids = new Map(inserted.map((r) => [r.token_hash, Number(r.id)]));
