@@ -4,8 +4,10 @@
 //   npm run bench                      full run: SQLite, and PostgreSQL when reachable
 //   npm run bench -- --smoke           a few seconds, small data: keeps the suite from rotting (CI)
 //   npm run bench -- --dialect sqlite  one dialect;  --duration 20  seconds per measurement
-//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and no floor runs)
-//   npm run bench -- --profile DIR     also write the Portico server's CPU profile to DIR/<dialect>/
+//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and their floors)
+//   npm run bench -- --profile DIR     also CPU-profile the servers (DIR/<dialect>/, DIR/floor-<path>/)
+//                                      and write DIR/summary.md: time per request by bucket
+//   (a partial run, --only or --dialect, writes bench/results/partial.* and never the README)
 //   npm run bench -- --write-readme    also replace the README's benchmark table
 //   npm run bench -- --render --write-readme   rebuild the tables from bench/results/latest.json
 //
@@ -20,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { buckets, newestProfile, perRequestTable } from "./profile-summary.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -54,6 +57,12 @@ const log = (...a) => console.error("[bench]", ...a);
 // The floor: the least work each hot path must do, in a bare Fastify handler (the project's shared
 // ../shared/perf/floor.mjs). Its ratio beside Portico's shows what is Portico's own cost.
 const FLOOR = process.env.PORTICO_BENCH_FLOOR ?? path.resolve(ROOT, "..", "shared", "perf", "floor.mjs");
+// The scenario each of the floor's paths stands beside.
+const FLOOR_SCENARIOS = {
+  create: "session create",
+  authenticate: "session authenticate",
+  get: "account get",
+};
 const SESSION_BODY = JSON.stringify({
   origin_owner_id: "customer-4711",
   origin_owner_name: "Acme Inc",
@@ -142,8 +151,29 @@ function rssMb(pid) {
   }
 }
 
-/** One autocannon run in its own process; samples `watchPid`'s RSS while it runs. */
+/** CPU time (user + system) a process has used, in microseconds, from /proc (Linux). */
+function cpuMicros(pid) {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name (which may hold spaces).
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** Now on the monotonic clock V8's CPU profiles use for their timestamps, in microseconds. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * One autocannon run in its own process; samples `watchPid`'s RSS while it runs, and reports the
+ * CPU time it spent per request and the window of the run (to cut its samples out of a profile).
+ */
 async function load(cfg, watchPid, cpu = LOAD_CPU) {
+  const cpuBefore = watchPid ? cpuMicros(watchPid) : null;
+  const windowStart = monotonicMicros();
   const proc = start(cpu, [process.execPath, path.join(ROOT, "bench", "load.mjs"), JSON.stringify(cfg)], {});
   let peak = 0;
   const sampler = watchPid
@@ -155,7 +185,17 @@ async function load(cfg, watchPid, cpu = LOAD_CPU) {
   if (sampler) clearInterval(sampler);
   if (code !== 0) throw new Error(`load generator failed:\n${proc.output()}`);
   const result = JSON.parse(proc.output().trim().split("\n").at(-1));
-  return { ...result, peak_rss_mb: peak || null };
+  const cpuAfter = watchPid ? cpuMicros(watchPid) : null;
+  const cpuUs =
+    cpuBefore !== null && cpuAfter !== null && result.requests > 0
+      ? (cpuAfter - cpuBefore) / result.requests
+      : null;
+  return {
+    ...result,
+    peak_rss_mb: peak || null,
+    cpu_us_per_request: cpuUs === null ? null : Math.round(cpuUs),
+    window: [windowStart, monotonicMicros()],
+  };
 }
 
 // ---- data --------------------------------------------------------------------------------------
@@ -304,10 +344,11 @@ async function measure(base, sc, baseline, watchPid) {
 }
 
 /**
- * The floor's ratio for each path it has (create, authenticate, get), against the same baseline.
- * Null for every path when ../shared/perf/floor.mjs is not beside the clone.
+ * The floor for each path it has (create, authenticate, get) that `modes` names: its ratio against
+ * the same baseline, the CPU it spends per request, and with --profile its CPU profile in
+ * DIR/floor-<mode>/. Empty when ../shared/perf/floor.mjs is not beside the clone.
  */
-async function measureFloors(baseline) {
+async function measureFloors(baseline, modes) {
   if (!fs.existsSync(FLOOR)) {
     log(`no floor at ${FLOOR}: floor ratios are left out (PORTICO_BENCH_FLOOR names another path)`);
     return {};
@@ -330,21 +371,37 @@ async function measureFloors(baseline) {
     },
     get: { name: "floor get", method: "GET", path: "/accounts/acc_5", headers: auth },
   };
-  const ratios = {};
-  for (const [mode, sc] of Object.entries(paths)) {
+  const floors = {};
+  for (const [mode, sc] of Object.entries(paths).filter(([m]) => modes.includes(m))) {
     const port = await freePort();
+    // The floor dies on SIGTERM without writing its profile: the preloaded handler exits cleanly.
+    const profile = PROFILE_DIR
+      ? [
+          "--cpu-prof",
+          `--cpu-prof-dir=${path.resolve(PROFILE_DIR, `floor-${mode}`)}`,
+          "--import",
+          'data:text/javascript,process.on("SIGTERM", () => process.exit(0))',
+        ]
+      : [];
     // The floor resolves the project's own dependencies from its working directory.
-    const proc = start(SERVER_CPU, [process.execPath, FLOOR, mode, String(port)], {});
+    const proc = start(SERVER_CPU, [process.execPath, ...profile, FLOOR, mode, String(port)], {});
     try {
       await waitHttp(`http://127.0.0.1:${port}/accounts/none`, proc, true);
       const { b, p } = await measure(`http://127.0.0.1:${port}`, sc, baseline, proc.child.pid);
-      ratios[mode] = Number((p.rps / b.rps).toFixed(2));
-      log(`floor ${mode}: ${Math.round(p.rps)} req/s vs ${Math.round(b.rps)} (ratio ${ratios[mode]})`);
+      floors[mode] = {
+        ratio: Number((p.rps / b.rps).toFixed(2)),
+        cpu_us_per_request: p.cpu_us_per_request,
+        window: p.window,
+        requests: p.requests,
+      };
+      log(
+        `floor ${mode}: ${Math.round(p.rps)} req/s vs ${Math.round(b.rps)} (ratio ${floors[mode].ratio}), ${p.cpu_us_per_request} µs CPU a request`,
+      );
     } finally {
       await stop(proc);
     }
   }
-  return ratios;
+  return floors;
 }
 
 // ---- one dialect -------------------------------------------------------------------------------
@@ -479,6 +536,14 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     ];
     for (const sc of scenarios.filter((x) => !ONLY || x.name.includes(ONLY))) {
       const { size, b, p } = await measure(base, sc, baseline, server.child.pid);
+      if (PROFILE_DIR)
+        profiled.push({
+          dialect,
+          scenario: sc.name,
+          window: p.window,
+          requests: p.requests,
+          floor: floors[sc.floor] && sc.floor,
+        });
       const target = dialect === "sqlite" ? sc.target[0] : sc.target[1];
       const row = {
         scenario: sc.name,
@@ -494,7 +559,9 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
         rss_rest_mb: restRss,
         response_bytes: size,
         target_ratio: target,
-        floor_ratio: floors[sc.floor] ?? null,
+        floor_ratio: floors[sc.floor]?.ratio ?? null,
+        cpu_us_per_request: p.cpu_us_per_request,
+        floor_cpu_us_per_request: floors[sc.floor]?.cpu_us_per_request ?? null,
         errors: p.non2xx + p.errors + p.timeouts,
       };
       rows.push(row);
@@ -508,6 +575,36 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/**
+ * DIR/summary.md: for each profiled scenario, where the server's main thread spent its time per
+ * request during the timed run, next to the floor's for the same path.
+ */
+function writeProfileSummary(entries, floorsByMode) {
+  const parts = [
+    "# Where the time goes, per request\n",
+    "Main-thread CPU profile samples inside each timed run, divided by the requests of that run. A native frame (a SQLite statement, a hash, JSON.parse) counts in its caller's bucket.\n",
+  ];
+  for (const e of entries) {
+    const columns = [
+      {
+        label: `Portico (${e.dialect})`,
+        buckets: buckets(newestProfile(path.resolve(PROFILE_DIR, e.dialect)), e.window),
+        requests: e.requests,
+      },
+    ];
+    const floor = e.floor && floorsByMode[e.floor];
+    if (floor)
+      columns.push({
+        label: "floor",
+        buckets: buckets(newestProfile(path.resolve(PROFILE_DIR, `floor-${e.floor}`)), floor.window),
+        requests: floor.requests,
+      });
+    parts.push(`## ${e.scenario} (${e.dialect})\n\n${perRequestTable(columns)}\n`);
+  }
+  fs.writeFileSync(path.resolve(PROFILE_DIR, "summary.md"), parts.join("\n"));
+  log(`profile summary: ${path.resolve(PROFILE_DIR, "summary.md")}`);
 }
 
 // ---- one machine, every core -------------------------------------------------------------------
@@ -650,10 +747,12 @@ function writeResults(rows, header) {
   const table = markdown(rows);
   console.log(`\n${table}\n`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const file = SMOKE ? "smoke" : "latest";
+  // A partial run (--only, one --dialect) must not replace the full run's results.
+  const partial = ONLY || args.includes("--dialect");
+  const file = SMOKE ? "smoke" : partial ? "partial" : "latest";
   fs.writeFileSync(path.join(OUT_DIR, `${file}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   fs.writeFileSync(path.join(OUT_DIR, `${file}.md`), `${header}\n\n${table}\n`);
-  if (flag("--write-readme") && !SMOKE) {
+  if (flag("--write-readme") && !SMOKE && !partial) {
     const readme = path.join(ROOT, "README.md");
     const text = fs.readFileSync(readme, "utf8");
     const block = `<!-- bench:start -->\n${fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8")}<!-- bench:end -->`;
@@ -705,8 +804,14 @@ log(
 );
 
 const rows = [];
+// With --profile: each measured scenario's window in its server's profile (see writeProfileSummary).
+const profiled = [];
+let floors = {};
 try {
-  const floors = ONLY ? {} : await measureFloors(baselineUrl);
+  const floorModes = Object.entries(FLOOR_SCENARIOS)
+    .filter(([, name]) => !ONLY || name.includes(ONLY))
+    .map(([mode]) => mode);
+  floors = await measureFloors(baselineUrl, floorModes);
   for (const d of dialects)
     rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
   if (wanted.includes("sqlite") && !ONLY) rows.push(...(await runProcesses()));
@@ -715,6 +820,7 @@ try {
   await stop(upstreamProc);
 }
 
+if (PROFILE_DIR) writeProfileSummary(profiled, floors);
 writeResults(
   rows,
   `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${hasTaskset ? "servers pinned to CPU 0, load generator to CPU 1" : "unpinned"}; ${DURATION} s per measurement, ${CONNECTIONS} connections; ${LIMITS_TEXT}.`,

@@ -63,4 +63,11 @@ describe("loadConfig", () => {
       expect(() => parseProcesses(bad)).toThrow("--processes: must be auto or an integer between 1 and 256");
     }
   });
+
+  it("takes V8's heap growth for serve, 0 leaving V8's default, and refuses what is out of range", () => {
+    expect(loadConfig({}).heapGrowthPercent).toBe(30);
+    expect(loadConfig({ PORTICO_HEAP_GROWTH_PERCENT: "0" }).heapGrowthPercent).toBe(0);
+    expect(loadConfig({ PORTICO_HEAP_GROWTH_PERCENT: "100" }).heapGrowthPercent).toBe(100);
+    expect(() => loadConfig({ PORTICO_HEAP_GROWTH_PERCENT: "-5" })).toThrow("PORTICO_HEAP_GROWTH_PERCENT");
+  });
 });

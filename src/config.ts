@@ -137,6 +137,7 @@ const envSchema = z.object({
     }),
   PORTICO_WORKERS: bool(true),
   PORTICO_PROCESSES: processes,
+  PORTICO_HEAP_GROWTH_PERCENT: int(30, 0, 400),
   PORTICO_TOKEN_REFRESH_MARGIN_SECONDS: int(300, 0, 86400),
   PORTICO_TOKEN_IDLE_REFRESH_HOURS: int(24 * 7, 1, 24 * 365),
   PORTICO_REFRESH_INTERVAL_SECONDS: int(30, 1, 3600),
@@ -192,6 +193,8 @@ export type Config = {
   workers: boolean;
   /** `portico serve` processes sharing the port (1: no cluster, this process serves). */
   processes: number;
+  /** V8's old-generation growth factor for `serve` (percent over live; 0: V8's default). */
+  heapGrowthPercent: number;
   tokenRefreshMarginSeconds: number;
   /** A refresh token unused this long is refreshed anyway, before the provider expires it. */
   tokenIdleRefreshHours: number;
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: list(e.PORTICO_TRUSTED_PROXIES),
     workers: e.PORTICO_WORKERS,
     processes: e.PORTICO_PROCESSES,
+    heapGrowthPercent: e.PORTICO_HEAP_GROWTH_PERCENT,
     tokenRefreshMarginSeconds: e.PORTICO_TOKEN_REFRESH_MARGIN_SECONDS,
     tokenIdleRefreshHours: e.PORTICO_TOKEN_IDLE_REFRESH_HOURS,
     refreshIntervalSeconds: e.PORTICO_REFRESH_INTERVAL_SECONDS,
