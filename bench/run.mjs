@@ -728,10 +728,10 @@ async function runProcesses() {
 
 function markdown(rows) {
   const head =
-    "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|";
+    "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
   const notes = rows.filter((r) => r.processes).map(processesNote);
   return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
