@@ -11,13 +11,12 @@
 // scenario is requested one at a time, as an operator clicks; the table reports p50, p95 and max.
 // Only 127.0.0.1 is contacted. Results go to bench/results/console-latest.{json,md} (smoke: console-smoke).
 import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { createDatabase, freePort, PG_ADMIN_URL, postgresReachable } from "./support.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -28,25 +27,10 @@ const option = (name, fallback) => {
 const SMOKE = args.includes("--smoke");
 const ACCOUNTS = SMOKE ? 10_000 : Number(option("--accounts", "1000000"));
 const RUNS = SMOKE ? 3 : Number(option("--runs", "25"));
-const PG_ADMIN_URL =
-  process.env.PORTICO_BENCH_DATABASE_URL ??
-  process.env.PORTICO_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 const OUT_DIR = path.join(ROOT, "bench", "results");
 const DAY = 86_400_000;
 
 const log = (...a) => console.error("[bench console]", ...a);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 // ---- data --------------------------------------------------------------------------------------
 
@@ -140,37 +124,6 @@ async function seed(dialect, url, projectId) {
   );
 }
 
-async function createDatabase(dialect, dir) {
-  if (dialect === "sqlite") return { url: `file:${path.join(dir, "bench.db")}`, drop: async () => {} };
-  const name = `portico_bench_console_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
-async function postgresReachable() {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // ---- measuring ---------------------------------------------------------------------------------
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -192,7 +145,7 @@ async function time(label, request) {
 
 async function runDialect(dialect) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `portico-bench-console-${dialect}-`));
-  const database = await createDatabase(dialect, dir);
+  const database = await createDatabase(dialect, dir, "portico_bench_console");
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = {

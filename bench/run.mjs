@@ -15,14 +15,13 @@
 // own process; with taskset and two or more CPUs the servers are pinned to CPU 0 and the load
 // generator (and the proxy's upstream) to CPU 1. Only 127.0.0.1 is contacted.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { buckets, newestProfile, perRequestTable } from "./profile-summary.mjs";
+import { createDatabase, freePort, PG_ADMIN_URL, postgresReachable } from "./support.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -40,10 +39,6 @@ const DURATION = SMOKE ? 1 : Number(option("--duration", "10"));
 const WARMUP_REQUESTS = SMOKE ? 200 : 3000;
 const CONNECTIONS = Number(option("--connections", "10"));
 const ACCOUNTS = SMOKE ? 10_000 : Number(option("--accounts", "1000000"));
-const PG_ADMIN_URL =
-  process.env.PORTICO_BENCH_DATABASE_URL ??
-  process.env.PORTICO_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 const OUT_DIR = path.join(ROOT, "bench", "results");
 // Rate limits off: the benchmark measures Portico's own cost per request, and one key sends
 // far more than any limit would let through.
@@ -83,17 +78,6 @@ const pin = (cpu, cmd) =>
   hasTaskset && cpu !== null ? ["taskset", ["-c", String(cpu), ...cmd]] : [cmd[0], cmd.slice(1)];
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 const children = new Set();
 process.on("exit", () => {
@@ -282,37 +266,6 @@ async function enableIntegrations(dialect, url, projectId, providers) {
   }
 }
 
-async function postgresReachable() {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function createDatabase(dialect, dir) {
-  if (dialect === "sqlite") return { url: `file:${path.join(dir, "bench.db")}`, drop: async () => {} };
-  const name = `portico_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 // ---- measuring -----------------------------------------------------------------------------------
 
 /**
@@ -415,7 +368,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
   fs.writeFileSync(path.join(catalogDir, "logos", "bench.svg"), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   for (const [f, text] of Object.entries(BENCH_CATALOG(upstreamPort)))
     fs.writeFileSync(path.join(catalogDir, f), text);
-  const database = await createDatabase(dialect, dir);
+  const database = await createDatabase(dialect, dir, "portico_bench");
   const port = await freePort();
   const env = {
     PORTICO_DATABASE_URL: database.url,

@@ -255,34 +255,21 @@ export class HistoryStore {
   ): Promise<number> {
     // Request-log ids begin with their time (sortable-id.ts): the primary key serves the range,
     // so that busiest table needs no index on time of its own.
-    const res =
+    const [column, bound] =
       table === "request_log"
-        ? await this.db
-            .deleteFrom(table)
-            .where(
-              "id",
-              "in",
-              this.db
-                .selectFrom(table)
-                .select("id")
-                .where("id", "<", idsBefore("req_", before))
-                .orderBy("id")
-                .limit(batch),
-            )
-            .executeTakeFirst()
-        : await this.db
-            .deleteFrom(table)
-            .where(
-              "id",
-              "in",
-              this.db
-                .selectFrom(table)
-                .select("id")
-                .where("created_at", "<", before)
-                .orderBy("created_at")
-                .limit(batch),
-            )
-            .executeTakeFirst();
+        ? (["id", idsBefore("req_", before)] as const)
+        : (["created_at", before] as const);
+    // The three tables share `id` and `created_at`: typed as one of them, the query is the same.
+    const oldest = this.db
+      .selectFrom(table as "account_events")
+      .select("id")
+      .where(column, "<", bound)
+      .orderBy(column)
+      .limit(batch);
+    const res = await this.db
+      .deleteFrom(table as "account_events")
+      .where("id", "in", oldest)
+      .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 
