@@ -37,6 +37,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/connect$/, nav: "connect", title: "Connect", render: connectPage },
   { pattern: /^\/integrations$/, nav: "integrations", title: "Integrations", render: integrationsPage },
   { pattern: /^\/webhooks$/, nav: "webhooks", title: "Webhooks", render: webhooksPage },
+  { pattern: /^\/webhooks\/deliveries$/, nav: "webhooks", title: "Deliveries", render: deliveriesPage },
   { pattern: /^\/webhooks\/([^/]+)$/, nav: "webhooks", title: "Deliveries", render: deliveriesPage },
   { pattern: /^\/api-keys$/, nav: "api-keys", title: "API keys", render: apiKeysPage },
   { pattern: /^\/logs$/, nav: "logs", title: "Logs", render: logsPage },

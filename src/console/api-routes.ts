@@ -426,6 +426,24 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     },
   });
 
+  app.get("/projects/:projectId/webhooks/deliveries", {
+    schema: schema({
+      summary: "The project's deliveries to every endpoint, newest first, optionally of one state",
+      description:
+        "state: backlog (every pending delivery), retrying (pending, tried at least once), waiting (pending, not tried yet), delivered or failed (for good).",
+      params: S.ProjectParams,
+      querystring: S.DeliveriesQuery,
+      response: { 200: z.array(DeliverySchema), ...errors },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      return o.webhooks.deliveries(projectId, {
+        state: request.query.state,
+        limit: request.query.limit ?? 100,
+      });
+    },
+  });
+
   app.get("/projects/:projectId/webhooks/:id/deliveries", {
     schema: schema({
       summary: "An endpoint's deliveries, newest first, with every attempt",
@@ -438,6 +456,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
       await o.webhooks.get(projectId, request.params.id);
       return o.webhooks.deliveries(projectId, {
         endpointId: request.params.id,
+        state: request.query.state,
         limit: request.query.limit ?? 100,
       });
     },

@@ -3,6 +3,7 @@ import { CATEGORIES } from "../catalog/categories.js";
 import { EXPIRES_IN, Metadata } from "../sessions/schemas.js";
 import { EndpointSchema } from "../webhooks/schemas.js";
 import { EVENT_TYPES } from "../webhooks/service.js";
+import { DELIVERY_STATES } from "../webhooks/store.js";
 
 /** The console's own API (`/console/api`): Portico's, not StackOne's; cookie-authenticated. */
 
@@ -199,7 +200,10 @@ export const CreateWebhook = z.object({
   events: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).optional(),
 });
 
-export const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).optional() });
+export const DeliveriesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  state: z.enum(DELIVERY_STATES).optional(),
+});
 
 export const ReplayBody = z
   .object({

@@ -12,7 +12,7 @@ import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
 import type { AuditInput, HistoryService } from "../history/service.js";
 import { isPrivateAddress, type Outbound } from "../http/outbound.js";
 import { newWebhookSecret } from "./signing.js";
-import type { EndpointRow, EventRow, WebhooksStore } from "./store.js";
+import type { DeliveryState, EndpointRow, EventRow, WebhooksStore } from "./store.js";
 
 export const EVENT_TYPES = [
   "account.created",
@@ -361,7 +361,10 @@ export class WebhooksService {
     return { events: events.length, deliveries: rows.length, next_since: nextSince };
   }
 
-  async deliveries(projectId: string, f: { endpointId?: string; eventId?: string; limit?: number }) {
+  async deliveries(
+    projectId: string,
+    f: { endpointId?: string; eventId?: string; state?: DeliveryState; limit?: number },
+  ) {
     const rows = await this.store.listDeliveries(projectId, { ...f, limit: Math.min(f.limit ?? 50, 1000) });
     const attempts = await this.store.attemptsOf(rows.map((r) => r.id));
     return rows.map((r) => ({

@@ -2,6 +2,13 @@ import { type Kysely, type Selectable, sql, type Transaction, type Updateable } 
 import type { Dialect } from "../db/database.js";
 import type { DB, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable } from "../db/schema.js";
 
+/**
+ * The overview's groups of deliveries: every pending one (the backlog), pending ones already tried
+ * (retrying) or not yet (waiting), and the finished ones by outcome.
+ */
+export const DELIVERY_STATES = ["backlog", "retrying", "waiting", "delivered", "failed"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
 export type EventRow = Selectable<WebhookEventsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -182,7 +189,10 @@ export class WebhooksStore {
     await this.db.insertInto("webhook_attempts").values(row).execute();
   }
 
-  listDeliveries(projectId: string, f: { endpointId?: string; eventId?: string; limit: number }) {
+  listDeliveries(
+    projectId: string,
+    f: { endpointId?: string; eventId?: string; state?: DeliveryState; limit: number },
+  ) {
     let q = this.db
       .selectFrom("webhook_deliveries as d")
       .innerJoin("webhook_events as ev", "ev.id", "d.event_id")
@@ -202,6 +212,10 @@ export class WebhooksStore {
       .where("d.project_id", "=", projectId);
     if (f.endpointId) q = q.where("d.endpoint_id", "=", f.endpointId);
     if (f.eventId) q = q.where("d.event_id", "=", f.eventId);
+    if (f.state === "delivered" || f.state === "failed") q = q.where("d.status", "=", f.state);
+    else if (f.state) q = q.where("d.status", "=", "pending");
+    if (f.state === "retrying") q = q.where("d.attempts", ">", 0);
+    if (f.state === "waiting") q = q.where("d.attempts", "=", 0);
     return q.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(f.limit).execute();
   }
 

@@ -190,6 +190,17 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       .first()
       .click();
     await page.getByText(/Queued 1 delivery of msg_/).waitFor();
+    // The overview's webhook counts lead to the deliveries behind them.
+    await nav.getByRole("link", { name: "Overview" }).click();
+    await loaded(page, "Overview");
+    await page.getByRole("link", { name: "Delivered", exact: true }).click();
+    await loaded(page, "Deliveries to every endpoint: delivered");
+    await expect(shown(page.getByRole("table", { name: "Deliveries" }))).resolves.toMatch(
+      /account\.created[\s\S]*delivered\s+1\s+204/,
+    );
+    await page.getByLabel("State").selectOption("backlog");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await loaded(page, "Deliveries to every endpoint: backlog (not yet delivered)");
 
     await nav.getByRole("link", { name: "Webhooks" }).click();
     await loaded(page, "Webhooks");
@@ -284,6 +295,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       ["/integrations", "Integrations", "integrations"],
       ["/webhooks", "Webhooks", "webhooks"],
       [`/webhooks/${endpoint.id}`, /^Deliveries to/, "deliveries"],
+      ["/webhooks/deliveries?state=delivered", /^Deliveries to every endpoint/, "deliveries-all"],
       ["/api-keys", "API keys", "api-keys"],
       ["/logs", "Logs", "logs-requests"],
       ["/logs?tab=events", "Logs", "logs-events"],

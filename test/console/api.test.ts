@@ -218,6 +218,63 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it("lists the project's deliveries to every endpoint by the overview's states, and only its own", async () => {
+      const project = await s.ctx.tenancy.createProject({ name: "Deliveries" });
+      const p = `/projects/${project.project_id}`;
+      const hook = await (
+        await consoleFetch(s, cookie, "POST", `${p}/webhooks`, { url: "http://127.0.0.1:9/hook" })
+      ).json();
+      const now = Date.now();
+      await s.ctx.database.db
+        .insertInto("webhook_events")
+        .values({
+          id: "evt_states",
+          project_id: project.project_id,
+          type: "account.created",
+          payload: "{}",
+          created_at: now,
+        })
+        .execute();
+      const delivery = (id: string, status: string, attempts: number, at: number) => ({
+        id,
+        event_id: "evt_states",
+        endpoint_id: hook.id,
+        project_id: project.project_id,
+        status,
+        attempts,
+        next_attempt_at: now + 60_000,
+        delivered_at: status === "delivered" ? now : null,
+        created_at: at,
+      });
+      await s.ctx.database.db
+        .insertInto("webhook_deliveries")
+        .values([
+          delivery("whd_waiting", "pending", 0, now - 1),
+          delivery("whd_retrying", "pending", 2, now - 2),
+          delivery("whd_delivered", "delivered", 1, now - 3),
+          delivery("whd_failed", "failed", 8, now - 4),
+        ])
+        .execute();
+      const ids = async (path: string) => ((await get(path)) as { id: string }[]).map((d) => d.id);
+      expect(await ids(`${p}/webhooks/deliveries`)).toEqual([
+        "whd_waiting",
+        "whd_retrying",
+        "whd_delivered",
+        "whd_failed",
+      ]);
+      expect(await ids(`${p}/webhooks/deliveries?state=backlog`)).toEqual(["whd_waiting", "whd_retrying"]);
+      expect(await ids(`${p}/webhooks/deliveries?state=retrying`)).toEqual(["whd_retrying"]);
+      expect(await ids(`${p}/webhooks/deliveries?state=waiting`)).toEqual(["whd_waiting"]);
+      expect(await ids(`${p}/webhooks/deliveries?state=delivered`)).toEqual(["whd_delivered"]);
+      expect(await ids(`${p}/webhooks/deliveries?state=failed`)).toEqual(["whd_failed"]);
+      expect(await ids(`${p}/webhooks/${hook.id}/deliveries?state=failed`)).toEqual(["whd_failed"]);
+      // The main project's deliveries never show here, nor these there.
+      expect(await ids(`/projects/${s.projectId}/webhooks/deliveries`)).not.toContain("whd_waiting");
+      const bad = await consoleFetch(s, cookie, "GET", `${p}/webhooks/deliveries?state=lost`);
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).message).toMatch(/^state: must be one of "backlog"/);
+    });
+
     it("scopes everything to the project in the path", async () => {
       const other = await s.ctx.tenancy.createProject({ name: "Elsewhere" });
       const theirs = await get(`/projects/${other.project_id}/accounts`);

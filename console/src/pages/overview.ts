@@ -159,14 +159,18 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         h(
           "ul",
           { className: "counts" },
-          h("li", null, h("span", null, "Delivered"), h("span", null, w.delivered)),
-          h("li", null, h("span", null, "Retrying"), h("span", null, w.retrying)),
-          h("li", null, h("span", null, "Failed for good"), h("span", null, w.failed)),
-          h(
-            "li",
-            null,
-            h("a", { href: ctx.href("/webhooks") }, "Backlog (not yet delivered)"),
-            h("span", null, w.backlog),
+          [
+            ["delivered", "Delivered", w.delivered],
+            ["retrying", "Retrying", w.retrying],
+            ["failed", "Failed for good", w.failed],
+            ["backlog", "Backlog (not yet delivered)", w.backlog],
+          ].map(([state, label, count]) =>
+            h(
+              "li",
+              null,
+              h("a", { href: ctx.href(`/webhooks/deliveries?state=${state}`) }, label),
+              h("span", null, count),
+            ),
           ),
           h(
             "li",

@@ -1,4 +1,4 @@
-import { api } from "../api.js";
+import { api, qs } from "../api.js";
 import { actionForm, badge, copyable, dangerButton, field, h, replace, table, time, uid } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Delivery, Endpoint } from "../types.js";
@@ -156,34 +156,114 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
   replace(
     ctx.main,
     h("h1", null, "Webhooks"),
-    h("p", null, "Portico tells your backend about account changes, signed with each endpoint's secret."),
+    h(
+      "p",
+      null,
+      "Portico tells your backend about account changes, signed with each endpoint's secret. ",
+      h("a", { href: ctx.href("/webhooks/deliveries") }, "Deliveries to every endpoint"),
+    ),
     shown,
     list,
     h("div", { className: "columns" }, add, replay),
   );
 }
 
+/** The overview's groups, as the API's `state` filter names them. */
+const STATES: [string, string][] = [
+  ["backlog", "Backlog (not yet delivered)"],
+  ["retrying", "Retrying"],
+  ["waiting", "Waiting for a first attempt"],
+  ["delivered", "Delivered"],
+  ["failed", "Failed for good"],
+];
+
+/**
+ * Deliveries, newest first: one endpoint's (`/webhooks/<id>`) or the project's to every endpoint
+ * (`/webhooks/deliveries`, where the overview's counts lead), optionally of one state.
+ */
 export async function deliveriesPage(ctx: PageContext): Promise<void> {
-  const id = ctx.params[0]!;
+  const id = ctx.params[0];
+  const state = ctx.query.get("state") ?? "";
   const base = `/projects/${ctx.projectId}/webhooks`;
+  const here = id ? `/webhooks/${encodeURIComponent(id)}` : "/webhooks/deliveries";
   replace(ctx.main, h("h1", null, "Deliveries"), h("p", { className: "loading" }, "Loading…"));
   const [view, deliveries] = await Promise.all([
     api<{ endpoints: Endpoint[] }>("GET", base),
-    api<Delivery[]>("GET", `${base}/${id}/deliveries?limit=100`),
+    api<Delivery[]>(
+      "GET",
+      `${base}/${id ? `${encodeURIComponent(id)}/` : ""}deliveries${qs({ state, limit: 100 })}`,
+    ),
   ]);
-  const ep = view.endpoints.find((e) => e.id === id);
+  const urlOf = (endpointId: string) => view.endpoints.find((e) => e.id === endpointId)?.url ?? endpointId;
   const status = h("div", { role: "status" });
+  const select = h(
+    "select",
+    { name: "state" },
+    h("option", { value: "" }, "Every state"),
+    STATES.map(([value, label]) => h("option", { value, selected: value === state }, label)),
+  );
+  const form = h(
+    "form",
+    {
+      className: "filters",
+      role: "search",
+      "aria-label": "Filter deliveries",
+      onSubmit: (e: Event) => {
+        e.preventDefault();
+        ctx.navigate(ctx.href(`${here}${qs({ state: String(new FormData(form).get("state") ?? "") })}`));
+      },
+    },
+    field("State", select),
+    h(
+      "div",
+      { className: "actions" },
+      h("button", { type: "submit", className: "primary" }, "Apply"),
+      h("a", { href: ctx.href(here), className: "button" }, "Clear"),
+    ),
+  );
+  const stateLabel = STATES.find(([value]) => value === state)?.[1];
   replace(
     ctx.main,
-    h("p", { className: "crumbs" }, h("a", { href: ctx.href("/webhooks") }, "Webhooks"), " / ", id),
-    h("h1", null, `Deliveries to ${ep?.url ?? id}`),
+    h(
+      "p",
+      { className: "crumbs" },
+      h("a", { href: ctx.href("/webhooks") }, "Webhooks"),
+      " / ",
+      id ?? "Deliveries",
+    ),
+    h(
+      "h1",
+      null,
+      id ? `Deliveries to ${urlOf(id)}` : "Deliveries to every endpoint",
+      stateLabel ? `: ${stateLabel.toLowerCase()}` : "",
+    ),
+    form,
     status,
     table(
       "Deliveries",
-      ["Event", "Status", "Attempts", "Response", "Duration", "Next retry", "Created", ""],
+      [
+        ...(id ? [] : ["Endpoint"]),
+        "Event",
+        "Status",
+        "Attempts",
+        "Response",
+        "Duration",
+        "Next retry",
+        "Created",
+        "",
+      ],
       deliveries.map((d) => {
         const last = d.attempts.at(-1);
         return [
+          ...(id
+            ? []
+            : [
+                h(
+                  "a",
+                  { href: ctx.href(`/webhooks/${encodeURIComponent(d.endpoint_id)}`) },
+                  urlOf(d.endpoint_id),
+                ),
+              ]),
           h("span", null, d.type, h("span", { className: "sub mono" }, d.event_id)),
           badge(d.status),
           d.attempts.length,
@@ -198,7 +278,7 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
               onClick: async () => {
                 const r = await api<{ deliveries: number }>("POST", `${base}/replay`, {
                   event_id: d.event_id,
-                  endpoint_id: id,
+                  endpoint_id: d.endpoint_id,
                 });
                 replace(status, `Queued ${r.deliveries} delivery of ${d.event_id}.`);
               },
@@ -208,7 +288,7 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
           ),
         ];
       }),
-      "No deliveries yet.",
+      state ? "No deliveries in this state." : "No deliveries yet.",
     ),
   );
 }
