@@ -49,15 +49,20 @@ export class HubConnectors {
     return !categories || entry.categories.some((c) => categories.has(c));
   }
 
-  async allowed(session: SessionRow, onlyProvider?: string): Promise<CatalogEntry[]> {
+  /** `GET /hub/connectors`: what the session may offer, each typed by the session's categories. */
+  async list(session: SessionRow, onlyProvider?: string): Promise<HubIntegration[]> {
     const active = await this.integrations.activeProviders(session.project_id);
+    // Parsed once for the whole answer: once per integration was most of this path's own time.
     const categories = this.sessionCategories(session);
+    let entries: CatalogEntry[];
     if (onlyProvider !== undefined) {
       const entry = this.catalog.get(onlyProvider);
-      return entry && active.has(entry.key) && this.allows(session, entry, categories) ? [entry] : [];
+      entries = entry && active.has(entry.key) && this.allows(session, entry, categories) ? [entry] : [];
+    } else {
+      // The project's active providers, not the whole catalog: the list is as long as the answer.
+      entries = this.catalog.pick(active).filter((e) => this.allows(session, e, categories));
     }
-    // The project's active providers, not the whole catalog: the list is as long as the answer.
-    return this.catalog.pick(active).filter((e) => this.allows(session, e, categories));
+    return entries.map((e) => this.toIntegration(e, categories));
   }
 
   /** The entry for an integration id, if this session may use it. */
@@ -67,8 +72,7 @@ export class HubConnectors {
     return (await this.integrations.isActive(session.project_id, entry.key)) ? entry : undefined;
   }
 
-  toIntegration(session: SessionRow, entry: CatalogEntry): HubIntegration {
-    const categories = this.sessionCategories(session);
+  private toIntegration(entry: CatalogEntry, categories: Set<string> | null): HubIntegration {
     return {
       integration_id: entry.key,
       provider: entry.key,

@@ -62,9 +62,8 @@ export const hubRoutes: FastifyPluginAsyncZod<HubRoutesOptions> = async (app, op
     { schema: { ...hide, querystring: z.object({ provider: z.string().max(100).optional() }) } },
     async (request) => {
       const s = request.hubSession;
-      const entries = await opts.connectors.allowed(s, request.query.provider);
       return {
-        integrations: entries.map((e) => opts.connectors.toIntegration(s, e)),
+        integrations: await opts.connectors.list(s, request.query.provider),
         external_trigger_token: s.external_trigger_token,
       };
     },
