@@ -26,11 +26,16 @@ export type FalconConfig = {
   support: { link: string | null; description: string | null };
 };
 
+/** Distinct session filters whose answer is kept per set of active providers. */
+const MAX_FILTERS = 1000;
+
 /**
  * Which integrations a session may offer: active on its project, and within its `provider` and
  * `categories` when it has them.
  */
 export class HubConnectors {
+  private readonly answers = new WeakMap<Set<string>, Map<string, string>>();
+
   constructor(
     private readonly catalog: Catalog,
     private readonly integrations: IntegrationsService,
@@ -49,9 +54,34 @@ export class HubConnectors {
     return !categories || entry.categories.some((c) => categories.has(c));
   }
 
-  /** `GET /hub/connectors`: what the session may offer, each typed by the session's categories. */
-  async list(session: SessionRow, onlyProvider?: string): Promise<HubIntegration[]> {
+  /**
+   * The integrations `GET /hub/connectors` answers with, as JSON text: what the session may offer,
+   * each typed by the session's categories. Kept per set of active providers (which
+   * `activeProviders` reuses for a second and replaces on any change) and per session filter: the
+   * hub reads it on every screen, and serializing it was a sixth of the path's time.
+   */
+  async listJson(session: SessionRow, onlyProvider?: string): Promise<string> {
     const active = await this.integrations.activeProviders(session.project_id);
+    let byFilter = this.answers.get(active);
+    if (!byFilter) {
+      byFilter = new Map();
+      this.answers.set(active, byFilter);
+    }
+    const filter = JSON.stringify([
+      session.provider,
+      session.integration_id,
+      session.categories,
+      onlyProvider,
+    ]);
+    let json = byFilter.get(filter);
+    if (json === undefined) {
+      json = JSON.stringify(this.listFrom(active, session, onlyProvider));
+      if (byFilter.size < MAX_FILTERS) byFilter.set(filter, json);
+    }
+    return json;
+  }
+
+  private listFrom(active: Set<string>, session: SessionRow, onlyProvider?: string): HubIntegration[] {
     // Parsed once for the whole answer: once per integration was most of this path's own time.
     const categories = this.sessionCategories(session);
     let entries: CatalogEntry[];

@@ -60,12 +60,14 @@ export const hubRoutes: FastifyPluginAsyncZod<HubRoutesOptions> = async (app, op
   app.get(
     "/connectors",
     { schema: { ...hide, querystring: z.object({ provider: z.string().max(100).optional() }) } },
-    async (request) => {
+    async (request, reply) => {
       const s = request.hubSession;
-      return {
-        integrations: await opts.connectors.list(s, request.query.provider),
-        external_trigger_token: s.external_trigger_token,
-      };
+      const integrations = await opts.connectors.listJson(s, request.query.provider);
+      return reply
+        .type("application/json; charset=utf-8")
+        .send(
+          `{"integrations":${integrations},"external_trigger_token":${JSON.stringify(s.external_trigger_token)}}`,
+        );
     },
   );
 
