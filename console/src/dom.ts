@@ -194,6 +194,38 @@ export function actionForm(
 }
 
 /**
+ * The filters above a list: its fields, "Apply" (which hands the form's data to `apply`, to
+ * navigate to the filtered list) and "Clear" (a link to the unfiltered one).
+ */
+export function filterForm(
+  label: string,
+  clearHref: string,
+  apply: (data: FormData) => void,
+  ...fields: Child[]
+): HTMLFormElement {
+  const form = h(
+    "form",
+    {
+      className: "filters",
+      role: "search",
+      "aria-label": label,
+      onSubmit: (e: Event) => {
+        e.preventDefault();
+        apply(new FormData(form));
+      },
+    },
+    fields,
+    h(
+      "div",
+      { className: "actions" },
+      h("button", { type: "submit", className: "primary" }, "Apply"),
+      h("a", { href: clearHref, className: "button" }, "Clear"),
+    ),
+  );
+  return form;
+}
+
+/**
  * "Previous" and "Next" for keyset pages: `stack` holds the cursors of the pages before this
  * one (kept by the page between renders), `go` shows the page a cursor starts.
  */

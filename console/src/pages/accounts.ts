@@ -1,5 +1,5 @@
 import { api, qs } from "../api.js";
-import { badge, field, h, pager, replace, table, time } from "../dom.js";
+import { badge, field, filterForm, h, pager, replace, table, time } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Account, Integration, Page } from "../types.js";
 
@@ -45,37 +45,24 @@ export async function accountsPage(ctx: PageContext): Promise<void> {
   );
   const owner = h("input", { type: "text", name: "owner", value: filters.owner, autocomplete: "off" });
   const search = h("input", { type: "search", name: "q", value: filters.q, autocomplete: "off" });
-  const form = h(
-    "form",
-    {
-      className: "filters",
-      role: "search",
-      "aria-label": "Filter accounts",
-      onSubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(form);
-        ctx.navigate(
-          ctx.href(
-            `/accounts${qs({
-              provider: String(data.get("provider") ?? ""),
-              status: String(data.get("status") ?? ""),
-              owner: String(data.get("owner") ?? "").trim(),
-              q: String(data.get("q") ?? "").trim(),
-            })}`,
-          ),
-        );
-      },
-    },
+  const form = filterForm(
+    "Filter accounts",
+    ctx.href("/accounts"),
+    (data) =>
+      ctx.navigate(
+        ctx.href(
+          `/accounts${qs({
+            provider: String(data.get("provider") ?? ""),
+            status: String(data.get("status") ?? ""),
+            owner: String(data.get("owner") ?? "").trim(),
+            q: String(data.get("q") ?? "").trim(),
+          })}`,
+        ),
+      ),
     field("Search", search, "Owner id or owner name, from its start"),
     field("Provider", provider),
     field("Status", status),
     field("Owner id", owner, "Exactly this origin owner id"),
-    h(
-      "div",
-      { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, "Apply"),
-      h("a", { href: ctx.href("/accounts"), className: "button" }, "Clear"),
-    ),
   );
 
   const nav = pager("Pages of accounts", previous, cursor, page.next, (c) =>

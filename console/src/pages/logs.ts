@@ -1,5 +1,5 @@
 import { api, qs } from "../api.js";
-import { badge, type Child, field, h, pager, replace, table, time } from "../dom.js";
+import { badge, type Child, field, filterForm, h, pager, replace, table, time } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { AccountEvent, ApiKey, AuditEntry, Page, RequestLog } from "../types.js";
 import { actorText, detailText, EVENT_TEXT, eventText } from "./account.js";
@@ -156,31 +156,19 @@ export async function logsPage(ctx: PageContext): Promise<void> {
     ]);
   }
 
-  const form = h(
-    "form",
-    {
-      className: "filters",
-      role: "search",
-      "aria-label": "Filter the log",
-      onSubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(form);
-        const out: Record<string, string> = { tab };
-        for (const [k, v] of data.entries()) if (String(v).trim()) out[k] = String(v).trim();
-        if (out.from) out.from = toIso(out.from);
-        if (out.to) out.to = toIso(out.to);
-        ctx.navigate(ctx.href(`/logs${qs(out)}`));
-      },
+  const form = filterForm(
+    "Filter the log",
+    ctx.href(`/logs?tab=${tab}`),
+    (data) => {
+      const out: Record<string, string> = { tab };
+      for (const [k, v] of data.entries()) if (String(v).trim()) out[k] = String(v).trim();
+      if (out.from) out.from = toIso(out.from);
+      if (out.to) out.to = toIso(out.to);
+      ctx.navigate(ctx.href(`/logs${qs(out)}`));
     },
     ...fields,
     field("From", from),
     field("To", to),
-    h(
-      "div",
-      { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, "Apply"),
-      h("a", { href: ctx.href(`/logs?tab=${tab}`), className: "button" }, "Clear"),
-    ),
   );
   replace(
     ctx.main,

@@ -1,5 +1,17 @@
 import { api, qs } from "../api.js";
-import { actionForm, badge, copyable, dangerButton, field, h, replace, table, time, uid } from "../dom.js";
+import {
+  actionForm,
+  badge,
+  copyable,
+  dangerButton,
+  field,
+  filterForm,
+  h,
+  replace,
+  table,
+  time,
+  uid,
+} from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Delivery, Endpoint } from "../types.js";
 
@@ -202,24 +214,11 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
     h("option", { value: "" }, "Every state"),
     STATES.map(([value, label]) => h("option", { value, selected: value === state }, label)),
   );
-  const form = h(
-    "form",
-    {
-      className: "filters",
-      role: "search",
-      "aria-label": "Filter deliveries",
-      onSubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.navigate(ctx.href(`${here}${qs({ state: String(new FormData(form).get("state") ?? "") })}`));
-      },
-    },
+  const form = filterForm(
+    "Filter deliveries",
+    ctx.href(here),
+    (data) => ctx.navigate(ctx.href(`${here}${qs({ state: String(data.get("state") ?? "") })}`)),
     field("State", select),
-    h(
-      "div",
-      { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, "Apply"),
-      h("a", { href: ctx.href(here), className: "button" }, "Clear"),
-    ),
   );
   const stateLabel = STATES.find(([value]) => value === state)?.[1];
   replace(
