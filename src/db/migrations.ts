@@ -468,7 +468,11 @@ const rateLimits: Migration = {
   },
 };
 
-/** The columns of a LinkedAccount answer (accounts/store.ts WIRE_COLUMNS) beyond the owner index's keys. */
+/**
+ * The columns of a LinkedAccount answer (accounts/store.ts WIRE_COLUMNS) beyond the owner index's
+ * keys, written out: a migration must build the same index whenever it runs, not whatever the
+ * live column list says by then.
+ */
 const WIRE_REST = [
   "provider",
   "origin_owner_name",
