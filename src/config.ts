@@ -64,6 +64,34 @@ const isProxyAddress = (v: string) => {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
 
+/**
+ * Which calls the request log keeps (PORTICO_REQUEST_LOG): every one, the failed ones (4xx, 5xx),
+ * the failed ones and one in n of the others (at random), or none. Daily counters count every call
+ * whatever it says.
+ */
+export type RequestLogVolume =
+  | { mode: "all" }
+  | { mode: "errors" }
+  | { mode: "sample"; every: number }
+  | { mode: "off" };
+
+const requestLogVolume = z
+  .string()
+  .optional()
+  .transform((v, ctx): RequestLogVolume => {
+    const s = (v ?? "").trim().toLowerCase();
+    if (s === "" || s === "all") return { mode: "all" };
+    if (s === "errors" || s === "off") return { mode: s };
+    const m = /^sample:(\d{1,7})$/.exec(s);
+    if (m && Number(m[1]) >= 1) return { mode: "sample", every: Number(m[1]) };
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "must be all, errors, sample:<n> (keep failed calls and one in n of the others, n >= 1) or off",
+    });
+    return z.NEVER;
+  });
+
 const url = z
   .string()
   .optional()
@@ -153,6 +181,7 @@ const envSchema = z.object({
   PORTICO_CONSOLE: bool(true),
   PORTICO_CONSOLE_LINK_MINUTES: int(15, 1, 24 * 60),
   PORTICO_CONSOLE_IDLE_MINUTES: int(60, 5, 7 * 24 * 60),
+  PORTICO_REQUEST_LOG: requestLogVolume,
   PORTICO_REQUEST_LOG_RETENTION_DAYS: int(30, 1, 3650),
   PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: int(365, 1, 3650),
   PORTICO_AUDIT_RETENTION_DAYS: int(365, 1, 3650),
@@ -213,6 +242,8 @@ export type Config = {
   console: boolean;
   consoleLinkMinutes: number;
   consoleIdleMinutes: number;
+  /** Which calls the request log keeps (PORTICO_REQUEST_LOG). */
+  requestLog: RequestLogVolume;
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
@@ -308,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     console: e.PORTICO_CONSOLE,
     consoleLinkMinutes: e.PORTICO_CONSOLE_LINK_MINUTES,
     consoleIdleMinutes: e.PORTICO_CONSOLE_IDLE_MINUTES,
+    requestLog: e.PORTICO_REQUEST_LOG,
     requestLogRetentionDays: e.PORTICO_REQUEST_LOG_RETENTION_DAYS,
     accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,

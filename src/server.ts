@@ -74,6 +74,14 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.logger,
       ctx.database.availability,
     ).start(),
+    // The request log's days ahead of the writers, and rows of the earlier layout to move (issue 22).
+    new Periodic(
+      "request-log",
+      15 * 60_000,
+      () => ctx.history.prepareRequestLog(),
+      ctx.logger,
+      ctx.database.availability,
+    ).start(),
     new Periodic(
       "housekeeping",
       3600_000,

@@ -1,8 +1,14 @@
 import type { Logger } from "pino";
-import { sortableId } from "./sortable-id.js";
-import type { DailyCount, HistoryStore, RequestLogRow } from "./store.js";
+import type { RequestRecord } from "./request-log-store.js";
+import type { DailyCount } from "./store.js";
 
-export type RequestRecord = Omit<RequestLogRow, "id">;
+export type { RequestRecord };
+
+/** Where the buffer writes: the request log's rows, and the daily counters (main database). */
+export type RequestLogSink = {
+  insertBatch(records: RequestRecord[]): Promise<void>;
+  addDaily(counts: DailyCount[]): Promise<void>;
+};
 
 export type RequestLogBufferOptions = {
   /** How often buffered records are written. */
@@ -19,7 +25,9 @@ const DAY_MS = 86_400_000;
  * what accumulated with a few multi-row INSERTs in one transaction, so logging costs a request an
  * object and an array push, never a database round trip. When the database cannot keep up (or is
  * down) the buffer stays bounded: the oldest records go first, counted in `dropped` and logged.
- * Daily counters (connect sessions opened) ride along as increments.
+ * Daily counters (connect sessions opened) ride along as increments, written on their own: on
+ * SQLite they live in the main database and the rows in the log's file, and a batch of rows that
+ * fails must not hold the counters back (nor be counted twice when it is retried).
  */
 export class RequestLogBuffer {
   private pending: RequestRecord[] = [];
@@ -31,7 +39,7 @@ export class RequestLogBuffer {
   dropped = 0;
 
   constructor(
-    private readonly store: HistoryStore,
+    private readonly store: RequestLogSink,
     private readonly opts: RequestLogBufferOptions,
   ) {}
 
@@ -88,25 +96,37 @@ export class RequestLogBuffer {
     if (!records.length && !counts.length) return;
     this.pending = [];
     this.counts = new Map();
+    if (counts.length) {
+      try {
+        await this.store.addDaily(counts);
+      } catch (err) {
+        // Add them back to what was counted meanwhile.
+        for (const c of counts) {
+          const key = `${c.project_id}\u0000${c.metric}\u0000${c.day}`;
+          const now = this.counts.get(key);
+          if (now) now.count += c.count;
+          else this.counts.set(key, c);
+        }
+        this.warn(err);
+      }
+    }
+    if (!records.length) return;
     try {
-      for (const r of records) (r as RequestLogRow).id ??= sortableId("req_", r.created_at);
-      await this.store.insertBatch(records as RequestLogRow[], counts);
+      await this.store.insertBatch(records);
     } catch (err) {
       // Put them back in front of what arrived meanwhile, within the bound.
       this.pending = records.concat(this.pending);
-      for (const c of counts) {
-        const key = `${c.project_id}\u0000${c.metric}\u0000${c.day}`;
-        const now = this.counts.get(key);
-        if (now) now.count += c.count;
-        else this.counts.set(key, c);
-      }
       const over = this.pending.length - this.opts.maxPending;
       if (over > 0) this.drop(over);
-      const now = Date.now();
-      if (now - this.lastWarning > 60_000) {
-        this.lastWarning = now;
-        this.opts.logger.warn({ err: (err as Error).message }, "request log write failed; will retry");
-      }
+      this.warn(err);
+    }
+  }
+
+  private warn(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastWarning > 60_000) {
+      this.lastWarning = now;
+      this.opts.logger.warn({ err: (err as Error).message }, "request log write failed; will retry");
     }
   }
 

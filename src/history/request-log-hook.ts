@@ -60,19 +60,21 @@ function serviceOf(route: string): string {
 
 /**
  * onResponse hook of the API: one small record per call with a caller, pushed into the history's
- * buffer. It runs after the response is sent and never waits for anything.
+ * buffer, unless PORTICO_REQUEST_LOG leaves the call out. It runs after the response is sent and
+ * never waits for anything. The record's id is the request's own (`genReqId`, made as it
+ * started), which is also the id in Portico's log lines about it.
  */
 export function requestLogHook(history: HistoryService) {
   return function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     const principal = request.principal;
-    if (principal) {
+    if (principal && history.keeps(reply.statusCode)) {
       const route = request.routeOptions.url ?? "";
       const duration = reply.elapsedTime;
       const call = request.proxied;
       const params = request.params as { id?: unknown } | undefined;
       history.recordRequest({
+        id: request.id,
         project_id: principal.projectId,
-        created_at: Math.round(Date.now() - duration),
         duration_ms: Math.round(duration),
         method: request.method,
         service: serviceOf(route),

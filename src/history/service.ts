@@ -1,22 +1,22 @@
 import type { Logger } from "pino";
+import type { RequestLogVolume } from "../config.js";
 import { type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "./actor.js";
 import { RequestLogBuffer, type RequestRecord } from "./request-log-buffer.js";
-import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
-import { sortableId } from "./sortable-id.js";
+import { DAY_MS, parseWireId, RequestIds } from "./request-log-ids.js";
+import type { LegacyRequestLog } from "./request-log-legacy.js";
 import {
-  type AccountEventRow,
-  type AuditFilter,
-  type AuditRow,
-  type EventFilter,
-  type Executor,
-  type HistoryStore,
+  type After,
   REQUEST_LOG_ORDER,
   type RequestLogFilter,
   type RequestLogOrder,
-} from "./store.js";
+  type RequestLogStore,
+} from "./request-log-store.js";
+import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
+import { sortableId } from "./sortable-id.js";
+import type { AccountEventRow, AuditFilter, AuditRow, EventFilter, Executor, HistoryStore } from "./store.js";
 import { unifiedLog, unifiedLogPartial } from "./wire.js";
 
 /** What can happen to an account (README, "History"). */
@@ -77,15 +77,23 @@ export type AuditView = {
 export type HistoryOptions = {
   logger: Logger;
   publicUrl: string;
+  /** Which calls the request log keeps (PORTICO_REQUEST_LOG); all by default. */
+  requestLog?: RequestLogVolume;
+  /** The rows of the earlier layout still to move into the request log (migration 012), if any. */
+  legacy?: LegacyRequestLog;
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
   flushIntervalMs?: number;
   maxPendingRequests?: number;
   now?: () => number;
+  /** The sampler's coin (tests pass their own). */
+  random?: () => number;
 };
 
-const DAY_MS = 86_400_000;
+/** Days of the request log made ahead of today, so no writer waits for one. */
+const DAYS_AHEAD = 2;
+
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
 /**
@@ -96,16 +104,33 @@ const iso = (ms: number) => new Date(Number(ms)).toISOString();
  */
 export class HistoryService {
   private readonly buffer: RequestLogBuffer;
+  /** This process's request ids (Fastify's `genReqId`): the request log's ids. */
+  readonly requestIds = new RequestIds();
+  /** Whether the request log keeps a call that ended with this status (PORTICO_REQUEST_LOG). */
+  readonly keeps: (status: number) => boolean;
 
   constructor(
     private readonly store: HistoryStore,
+    readonly log: RequestLogStore,
     private readonly opts: HistoryOptions,
   ) {
-    this.buffer = new RequestLogBuffer(store, {
-      intervalMs: opts.flushIntervalMs ?? 250,
-      maxPending: opts.maxPendingRequests ?? 50_000,
-      logger: opts.logger,
-    });
+    this.buffer = new RequestLogBuffer(
+      {
+        insertBatch: (records) => log.insertBatch(records),
+        addDaily: (counts) => store.addDaily(counts),
+      },
+      {
+        intervalMs: opts.flushIntervalMs ?? 250,
+        maxPending: opts.maxPendingRequests ?? 50_000,
+        logger: opts.logger,
+      },
+    );
+    this.keeps = keeper(opts.requestLog ?? { mode: "all" }, opts.random ?? Math.random);
+  }
+
+  /** Takes this process's writer tag for request ids; before serving. */
+  async start(): Promise<void> {
+    this.requestIds.setWriter(await this.log.claimWriter());
   }
 
   private now(): number {
@@ -185,25 +210,22 @@ export class HistoryService {
     const order: RequestLogOrder = q.order_by ?? "eventDatetime";
     const direction = q.order_direction ?? "desc";
     const scope = `requests:${order}:${direction}`;
-    const after = toAfter(decodeCursor(scope, q.next, 2));
+    const after = requestLogAfter(decodeCursor(scope, q.next, 2), order);
     const size = q.page_size ?? 25;
     const filter = requestLogFilter(q);
     if (!filter) return { data: [], next: null };
-    const rows = await this.store.requestLogs(
-      projectId,
-      { ...filter, ...extra },
-      order,
-      direction,
-      size + 1,
-      after,
-    );
+    const rows = await this.log.list(projectId, { ...filter, ...extra }, order, direction, size + 1, after);
     const page = rows.slice(0, size);
     const lastRow = page.at(-1);
     const column = REQUEST_LOG_ORDER[order];
     const next =
       rows.length > size && lastRow
         ? encodeCursor(scope, [
-            column === "provider" ? (lastRow.provider ?? "") : Number(lastRow[column]),
+            column === "provider"
+              ? (lastRow.provider ?? "")
+              : column === "service"
+                ? lastRow.service
+                : Number(lastRow[column]),
             lastRow.id,
           ])
         : null;
@@ -212,7 +234,8 @@ export class HistoryService {
   }
 
   async getRequestLog(projectId: string, id: string, include?: string): Promise<UnifiedLogs> {
-    const row = await this.store.requestLog(projectId, id);
+    const parts = parseWireId(id);
+    const row = parts && (await this.log.get(projectId, parts));
     if (!row) throw new PorticoError("NOT_FOUND", `id: request log ${id} not found`);
     return unifiedLog(row, this.opts.publicUrl, include?.split(",").includes("step_logs") ?? false);
   }
@@ -278,17 +301,20 @@ export class HistoryService {
   // ---- retention ------------------------------------------------------------------------------
 
   /**
-   * The cleanup job: deletes history older than each retention setting, `batch` rows per
+   * The cleanup job: drops the request log's days past its retention (whole partitions or
+   * tables), and deletes account events and audit entries older than theirs, `batch` rows per
    * statement so no transaction holds the database for long, until nothing old is left.
    */
   async purgeExpired(batch = 5000): Promise<Record<string, number>> {
     const now = this.now();
+    const deleted: Record<string, number> = {};
+    const days = await this.log.dropBefore(now - this.opts.requestLogRetentionDays * DAY_MS);
+    if (days.length) this.opts.logger.info({ days }, "request log: days past retention dropped");
+    deleted.request_log_days = days.length;
     const plan = [
-      ["request_log", this.opts.requestLogRetentionDays],
       ["account_events", this.opts.accountEventsRetentionDays],
       ["audit_log", this.opts.auditRetentionDays],
     ] as const;
-    const deleted: Record<string, number> = {};
     for (const [table, days] of plan) {
       let total = 0;
       for (;;) {
@@ -305,6 +331,49 @@ export class HistoryService {
     );
     return deleted;
   }
+
+  /**
+   * The request log's upkeep, run by the jobs worker of whichever node gets there first: makes
+   * today's and the next days' partitions (tables on SQLite) ahead of the writers, and moves the
+   * rows an earlier version wrote into the compact layout (migration 012).
+   */
+  async prepareRequestLog(): Promise<{ days_made: number; legacy_moved: number }> {
+    const made = await this.log.days.prepareAhead(DAYS_AHEAD);
+    const moved =
+      (await this.opts.legacy?.moveAll(this.now() - this.opts.requestLogRetentionDays * DAY_MS)) ?? 0;
+    return { days_made: made.length, legacy_moved: moved };
+  }
+}
+
+/** The request log's keep-or-skip decision for a call's status (PORTICO_REQUEST_LOG). */
+export function keeper(volume: RequestLogVolume, random: () => number): (status: number) => boolean {
+  switch (volume.mode) {
+    case "all":
+      return () => true;
+    case "off":
+      return () => false;
+    case "errors":
+      return (status) => status >= 400;
+    case "sample": {
+      const p = 1 / volume.every;
+      return (status) => status >= 400 || random() < p;
+    }
+  }
+}
+
+/**
+ * Where a Request Logs page starts, from its cursor: the sort value (a number, or the provider's
+ * name) and the last row's id. A cursor that says otherwise is a 400 naming `next`.
+ */
+function requestLogAfter(v: CursorValue[] | undefined, order: RequestLogOrder): After | undefined {
+  if (!v) return undefined;
+  const [value, id] = v;
+  const parts = typeof id === "string" ? parseWireId(id) : null;
+  const valueOk =
+    order === "provider" || order === "service" ? typeof value === "string" : Number.isFinite(value);
+  if (!parts || !valueOk)
+    throw new PorticoError("VALIDATION", "next: not a cursor of this list and ordering");
+  return { value: value!, id: parts };
 }
 
 /**

@@ -1,5 +1,5 @@
+import type { RequestLogRow } from "./request-log-store.js";
 import type { UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
-import type { RequestLogRow } from "./store.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { insertChunks } from "./store.js";
+import { insertChunks } from "./request-log-store.js";
 
 describe("request log batches", () => {
   it("split into INSERTs of ten sizes at most, covering every row once", () => {
