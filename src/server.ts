@@ -82,6 +82,14 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.logger,
       ctx.database.availability,
     ).start(),
+    // The console overview's account counts: the changes recorded since the last fold (issue 22).
+    new Periodic(
+      "account-counts",
+      60_000,
+      () => ctx.accountsBrowser.counter.fold(),
+      ctx.logger,
+      ctx.database.availability,
+    ).start(),
     new Periodic(
       "housekeeping",
       3600_000,

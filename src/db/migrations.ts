@@ -9,6 +9,7 @@ import { rateLimits } from "./migrations/006-rate-limits.js";
 import { history } from "./migrations/007-history.js";
 import { coveringOwnerIndex } from "./migrations/009-covering-owner-index.js";
 import { compactRequestLog } from "./migrations/012-compact-request-log.js";
+import { accountCounts } from "./migrations/016-account-counts.js";
 import type { AnyDb } from "./migrations/support.js";
 
 /**
@@ -28,6 +29,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     "007_history": history(dialect),
     "009_covering_owner_index": coveringOwnerIndex(dialect),
     "012_compact_request_log": compactRequestLog(dialect),
+    "016_account_counts": accountCounts(dialect),
   };
 }
 
