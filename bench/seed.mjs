@@ -49,14 +49,23 @@ const columns = (i) => ({
   status: `case when ${i} % 100 = 7 then 'error' when ${i} % 200 = 3 then 'inactive' else 'active' end`,
 });
 
+/** Accounts of big owners (200 each) at the end of the seeded ones: 1% of them, at least one owner's. */
+export const bigOwnerAccounts = (accounts) =>
+  accounts < 2000 ? 0 : Math.max(200, Math.floor(accounts / 100 / 200) * 200);
+export const BIG_OWNER_SIZE = 200;
+/** The k-th big owner's id. */
+export const bigOwner = (k) => `owner-big-${String(k).padStart(4, "0")}`;
+
 /**
- * `accounts` accounts over 400 days (25 per owner, ten providers, 1% in error), one `linked`
- * event each, and `deliveries` webhook deliveries over the last week.
+ * `accounts` accounts over 400 days (25 per owner, ten providers, 1% in error; the last 1% belong
+ * to big owners of 200 accounts each), one `linked` event each, and `deliveries` webhook
+ * deliveries over the last week.
  */
 export async function seedAccounts(dialect, url, projectId, { accounts, deliveries }) {
   const started = Date.now();
   const now = Date.now();
   const span = 400 * DAY;
+  const small = accounts - bigOwnerAccounts(accounts);
   if (dialect === "sqlite") {
     const db = new Database(url.slice("file:".length));
     db.pragma("journal_mode = WAL");
@@ -65,7 +74,8 @@ export async function seedAccounts(dialect, url, projectId, { accounts, deliveri
       with recursive seq(i) as (select 0 union all select i + 1 from seq where i < ${accounts - 1})
       insert into accounts (id, project_id, provider, origin_owner_id, origin_owner_name, type, status,
                             setup_information, label, created_at, updated_at)
-      select printf('acc_bench_%08d', i), '${projectId}', ${c.provider}, printf('owner-%06d', i / 25),
+      select printf('acc_bench_%08d', i), '${projectId}', ${c.provider},
+             case when i < ${small} then printf('owner-%06d', i / 25) else printf('owner-big-%04d', (i - ${small}) / ${BIG_OWNER_SIZE}) end,
              ${c.name} || (i / 25), 'production', ${c.status}, '{"subdomain":"acme"}', 'Bench',
              ${now - span} + i * ${Math.floor(span / accounts)}, ${now}
       from seq;
@@ -87,7 +97,9 @@ export async function seedAccounts(dialect, url, projectId, { accounts, deliveri
     await client.query(
       `insert into accounts (id, project_id, provider, origin_owner_id, origin_owner_name, type, status,
                              setup_information, label, created_at, updated_at)
-       select 'acc_bench_' || lpad(i::text, 8, '0'), $1, ${c.provider}, 'owner-' || lpad((i / 25)::text, 6, '0'),
+       select 'acc_bench_' || lpad(i::text, 8, '0'), $1, ${c.provider},
+              case when i < ${small} then 'owner-' || lpad((i / 25)::text, 6, '0')
+                   else 'owner-big-' || lpad(((i - ${small}) / ${BIG_OWNER_SIZE})::text, 4, '0') end,
               ${c.name} || (i / 25), 'production', ${c.status}, '{"subdomain":"acme"}', 'Bench',
               $2::bigint + i::bigint * $3::bigint, $4::bigint
        from generate_series(0, $5::int - 1) as i`,
@@ -107,14 +119,34 @@ export async function seedAccounts(dialect, url, projectId, { accounts, deliveri
        from generate_series(0, $5::int - 1) as i`,
       [projectId, now, now - 7 * DAY, Math.floor((7 * DAY) / deliveries), deliveries],
     );
-    await client.query("vacuum analyze accounts");
-    await client.query("vacuum analyze account_events");
-    await client.query("vacuum analyze webhook_deliveries");
+    await client.end();
+  }
+  await foldAccountCounts(dialect, url);
+  if (dialect === "postgres") {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    for (const t of ["accounts", "account_events", "webhook_deliveries", "account_count_changes"])
+      await client.query(`vacuum analyze ${t}`);
     await client.end();
   }
   log(
     `${accounts.toLocaleString("en")} accounts on ${dialect} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
+}
+
+/**
+ * The overview's counts (migration 016): its triggers recorded a change for every account
+ * inserted; fold them now rather than in the server's first minutes.
+ */
+export async function foldAccountCounts(dialect, url) {
+  const { openDatabase } = await portico("db/database");
+  const { AccountCountsStore } = await portico("accounts/counts");
+  const db = openDatabase(url, { poolSize: 1 });
+  try {
+    await new AccountCountsStore(db.db, dialect).fold();
+  } finally {
+    await db.close();
+  }
 }
 
 /** The routes the seeded log's calls use: [method, route, provider method, service]. */

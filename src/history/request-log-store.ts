@@ -440,27 +440,50 @@ export class RequestLogStore {
     // PostgreSQL's indexes hold a time bucket (id >> 36) beside the key: ordering by it first lets
     // the index give rows in order and sort only the newest bucket's (migration 012).
     const orderBy = this.dialect === "postgres" ? sql`(id >> 36)::int ${dir}, id ${dir}` : sql`id ${dir}`;
+    const walk = desc ? [...days].reverse() : days;
+    // The newest day (oldest, ascending) fills a page of a busy stream by itself, and the next one
+    // does just after midnight; a sparse stream (a cold account, a quiet key) gets every other day
+    // in one statement rather than a statement a day.
+    const groups = [walk.slice(0, 1), walk.slice(1, 2), walk.slice(2)].filter((g) => g.length);
     const out: RequestLogRow[] = [];
-    for (const day of desc ? [...days].reverse() : days) {
-      const from = idAt(day * DAY_MS) > lo ? idAt(day * DAY_MS) : lo;
-      const to = idAt((day + 1) * DAY_MS) < hi ? idAt((day + 1) * DAY_MS) : hi;
-      if (from >= to) continue;
+    for (const group of groups) {
       const need = limit - out.length;
-      const table = this.dialect === "postgres" ? "request_log" : dayTable(day);
-      const range =
-        this.dialect === "postgres"
-          ? sql`id >= ${from} and id < ${to} and (id >> 36)::int between ${Number(from >> 36n)} and ${Number((to - 1n) >> 36n)}`
-          : sql`id >= ${from} and id < ${to}`;
-      const members = streams.map(
-        (stream, i) =>
-          sql`select * from (select * from ${sql.table(table)} where ${range} and ${stream}${sql.join(
-            conditions.map((c) => sql` and ${c}`),
-            sql``,
-          )} order by ${orderBy} limit ${need}) ${sql.raw(`s${i}`)}`,
-      );
+      const bounds = (first: number, last: number) => {
+        const a = idAt(first * DAY_MS);
+        const b = idAt((last + 1) * DAY_MS);
+        return [a > lo ? a : lo, b < hi ? b : hi] as const;
+      };
+      const where = (stream: RawBuilder<unknown>, from: bigint, to: bigint) => {
+        const range =
+          this.dialect === "postgres"
+            ? sql`id >= ${from} and id < ${to} and (id >> 36)::int between ${Number(from >> 36n)} and ${Number((to - 1n) >> 36n)}`
+            : sql`id >= ${from} and id < ${to}`;
+        return sql`${range} and ${stream}${sql.join(
+          conditions.map((c) => sql` and ${c}`),
+          sql``,
+        )} order by ${orderBy} limit ${need}`;
+      };
+      const members: RawBuilder<unknown>[] = [];
+      if (this.dialect === "postgres") {
+        // One range over the group's partitions: PostgreSQL merges them.
+        const [from, to] = bounds(Math.min(...group), Math.max(...group));
+        if (from >= to) continue;
+        for (const stream of streams)
+          members.push(sql`select * from request_log where ${where(stream, from, to)}`);
+      } else {
+        for (const day of group) {
+          const [from, to] = bounds(day, day);
+          if (from >= to) continue;
+          for (const stream of streams)
+            members.push(sql`select * from ${sql.table(dayTable(day))} where ${where(stream, from, to)}`);
+        }
+      }
+      if (!members.length) continue;
       const rows = await this.read(
-        sql<ReadRow>`select ${sql.raw(SELECT)} from (${sql.join(members, sql` union all `)}) r ${sql.raw(JOINS)}
-          order by r.id ${dir} limit ${need}`,
+        sql<ReadRow>`select ${sql.raw(SELECT)} from (${sql.join(
+          members.map((m, i) => sql`select * from (${m}) ${sql.raw(`s${i}`)}`),
+          sql` union all `,
+        )}) r ${sql.raw(JOINS)} order by r.id ${dir} limit ${need}`,
       );
       for (const r of rows) out.push(decode(r));
       if (out.length >= limit) break;
