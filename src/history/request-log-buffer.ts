@@ -76,13 +76,21 @@ export class RequestLogBuffer {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.flush();
+      void this.writeNow();
     }, this.opts.intervalMs);
     this.timer.unref();
   }
 
-  /** Writes everything buffered so far; never throws (a failed write is retried later). */
-  flush(): Promise<void> {
+  /**
+   * Writes everything buffered so far; never throws (a failed write is retried later). A write
+   * already under way took only what was buffered when it began: the rest waits for it, then goes.
+   */
+  async flush(): Promise<void> {
+    if (this.flushing) await this.flushing;
+    return this.writeNow();
+  }
+
+  private writeNow(): Promise<void> {
     this.flushing ??= this.write().finally(() => {
       this.flushing = null;
       if (this.pending.length || this.counts.size) this.schedule();

@@ -121,6 +121,14 @@ const COLUMNS = [
   "error",
 ] as const;
 
+/**
+ * PostgreSQL takes a batch as one array a column: one statement text (prepared once per
+ * connection) for batches of any size, and a twelfth of the bound parameters to serialize.
+ */
+const PG_INSERT = `insert into request_log (${COLUMNS.join(", ")})
+  select * from unnest($1::bigint[], $2::int[], $3::int[], $4::smallint[], $5::smallint[], $6::int[],
+    $7::smallint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])`;
+
 /** A record ready to store: its id and lookup values, and the columns it keeps. */
 export type Encoded = {
   parts: IdParts;
@@ -282,6 +290,10 @@ export class RequestLogStore {
       else groups.set(table, [r]);
     }
     for (const [table, group] of groups) {
+      if (this.dialect === "postgres") {
+        await ex.executeQuery(CompiledQuery.raw(PG_INSERT, this.columnArrays(group)));
+        continue;
+      }
       let i = 0;
       for (const size of insertChunks(group.length)) {
         const params: unknown[] = [];
@@ -306,6 +318,27 @@ export class RequestLogStore {
         i += size;
       }
     }
+  }
+
+  /** A batch as one array a column (PostgreSQL's `unnest`). */
+  private columnArrays(rows: Encoded[]): unknown[][] {
+    const columns: unknown[][] = COLUMNS.map(() => new Array(rows.length));
+    rows.forEach((r, i) => {
+      const rec = r.record;
+      columns[0]![i] = dbId(r.parts);
+      columns[1]![i] = this.keys.get(r.key);
+      columns[2]![i] = rec.duration_ms;
+      columns[3]![i] = this.routes.get(r.route.slice(0, 3));
+      columns[4]![i] = rec.status;
+      columns[5]![i] = r.host ? this.hosts.get(r.host) : null;
+      columns[6]![i] = rec.provider_status;
+      columns[7]![i] = r.account;
+      columns[8]![i] = rec.provider_path;
+      columns[9]![i] = r.path;
+      columns[10]![i] = r.providerUrl;
+      columns[11]![i] = rec.error;
+    });
+    return columns;
   }
 
   private insertText(table: string, rows: number, ignore: boolean): string {
