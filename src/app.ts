@@ -96,7 +96,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       "onRequest",
       apiKeyAuth(ctx.tenancy, keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute)),
     );
-    api.addHook("onResponse", requestLogHook(ctx.history));
+    api.addHook("onRoute", requestLogHook(ctx.history));
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
     await api.register(catalogRoutes, {
