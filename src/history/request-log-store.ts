@@ -233,7 +233,7 @@ export class RequestLogStore {
     readonly db: AnyKysely,
     readonly dialect: Dialect,
     logger: Logger,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
   ) {
     this.days = new RequestLogDays(db, dialect, logger, now);
   }
@@ -476,8 +476,14 @@ export class RequestLogStore {
     const walk = desc ? [...days].reverse() : days;
     // The newest day (oldest, ascending) fills a page of a busy stream by itself, and the next one
     // does just after midnight; a sparse stream (a cold account, a quiet key) gets every other day
-    // in one statement rather than a statement a day.
-    const groups = [walk.slice(0, 1), walk.slice(1, 2), walk.slice(2)].filter((g) => g.length);
+    // in one statement rather than a statement a day. Days made ahead (empty until they come) go
+    // with today.
+    const today = dayOf(this.now());
+    const ahead = desc ? walk.findIndex((d) => d <= today) : 0;
+    const first = ahead === -1 ? walk.length : ahead + 1;
+    const groups = [walk.slice(0, first), walk.slice(first, first + 1), walk.slice(first + 1)].filter(
+      (g) => g.length,
+    );
     const out: RequestLogRow[] = [];
     for (const group of groups) {
       const need = limit - out.length;
