@@ -74,5 +74,8 @@ describe("request log ids", () => {
     expect(last >= idAt(day * DAY_MS) && last < idAt((day + 1) * DAY_MS)).toBe(true);
     expect(dbId({ ms: (day + 1) * DAY_MS, low: 0 })).toBe(idAt((day + 1) * DAY_MS));
     expect(idAt(EPOCH_MS + 2 ** 41 - 1) < 2n ** 63n).toBe(true);
+    // A filter's time far outside the ids (year 9999, 1970) stays a bigint PostgreSQL accepts.
+    expect(idAt(Date.UTC(9999, 11, 31)) < 2n ** 63n).toBe(true);
+    expect(idAt(0)).toBe(0n);
   });
 });

@@ -80,8 +80,12 @@ export function fromLegacy(id: string): IdParts | null {
 /** The integer stored for an id. */
 export const dbId = (p: IdParts): bigint => (BigInt(p.ms - EPOCH_MS) << BigInt(LOW_BITS)) | BigInt(p.low);
 
-/** The lowest id of a time (every id of a request started at or after `ms` is at least this). */
-export const idAt = (ms: number): bigint => BigInt(Math.max(0, ms - EPOCH_MS)) << BigInt(LOW_BITS);
+/**
+ * The lowest id of a time (every id of a request started at or after `ms` is at least this),
+ * within the ids there can be: a time before 2020 or after 2089 (a filter's) is held to the ends.
+ */
+export const idAt = (ms: number): bigint =>
+  BigInt(Math.min(Math.max(0, Math.floor(ms) - EPOCH_MS), 2 ** 41 - 1)) << BigInt(LOW_BITS);
 
 /** The UTC day (days since 1970-01-01) of a time. */
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);

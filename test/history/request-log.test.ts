@@ -160,6 +160,9 @@ for (const dialect of DIALECTS) {
       expect(await all({ filter: { sourceIds: "key_other" } })).toEqual([]);
       expect(await all({ filter: { endDate: started } })).toEqual([]);
       expect(await all({ filter: { startDate: new Date(Date.now() + 60_000) } })).toEqual([]);
+      expect((await all({ filter: { startDate: new Date(0) } })).length).toBe(6);
+      // Times far outside any id still answer (not a bigint out of range).
+      expect((await api("GET", "/requests/logs?end_date=9999-12-31T00:00:00Z&page_size=1")).status).toBe(200);
       expect((await all({ filter: { startDate: started } })).length).toBe(6);
       expect(await all({ filter: { resources: "employees" } })).toEqual([]);
       expect(await all({ filter: { sourceTypes: "DASHBOARD" } })).toEqual([]);
