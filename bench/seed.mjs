@@ -122,6 +122,20 @@ export async function seedAccounts(dialect, url, projectId, { accounts, deliveri
     await client.end();
   }
   await foldAccountCounts(dialect, url);
+  // The overview's accounts linked per day, which a link adds to as it commits.
+  const daily = `insert into history_daily (project_id, metric, day, count)
+    select project_id, 'accounts_linked', created_at / 86400000, count(*) from account_events
+    where project_id = '${projectId}' and type = 'linked' group by project_id, created_at / 86400000`;
+  if (dialect === "sqlite") {
+    const db = new Database(url.slice("file:".length));
+    db.exec(daily);
+    db.close();
+  } else {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(daily);
+    await client.end();
+  }
   if (dialect === "postgres") {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

@@ -72,5 +72,26 @@ for (const dialect of DIALECTS) {
       expect(await t.ctx.accountsBrowser.counter.fold()).toBe(0);
       expect((await counts(otherId)).total).toBe(1);
     });
+
+    it("counts a link in the day's accounts linked with the link's transaction, not without it", async () => {
+      const linkedToday = async () => (await t.ctx.history.perDay(projectId, 1))[0]!.accounts_linked;
+      const before = await linkedToday();
+      const event = {
+        projectId,
+        accountId: "acc_x",
+        provider: "hubspot",
+        type: "linked" as const,
+        actor: { type: "system" as const, id: null, name: null },
+      };
+      await expect(
+        t.ctx.database.db.transaction().execute(async (trx) => {
+          await t.ctx.history.accountEvent(trx, event);
+          throw new Error("rolled back");
+        }),
+      ).rejects.toThrow("rolled back");
+      expect(await linkedToday()).toBe(before);
+      await t.ctx.database.db.transaction().execute((trx) => t.ctx.history.accountEvent(trx, event, event));
+      expect(await linkedToday()).toBe(before + 2);
+    });
   });
 }

@@ -139,9 +139,25 @@ export class HistoryService {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /** Records account events inside the transaction that changed the account. */
+  /**
+   * Records account events inside the transaction that changed the account; a link also counts
+   * in the project's accounts linked that day (the console's chart), in the same transaction.
+   */
   async accountEvent(trx: Executor, ...events: AccountEventInput[]): Promise<void> {
     const at = this.now();
+    const linked = new Map<string, number>();
+    for (const e of events)
+      if (e.type === "linked") linked.set(e.projectId, (linked.get(e.projectId) ?? 0) + 1);
+    if (linked.size)
+      await this.store.addDaily(
+        [...linked].map(([project_id, count]) => ({
+          project_id,
+          metric: "accounts_linked",
+          day: Math.floor(at / DAY_MS),
+          count,
+        })),
+        trx,
+      );
     await this.store.insertAccountEvents(
       trx,
       events.map((e) => ({
@@ -269,7 +285,7 @@ export class HistoryService {
     const from = today - days + 1;
     const [sessions, linked] = await Promise.all([
       this.store.daily(projectId, "sessions_opened", from),
-      this.store.eventsPerDay(projectId, "linked", from),
+      this.store.daily(projectId, "accounts_linked", from),
     ]);
     return Array.from({ length: days }, (_, i) => {
       const day = from + i;

@@ -38,10 +38,10 @@ export class HistoryStore {
     await ex.insertInto("audit_log").values(row).execute();
   }
 
-  /** Counter increments, added to each project's count for the day. */
-  async addDaily(counts: DailyCount[]): Promise<void> {
+  /** Counter increments, added to each project's count for the day (in `ex`'s transaction when given). */
+  async addDaily(counts: DailyCount[], ex: Executor = this.db): Promise<void> {
     if (!counts.length) return;
-    await this.db
+    await ex
       .insertInto("history_daily")
       .values(counts)
       .onConflict((oc) =>
@@ -61,19 +61,6 @@ export class HistoryStore {
     if (f.to !== undefined) q = q.where("created_at", "<=", f.to);
     if (before) q = q.where(keyset("created_at", "desc", before));
     return q.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
-  }
-
-  /** Events of one type per UTC day since `fromDay` (days since the epoch). */
-  async eventsPerDay(projectId: string, type: string, fromDay: number): Promise<Map<number, number>> {
-    const rows = await this.db
-      .selectFrom("account_events")
-      .select([sql<number>`created_at / 86400000`.as("day"), (eb) => eb.fn.countAll<number>().as("n")])
-      .where("project_id", "=", projectId)
-      .where("type", "=", type)
-      .where("created_at", ">=", fromDay * 86_400_000)
-      .groupBy(sql`created_at / 86400000`)
-      .execute();
-    return new Map(rows.map((r) => [Number(r.day), Number(r.n)]));
   }
 
   async countEvents(projectId: string, type: string, from: number): Promise<number> {
