@@ -4,6 +4,7 @@ import type { Category } from "../catalog/categories.js";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { aad, type Vault } from "../crypto/envelope.js";
 import { generateId } from "../crypto/tokens.js";
+import { isoTime } from "../db/iso-time.js";
 import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
@@ -612,8 +613,8 @@ export class AccountsService {
       metadata: fromJson(row.metadata),
       shared: row.shared === null ? null : Number(row.shared) === 1,
       integration_id: row.provider,
-      created_at: new Date(Number(row.created_at)).toISOString(),
-      updated_at: new Date(Number(row.updated_at)).toISOString(),
+      created_at: isoTime(row.created_at),
+      updated_at: isoTime(row.updated_at),
     };
   }
 }
