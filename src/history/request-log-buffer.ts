@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { telemetry } from "../telemetry/telemetry.js";
 import { sortableId } from "./sortable-id.js";
 import type { DailyCount, HistoryStore, RequestLogRow } from "./store.js";
 
@@ -54,6 +55,7 @@ export class RequestLogBuffer {
   private drop(n: number): void {
     this.pending.splice(0, n);
     this.dropped += n;
+    telemetry.count("portico_request_log_dropped_total", undefined, n);
     const now = Date.now();
     if (now - this.lastWarning > 60_000) {
       this.lastWarning = now;
@@ -91,6 +93,7 @@ export class RequestLogBuffer {
     try {
       for (const r of records) (r as RequestLogRow).id ??= sortableId("req_", r.created_at);
       await this.store.insertBatch(records as RequestLogRow[], counts);
+      telemetry.count("portico_request_log_written_total", undefined, records.length);
     } catch (err) {
       // Put them back in front of what arrived meanwhile, within the bound.
       this.pending = records.concat(this.pending);

@@ -2,6 +2,7 @@ import dns from "node:dns";
 import net from "node:net";
 import { Agent, request, errors as undiciErrors } from "undici";
 import { PorticoError } from "../errors.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 
 /**
@@ -154,9 +155,34 @@ export class Outbound {
 
   /**
    * Sends one request. Failures become StackOne errors: 408 when the provider is too slow, 502
-   * when it cannot be reached, 403 when the destination is private.
+   * when it cannot be reached, 403 when the destination is private. With traces on, a client span
+   * names the host it went to, never its path or query (a catalog may template a key into either).
+   * @see https://opentelemetry.io/docs/specs/semconv/http/http-spans/#http-client
    */
-  async request(req: OutboundRequest): Promise<OutboundResponse> {
+  request(req: OutboundRequest): Promise<OutboundResponse> {
+    if (!telemetry.tracing) return this.send(req);
+    const { url } = req;
+    const scheme = url.protocol.slice(0, -1);
+    const attributes = {
+      "http.request.method": req.method,
+      "server.address": url.hostname.replace(/^\[|\]$/g, ""),
+      "server.port": url.port ? Number(url.port) : scheme === "https" ? 443 : 80,
+      "url.scheme": scheme,
+    };
+    return telemetry.span(
+      req.method,
+      attributes,
+      async (span) => {
+        const res = await this.send(req);
+        span.set({ "http.response.status_code": res.status });
+        if (res.status >= 400) span.fail(String(res.status));
+        return res;
+      },
+      "client",
+    );
+  }
+
+  private async send(req: OutboundRequest): Promise<OutboundResponse> {
     this.assertAllowed(req.url);
     const handler = this.internal.get(req.url.host.toLowerCase());
     if (handler) return handler(req);

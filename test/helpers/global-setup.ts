@@ -34,5 +34,8 @@ export default async function setup(): Promise<void> {
   // Two test files at a time, each with servers and spawned processes, share one PostgreSQL with
   // 100 connections: small pools keep the suite under that limit (spawned processes inherit it).
   process.env.PORTICO_DATABASE_POOL_SIZE ??= "4";
+  // Metrics listen on a fixed port by default (9464): servers the tests spawn side by side would
+  // fight over it. The telemetry tests give theirs a free port.
+  process.env.PORTICO_METRICS_PORT ??= "0";
   process.env.PORTICO_TEST_HAS_CHROMIUM = chromium ? "1" : "0";
 }
