@@ -59,6 +59,14 @@ export class Metrics {
     this.gauge("portico_build_info").set({ version: VERSION }, 1);
     this.gauge("portico_processes").set(1);
     client.collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool refuses them), and sums of the per-type gauges
+    // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources that stay.
+    for (const name of [
+      "nodejs_active_handles_total",
+      "nodejs_active_requests_total",
+      "nodejs_active_resources_total",
+    ])
+      this.registry.removeSingleMetric(name);
   }
 
   count(name: CounterName, labels: Record<string, string> | undefined, by = 1): void {

@@ -79,6 +79,19 @@ export const HISTOGRAMS = {
 } as const satisfies Record<string, Def & { buckets: readonly number[] }>;
 
 export const GAUGES = {
+  // The pool first: a scrape reads its state before the gauges below take connections to count.
+  portico_database_pool_connections: {
+    help: "PostgreSQL pool connections by state: in_use or idle",
+    labels: ["state"],
+  },
+  portico_database_pool_waiting_requests: {
+    help: "Queries waiting for a PostgreSQL pool connection",
+    labels: [],
+  },
+  portico_database_pool_max_connections: {
+    help: "PostgreSQL pool size (PORTICO_DATABASE_POOL_SIZE), summed over the node's processes",
+    labels: [],
+  },
   portico_accounts: {
     help: "Linked accounts by status and provider (recomputed at most every 30 s)",
     labels: ["status", "provider"],
@@ -98,18 +111,6 @@ export const GAUGES = {
     help: "Whether the database answers, as /readyz sees it (1 or 0)",
     labels: [],
     aggregate: "min",
-  },
-  portico_database_pool_connections: {
-    help: "PostgreSQL pool connections by state: in_use or idle",
-    labels: ["state"],
-  },
-  portico_database_pool_waiting_requests: {
-    help: "Queries waiting for a PostgreSQL pool connection",
-    labels: [],
-  },
-  portico_database_pool_max_connections: {
-    help: "PostgreSQL pool size (PORTICO_DATABASE_POOL_SIZE), summed over the node's processes",
-    labels: [],
   },
   portico_processes: {
     help: "Processes of this node that answered this scrape (serve --processes N: N)",

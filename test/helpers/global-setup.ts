@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import pg from "pg";
-import { CHROMIUM, PG_URL, REQUIRE_ALL } from "./env.js";
+import { CHROMIUM, PG_URL, PROMETHEUS, PROMTOOL, REQUIRE_ALL } from "./env.js";
 import { pgBin } from "./own-postgres.js";
 
 /**
@@ -29,6 +29,10 @@ export default async function setup(): Promise<void> {
   if (!chromium)
     console.warn(
       `\n!! Chromium not found at ${CHROMIUM}: browser suites will be skipped (apt-get install -y chromium).\n`,
+    );
+  if (!fs.existsSync(PROMETHEUS) || !fs.existsSync(PROMTOOL))
+    console.warn(
+      `\n!! Prometheus or promtool not found (${PROMETHEUS}, ${PROMTOOL}): the metrics suites will be skipped${REQUIRE_ALL ? " and counted as failed" : ""} (apt-get install -y prometheus).\n`,
     );
   process.env.PORTICO_TEST_HAS_POSTGRES = postgres ? "1" : "0";
   // Two test files at a time, each with servers and spawned processes, share one PostgreSQL with
