@@ -4,18 +4,21 @@
 //   npm run bench                      full run: SQLite, and PostgreSQL when reachable
 //   npm run bench -- --smoke           a few seconds, small data: keeps the suite from rotting (CI)
 //   npm run bench -- --dialect sqlite  one dialect;  --duration 20  seconds per measurement
-//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and their floors)
+//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and their floors);
+//                                      --only telemetry: metrics and traces on vs off alone
 //   npm run bench -- --profile DIR     also CPU-profile the servers (DIR/<dialect>/, DIR/floor-<path>/)
 //                                      and write DIR/summary.md: time per request by bucket
 //   (a partial run, --only or --dialect, writes bench/results/partial.* and never the README)
 //   npm run bench -- --write-readme    also replace the README's benchmark table
 //   npm run bench -- --render --write-readme   rebuild the tables from bench/results/latest.json
+//   (each dialect also measures session create with metrics and traces on against both off)
 //
 // The Portico server, the baseline server and the load generator (autocannon) each run in their
 // own process; with taskset and two or more CPUs the servers are pinned to CPU 0 and the load
 // generator (and the proxy's upstream) to CPU 1. Only 127.0.0.1 is contacted.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -378,6 +381,8 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     PORTICO_LOG_LEVEL: "warn",
     PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
     PORTICO_CATALOG_DIRS: catalogDir,
+    // Metrics are on by default: measured as shipped, on a port of this run's own.
+    PORTICO_METRICS_PORT: String(await freePort()),
     ...LIMITS,
   };
   const rows = [];
@@ -595,6 +600,7 @@ async function runProcesses() {
       // info: the workers' "Portico listening" lines say when all of them serve (requests are
       // never logged at any level below debug).
       PORTICO_LOG_LEVEL: "info",
+      PORTICO_METRICS_PORT: String(await freePort()),
       ...LIMITS,
     };
     const init = JSON.parse(
@@ -677,6 +683,138 @@ async function runProcesses() {
   }
 }
 
+// ---- metrics and traces ------------------------------------------------------------------------
+
+/**
+ * An OTLP/HTTP receiver that takes every export and answers at once, as a collector would: the
+ * traces row measures what producing and sending spans costs Portico, not a collector's speed.
+ */
+async function startOtlpSink() {
+  let spans = 0;
+  const server = http.createServer((req, res) => {
+    let bytes = 0;
+    req.on("data", (c) => {
+      bytes += c.length;
+    });
+    req.on("end", () => {
+      if (bytes) spans++;
+      res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    exports: () => spans,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/**
+ * Session create with metrics on (the default) and with metrics and traces on (every request
+ * sampled, exported over OTLP/protobuf to a local sink), each against the same server with both
+ * off, in the same run. The off server is measured before and after the others and its mean is
+ * the baseline, so a drift of the machine during the run is not charged to one side.
+ */
+const TELEMETRY_NAMES = [
+  "telemetry",
+  "session create: metrics on vs off",
+  "session create: metrics and traces on vs off",
+];
+
+async function runTelemetry(dialect) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `portico-bench-telemetry-${dialect}-`));
+  const database = await createDatabase(dialect, dir, "portico_bench_telemetry");
+  const sink = await startOtlpSink();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    PORTICO_DATABASE_URL: database.url,
+    PORTICO_DATA_DIR: path.join(dir, "data"),
+    PORTICO_PORT: String(port),
+    PORTICO_PUBLIC_URL: base,
+    PORTICO_LOG_LEVEL: "warn",
+    ...LIMITS,
+  };
+  try {
+    const init = JSON.parse(
+      execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      }),
+    );
+    const cfg = {
+      url: `${base}/connect_sessions`,
+      method: "POST",
+      headers: { authorization: basic(init.api_key), "content-type": "application/json" },
+      body: SESSION_BODY,
+      connections: CONNECTIONS,
+    };
+    const modes = {
+      off: { PORTICO_METRICS_PORT: "0" },
+      metrics: { PORTICO_METRICS_PORT: String(await freePort()) },
+      traces: {
+        PORTICO_METRICS_PORT: String(await freePort()),
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      },
+    };
+    const measured = {};
+    for (const mode of ["off", "metrics", "traces", "off"]) {
+      const server = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"], {
+        ...env,
+        ...modes[mode],
+      });
+      try {
+        await waitHttp(`${base}/healthz`, server);
+        await load({ ...cfg, amount: WARMUP_REQUESTS });
+        const r = await load({ ...cfg, duration: DURATION }, server.child.pid);
+        (measured[mode] ??= []).push(r);
+        log(
+          `${dialect} session create, telemetry ${mode}: ${Math.round(r.rps)} req/s, ${r.cpu_us_per_request} µs CPU a request`,
+        );
+      } finally {
+        await stop(server);
+      }
+    }
+    if (sink.exports() === 0) throw new Error("the traces run exported no spans");
+    const off = measured.off;
+    const offRps = off.reduce((a, r) => a + r.rps, 0) / off.length;
+    const offCpu = off.every((r) => r.cpu_us_per_request !== null)
+      ? Math.round(off.reduce((a, r) => a + r.cpu_us_per_request, 0) / off.length)
+      : null;
+    const offErrors = off.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0);
+    const row = (mode, scenario, target) => {
+      const [on] = measured[mode];
+      return {
+        scenario,
+        dialect,
+        path: "session create",
+        telemetry: mode,
+        rps: Math.round(on.rps),
+        baseline_rps: Math.round(offRps),
+        ratio: Number((on.rps / offRps).toFixed(2)),
+        p50_ms: on.p50_ms,
+        p99_ms: on.p99_ms,
+        baseline_p50_ms: off[0].p50_ms,
+        baseline_p99_ms: off[0].p99_ms,
+        rss_mb: on.peak_rss_mb,
+        target_ratio: target,
+        cpu_us_per_request: on.cpu_us_per_request,
+        baseline_cpu_us_per_request: offCpu,
+        errors: on.non2xx + on.errors + on.timeouts + offErrors,
+      };
+    };
+    return [
+      row("metrics", "session create: metrics on vs off", 0.95),
+      row("traces", "session create: metrics and traces on vs off", null),
+    ];
+  } finally {
+    await sink.close();
+    await database.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 function markdown(rows) {
@@ -684,15 +822,23 @@ function markdown(rows) {
     "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : r.baseline_cpu_us_per_request ? ` (${r.baseline_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
-  const notes = rows.filter((r) => r.processes).map(processesNote);
+  const notes = [
+    ...rows.filter((r) => r.processes).map(processesNote),
+    ...(rows.some((r) => r.telemetry) ? [telemetryNote()] : []),
+  ];
   return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 
 /** What the processes row measures, under the table: its setup differs from every other row's. */
 function processesNote(r) {
   return `Processes row: ${r.path} on ${r.dialect} with \`portico serve --processes 2\` (${r.rps} req/s) against \`--processes 1\` (${r.baseline_rps} req/s), ratio ${r.ratio}; server and load generator unpinned, sharing the machine's ${r.cpus} cores; RSS is the primary and both workers together.`;
+}
+
+/** What the telemetry rows measure. */
+function telemetryNote() {
+  return "Telemetry rows: session create against the same server with metrics and traces off (PORTICO_METRICS_PORT=0, no OTEL_* variables; measured before and after, averaged), with metrics on (the default), and with metrics and traces on (every request sampled, OTLP/protobuf to a local receiver); CPU µs a request is the server's, off in brackets.";
 }
 
 /** Writes latest/smoke .json and .md (and the README block), from rows measured now or earlier. */
@@ -765,8 +911,12 @@ try {
     .filter(([, name]) => !ONLY || name.includes(ONLY))
     .map(([mode]) => mode);
   floors = await measureFloors(baselineUrl, floorModes);
-  for (const d of dialects)
-    rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
+  for (const d of dialects) {
+    // --only telemetry: the telemetry rows alone (no seeding, no other scenario).
+    if (ONLY !== "telemetry")
+      rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
+    if (!ONLY || TELEMETRY_NAMES.some((n) => n.includes(ONLY))) rows.push(...(await runTelemetry(d)));
+  }
   if (wanted.includes("sqlite") && !ONLY) rows.push(...(await runProcesses()));
 } finally {
   await stop(baselineProc);
