@@ -709,99 +709,133 @@ async function startOtlpSink() {
   };
 }
 
-/**
- * Session create with metrics on (the default) and with metrics and traces on (every request
- * sampled, exported over OTLP/protobuf to a local sink), each against the same server with both
- * off, in the same run. The off server is measured before and after the others and its mean is
- * the baseline, so a drift of the machine during the run is not charged to one side.
- */
+/** The order the telemetry rows' servers take their slices in: each first, second and last in turn. */
+const ROTATIONS = [
+  ["off", "metrics", "traces"],
+  ["metrics", "traces", "off"],
+  ["traces", "off", "metrics"],
+];
+
+/** What `--only` matches to run the telemetry rows. */
 const TELEMETRY_NAMES = [
   "telemetry",
   "session create: metrics on vs off",
   "session create: metrics and traces on vs off",
 ];
 
+/**
+ * Session create with metrics on (the default) and with metrics and traces on (every request
+ * sampled, exported over OTLP/protobuf to a local sink), each against a server with both off, in
+ * the same run. The three servers (each on a database of its own, all pinned to the server CPU)
+ * run side by side and take the load in turns, a short slice each, round after round: on a busy
+ * machine a run of each in a row said more about the neighbours at that moment than about the
+ * telemetry. The ratio is throughput on over off, over every slice; the CPU ratio (server CPU
+ * time a request, on over off) is the steadier of the two.
+ */
 async function runTelemetry(dialect) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `portico-bench-telemetry-${dialect}-`));
-  const database = await createDatabase(dialect, dir, "portico_bench_telemetry");
   const sink = await startOtlpSink();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    PORTICO_DATABASE_URL: database.url,
-    PORTICO_DATA_DIR: path.join(dir, "data"),
-    PORTICO_PORT: String(port),
-    PORTICO_PUBLIC_URL: base,
-    PORTICO_LOG_LEVEL: "warn",
-    ...LIMITS,
+  const modes = {
+    off: { PORTICO_METRICS_PORT: "0" },
+    metrics: { PORTICO_METRICS_PORT: String(await freePort()) },
+    traces: {
+      PORTICO_METRICS_PORT: String(await freePort()),
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    },
   };
+  const servers = {};
   try {
-    const init = JSON.parse(
-      execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
-        env: { ...process.env, ...env },
-        encoding: "utf8",
-      }),
-    );
-    const cfg = {
-      url: `${base}/connect_sessions`,
-      method: "POST",
-      headers: { authorization: basic(init.api_key), "content-type": "application/json" },
-      body: SESSION_BODY,
-      connections: CONNECTIONS,
-    };
-    const modes = {
-      off: { PORTICO_METRICS_PORT: "0" },
-      metrics: { PORTICO_METRICS_PORT: String(await freePort()) },
-      traces: {
-        PORTICO_METRICS_PORT: String(await freePort()),
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-      },
-    };
-    const measured = {};
-    for (const mode of ["off", "metrics", "traces", "off"]) {
-      const server = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"], {
-        ...env,
+    for (const mode of Object.keys(modes)) {
+      fs.mkdirSync(path.join(dir, mode));
+      const database = await createDatabase(dialect, path.join(dir, mode), `portico_bench_telemetry_${mode}`);
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const env = {
+        PORTICO_DATABASE_URL: database.url,
+        PORTICO_DATA_DIR: path.join(dir, mode, "data"),
+        PORTICO_PORT: String(port),
+        PORTICO_PUBLIC_URL: base,
+        PORTICO_LOG_LEVEL: "warn",
+        // A process of its own each: a small pool keeps three of them well within PostgreSQL's limit.
+        PORTICO_DATABASE_POOL_SIZE: "10",
+        ...LIMITS,
         ...modes[mode],
-      });
-      try {
-        await waitHttp(`${base}/healthz`, server);
-        await load({ ...cfg, amount: WARMUP_REQUESTS });
-        const r = await load({ ...cfg, duration: DURATION }, server.child.pid);
-        (measured[mode] ??= []).push(r);
-        log(
-          `${dialect} session create, telemetry ${mode}: ${Math.round(r.rps)} req/s, ${r.cpu_us_per_request} µs CPU a request`,
-        );
-      } finally {
-        await stop(server);
-      }
+      };
+      const init = JSON.parse(
+        execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
+          env: { ...process.env, ...env },
+          encoding: "utf8",
+        }),
+      );
+      const server = start(
+        SERVER_CPU,
+        [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"],
+        env,
+      );
+      servers[mode] = { server, database, runs: [] };
+      await waitHttp(`${base}/healthz`, server);
+      servers[mode].cfg = {
+        url: `${base}/connect_sessions`,
+        method: "POST",
+        headers: { authorization: basic(init.api_key), "content-type": "application/json" },
+        body: SESSION_BODY,
+        connections: CONNECTIONS,
+      };
+      await load({ ...servers[mode].cfg, amount: WARMUP_REQUESTS });
     }
+    // Each mode gets three times the usual measurement in all, in 2 s slices taken in turns.
+    const slice = SMOKE ? 1 : 2;
+    const slices = SMOKE ? 1 : Math.max(1, Math.round((DURATION * 3) / slice));
+    for (let i = 0; i < slices; i++)
+      for (const mode of ROTATIONS[i % ROTATIONS.length]) {
+        const s = servers[mode];
+        s.runs.push(await load({ ...s.cfg, duration: slice }, s.server.child.pid));
+      }
     if (sink.exports() === 0) throw new Error("the traces run exported no spans");
-    const off = measured.off;
-    const offRps = off.reduce((a, r) => a + r.rps, 0) / off.length;
-    const offCpu = off.every((r) => r.cpu_us_per_request !== null)
-      ? Math.round(off.reduce((a, r) => a + r.cpu_us_per_request, 0) / off.length)
-      : null;
-    const offErrors = off.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0);
+    const summary = (runs) => {
+      const requests = runs.reduce((a, r) => a + r.requests, 0);
+      const cpu = runs.every((r) => r.cpu_us_per_request !== null)
+        ? runs.reduce((a, r) => a + r.cpu_us_per_request * r.requests, 0) / requests
+        : null;
+      const med = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
+      return {
+        rps: requests / (runs.length * slice),
+        cpu,
+        p50_ms: med("p50_ms"),
+        p99_ms: med("p99_ms"),
+        rss: Math.max(...runs.map((r) => r.peak_rss_mb ?? 0)) || null,
+        errors: runs.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
+      };
+    };
+    const off = summary(servers.off.runs);
+    for (const mode of Object.keys(modes)) {
+      const m = summary(servers[mode].runs);
+      log(
+        `${dialect} session create, telemetry ${mode}: ${Math.round(m.rps)} req/s, ${Math.round(m.cpu)} µs CPU a request (${slices} slices of ${slice} s)`,
+      );
+    }
     const row = (mode, scenario, target) => {
-      const [on] = measured[mode];
+      const on = summary(servers[mode].runs);
       return {
         scenario,
         dialect,
         path: "session create",
         telemetry: mode,
+        slices,
         rps: Math.round(on.rps),
-        baseline_rps: Math.round(offRps),
-        ratio: Number((on.rps / offRps).toFixed(2)),
+        baseline_rps: Math.round(off.rps),
+        ratio: Number((on.rps / off.rps).toFixed(2)),
         p50_ms: on.p50_ms,
         p99_ms: on.p99_ms,
-        baseline_p50_ms: off[0].p50_ms,
-        baseline_p99_ms: off[0].p99_ms,
-        rss_mb: on.peak_rss_mb,
+        baseline_p50_ms: off.p50_ms,
+        baseline_p99_ms: off.p99_ms,
+        rss_mb: on.rss,
         target_ratio: target,
-        cpu_us_per_request: on.cpu_us_per_request,
-        baseline_cpu_us_per_request: offCpu,
-        errors: on.non2xx + on.errors + on.timeouts + offErrors,
+        cpu_us_per_request: on.cpu === null ? null : Math.round(on.cpu),
+        baseline_cpu_us_per_request: off.cpu === null ? null : Math.round(off.cpu),
+        cpu_ratio: on.cpu && off.cpu ? Number((on.cpu / off.cpu).toFixed(2)) : null,
+        errors: on.errors + off.errors,
       };
     };
     return [
@@ -809,8 +843,11 @@ async function runTelemetry(dialect) {
       row("traces", "session create: metrics and traces on vs off", null),
     ];
   } finally {
+    for (const s of Object.values(servers)) {
+      await stop(s.server);
+      await s.database.drop();
+    }
     await sink.close();
-    await database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -826,7 +863,7 @@ function markdown(rows) {
   );
   const notes = [
     ...rows.filter((r) => r.processes).map(processesNote),
-    ...(rows.some((r) => r.telemetry) ? [telemetryNote()] : []),
+    ...(rows.some((r) => r.telemetry) ? [telemetryNote(rows.find((r) => r.telemetry).slices)] : []),
   ];
   return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
@@ -837,8 +874,8 @@ function processesNote(r) {
 }
 
 /** What the telemetry rows measure. */
-function telemetryNote() {
-  return "Telemetry rows: session create against the same server with metrics and traces off (PORTICO_METRICS_PORT=0, no OTEL_* variables; measured before and after, averaged), with metrics on (the default), and with metrics and traces on (every request sampled, OTLP/protobuf to a local receiver); CPU µs a request is the server's, off in brackets.";
+function telemetryNote(slices) {
+  return `Telemetry rows: session create on three servers side by side, with metrics and traces off (PORTICO_METRICS_PORT=0, no OTEL_* variables), with metrics on (the default), and with metrics and traces on (every request sampled, OTLP/protobuf to a local receiver), taking the load in turns (${slices} slices each, rotated order); CPU µs a request is the server's, off in brackets.`;
 }
 
 /** Writes latest/smoke .json and .md (and the README block), from rows measured now or earlier. */

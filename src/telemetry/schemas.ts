@@ -133,4 +133,4 @@ export type HistogramLabels<N extends HistogramName> = LabelsOf<(typeof HISTOGRA
 /** How often the accounts gauge is recomputed at most (a count over every account). */
 export const ACCOUNTS_REFRESH_MS = 30_000;
 /** How often the webhook gauges are recomputed at most (an indexed count of pending deliveries). */
-export const WEBHOOKS_REFRESH_MS = 10_000;
+export const WEBHOOKS_REFRESH_MS = 5_000;
