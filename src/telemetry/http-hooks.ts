@@ -17,6 +17,12 @@ const SERVER_SPAN = Symbol("portico.serverSpan");
 export const UNMATCHED = "unmatched";
 
 /**
+ * Probes a load balancer or orchestrator sends every few seconds: counted, not traced (a trace
+ * each would drown the ones that matter).
+ */
+const UNTRACED = new Set(["/healthz", "/readyz"]);
+
+/**
  * Requests as metrics (count and duration by method, route template and status) and, with traces
  * on, as server spans named by their route, children of an incoming `traceparent`. Labels and
  * attributes take the route's template (`/accounts/:id`), never the path that was asked.
@@ -28,11 +34,12 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics | null, tr
     app.addHook(
       "onRequest",
       (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        const route = request.routeOptions.url;
+        if (route !== undefined && UNTRACED.has(route)) return done();
         // The sandbox's providers answer in-process (app.inject under a provider call's span): their
         // requests are children of that call. Any other request starts from nothing but its headers.
         const internal = request.raw.socket?.remoteAddress === INTERNAL_CALLER;
         const parent = tracing.extract(request.headers, internal ? context.active() : ROOT_CONTEXT);
-        const route = request.routeOptions.url;
         const span = tracing.tracer.startSpan(
           route ? `${request.method} ${route}` : request.method,
           {
