@@ -1,9 +1,7 @@
-import { execFileSync } from "node:child_process";
-import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserAvailable, guardOffline, launchBrowser, shot } from "../helpers/browser.js";
-import { EXAMPLES, type ExampleProcess, exampleInstalled, startExample } from "../helpers/examples.js";
+import { type ExampleProcess, exampleInstalled, startExample } from "../helpers/examples.js";
 import { createSession, linkSandboxHris, SANDBOX_HRIS_KEY } from "../helpers/hub.js";
 import { freePort } from "../helpers/processes.js";
 import { sdkFor } from "../helpers/sdk.js";
@@ -24,12 +22,11 @@ describe.skipIf(!browserAvailable() || !exampleInstalled("hub-react"))(
     let browser: Browser;
     beforeAll(async () => {
       s = await startTestServer("sqlite");
-      execFileSync(process.execPath, ["build.mjs"], { cwd: path.join(EXAMPLES, "hub-react") });
       const port = await freePort();
       appUrl = `http://127.0.0.1:${port}`;
       app = await startExample(
         "hub-react",
-        [process.execPath, "server.mjs"],
+        ["npm", "start"],
         {
           PORTICO_URL: s.url,
           PORTICO_API_KEY: s.apiKey,

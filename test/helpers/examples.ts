@@ -32,6 +32,8 @@ export async function startExample(
     cwd: path.join(EXAMPLES, name),
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // A group of its own: `npm start` does not pass SIGTERM on to the program it runs.
+    detached: true,
   });
   let out = "";
   const collect = (d: Buffer) => {
@@ -43,7 +45,7 @@ export async function startExample(
   while (!ready.test(out)) {
     if (child.exitCode !== null) throw new Error(`examples/${name} exited with ${child.exitCode}:\n${out}`);
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      process.kill(-child.pid!, "SIGKILL");
       throw new Error(`examples/${name} did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -55,7 +57,7 @@ export async function startExample(
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+        process.kill(-child.pid!, "SIGTERM");
       }),
   };
 }
