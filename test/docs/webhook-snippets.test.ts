@@ -11,7 +11,7 @@ const page = fs.readFileSync(path.join(ROOT, "docs/webhooks.md"), "utf8");
 
 /** The fenced block of `lang` on docs/webhooks.md that defines `marker`. */
 function snippet(lang: string, marker: string): string {
-  const blocks = [...page.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+  const blocks = [...page.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, "g"))].map((m) => m[1]!);
   const found = blocks.find((b) => b.includes(marker));
   if (!found) throw new Error(`docs/webhooks.md has no ${lang} block defining ${marker}`);
   return found;
