@@ -49,19 +49,32 @@ app.post("/api/connect-session", async (_req, res) => {
   res.json({ token: session.token, portico: PORTICO_URL, customer: CUSTOMER });
 });
 
+/** Each provider's category, from the catalog (`connectors.listConnectorsMeta`), read once. */
+let categories;
+async function categoryOf(provider) {
+  if (!categories) {
+    const { classes: meta = [] } = await portico.connectors.listConnectorsMeta({});
+    categories = new Map(meta.map((m) => [m.provider, m.category]));
+  }
+  return categories.get(provider) ?? null;
+}
+
 /** The signed-in customer's linked accounts (never their credentials: Portico keeps those). */
 app.get("/api/accounts", async (_req, res) => {
   const { classes: accounts = [] } = await portico.accounts.listLinkedAccounts({
     originOwnerId: CUSTOMER.id,
   });
   res.json(
-    accounts.map((a) => ({
-      id: a.id,
-      provider: a.provider,
-      providerName: a.providerName ?? a.provider,
-      status: a.status,
-      createdAt: a.createdAt.toISOString(),
-    })),
+    await Promise.all(
+      accounts.map(async (a) => ({
+        id: a.id,
+        provider: a.provider,
+        providerName: a.providerName ?? a.provider,
+        category: await categoryOf(a.provider),
+        status: a.status,
+        createdAt: a.createdAt.toISOString(),
+      })),
+    ),
   );
 });
 

@@ -66,9 +66,11 @@ export function App() {
                     <code>{a.id}</code>
                   </td>
                   <td>
-                    <button type="button" className="secondary" onClick={() => listEmployees(a)}>
-                      List employees
-                    </button>
+                    {a.category === "hris" && (
+                      <button type="button" className="secondary" onClick={() => listEmployees(a)}>
+                        List employees
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
