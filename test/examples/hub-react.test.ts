@@ -1,9 +1,8 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserAvailable, guardOffline, launchBrowser, shot } from "../helpers/browser.js";
-import { type ExampleProcess, exampleInstalled, startExample } from "../helpers/examples.js";
+import { type ExampleProcess, exampleInstalled, onFreePort, startExample } from "../helpers/examples.js";
 import { createSession, linkSandboxHris, SANDBOX_HRIS_KEY } from "../helpers/hub.js";
-import { freePort } from "../helpers/processes.js";
 import { sdkFor } from "../helpers/sdk.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -22,19 +21,20 @@ describe.skipIf(!browserAvailable() || !exampleInstalled("hub-react"))(
     let browser: Browser;
     beforeAll(async () => {
       s = await startTestServer("sqlite");
-      const port = await freePort();
-      appUrl = `http://127.0.0.1:${port}`;
-      app = await startExample(
-        "hub-react",
-        ["npm", "start"],
-        {
-          PORTICO_URL: s.url,
-          PORTICO_API_KEY: s.apiKey,
-          PORT: String(port),
-          CUSTOMER_ID: "example-customer",
-        },
-        /example app on http/,
-      );
+      app = await onFreePort(async (port) => {
+        appUrl = `http://127.0.0.1:${port}`;
+        return startExample(
+          "hub-react",
+          ["npm", "start"],
+          {
+            PORTICO_URL: s.url,
+            PORTICO_API_KEY: s.apiKey,
+            PORT: String(port),
+            CUSTOMER_ID: "example-customer",
+          },
+          /example app on http/,
+        );
+      });
       browser = await launchBrowser();
     });
     afterAll(async () => {

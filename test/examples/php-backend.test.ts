@@ -4,9 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedHeaders } from "../../src/webhooks/signing.js";
 import { REQUIRE_ALL } from "../helpers/env.js";
-import { EXAMPLES, type ExampleProcess, eventually, startExample } from "../helpers/examples.js";
+import { EXAMPLES, type ExampleProcess, eventually, onFreePort, startExample } from "../helpers/examples.js";
 import { createSession, linkSandboxHris } from "../helpers/hub.js";
-import { freePort } from "../helpers/processes.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 const php = (() => {
@@ -40,20 +39,31 @@ describe.skipIf(!php && !REQUIRE_ALL)("examples/php-backend", () => {
   beforeAll(async () => {
     s = await startTestServer("sqlite");
     timer = setInterval(() => void s.ctx.webhookWorker.tick().catch(() => {}), 25);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const res = await fetch(`${s.url}/portico/v1/webhooks`, {
-      method: "POST",
-      headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
-      body: JSON.stringify({ url: `${base}/webhooks` }),
+    backend = await onFreePort(async (port) => {
+      base = `http://127.0.0.1:${port}`;
+      const res = await fetch(`${s.url}/portico/v1/webhooks`, {
+        method: "POST",
+        headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
+        body: JSON.stringify({ url: `${base}/webhooks` }),
+      });
+      const endpoint = (await res.json()) as { id: string; secret: string };
+      secret = endpoint.secret;
+      try {
+        return await startExample(
+          "php-backend",
+          ["php", "-S", `127.0.0.1:${port}`, "-t", "public"],
+          { PORTICO_URL: s.url, PORTICO_API_KEY: s.apiKey, WEBHOOK_SECRET: secret },
+          /Development Server .* started/,
+        );
+      } catch (err) {
+        // The port was taken meanwhile: that endpoint would deliver to someone else.
+        await fetch(`${s.url}/portico/v1/webhooks/${endpoint.id}`, {
+          method: "DELETE",
+          headers: { authorization: basic(s.apiKey) },
+        });
+        throw err;
+      }
     });
-    ({ secret } = (await res.json()) as { secret: string });
-    backend = await startExample(
-      "php-backend",
-      ["php", "-S", `127.0.0.1:${port}`, "-t", "public"],
-      { PORTICO_URL: s.url, PORTICO_API_KEY: s.apiKey, WEBHOOK_SECRET: secret },
-      /Development Server .* started/,
-    );
   });
   afterAll(async () => {
     clearInterval(timer);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { REQUIRE_ALL } from "./env.js";
+import { freePort } from "./processes.js";
 
 export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
@@ -68,5 +69,20 @@ export async function eventually(check: () => boolean, what: () => string, ms = 
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Starts something on a free port, again on another one if the port was taken in between (the
+ * machine is shared: another process may bind it after freePort released it).
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await start(port);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE|Address already in use/.test(String(err))) throw err;
+    }
   }
 }
