@@ -77,7 +77,7 @@ export type HubAccountView = {
 
 /**
  * Linked accounts: the accounts API, the credential vault, and the linking rules that decide
- * whether a hub submission creates an account or updates one (see the README's "Linking rules").
+ * whether a hub submission creates an account or updates one (docs/concepts.md, "Linking rules").
  */
 export class AccountsService {
   constructor(

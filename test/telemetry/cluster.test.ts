@@ -34,7 +34,7 @@ async function waitForLog(p: ServeProcess, pred: (l: Log) => boolean): Promise<L
 }
 
 /** A scrape's unlabelled (or fully labelled) series value, or undefined. */
-const valueOf = (text: string, series: string) => {
+const seriesValue = (text: string, series: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
@@ -96,21 +96,21 @@ for (const dialect of DIALECTS) {
         const res = await fetch(metricsUrl);
         expect(res.status).toBe(200);
         const text = await res.text();
-        expect(valueOf(text, "portico_processes")).toBe(2);
-        expect(valueOf(text, "portico_connect_sessions_created_total")).toBe(created);
+        expect(seriesValue(text, "portico_processes")).toBe(2);
+        expect(seriesValue(text, "portico_connect_sessions_created_total")).toBe(created);
         expect(
-          valueOf(text, 'portico_http_requests_total{method="POST",route="/connect_sessions",status="201"}'),
+          seriesValue(text, 'portico_http_requests_total{method="POST",route="/connect_sessions",status="201"}'),
         ).toBe(created);
         expect(
-          valueOf(
+          seriesValue(
             text,
             'portico_http_request_duration_seconds_count{method="POST",route="/connect_sessions"}',
           ),
         ).toBe(created);
         // Read from the database by the worker that runs the jobs, once; up only if all say so.
-        expect(valueOf(text, "portico_webhook_backlog")).toBe(0);
-        expect(valueOf(text, "portico_database_up")).toBe(1);
-        expect(valueOf(text, 'portico_build_info{version="0.1.0"}')).toBe(1);
+        expect(seriesValue(text, "portico_webhook_backlog")).toBe(0);
+        expect(seriesValue(text, "portico_database_up")).toBe(1);
+        expect(seriesValue(text, 'portico_build_info{version="0.1.0"}')).toBe(1);
         expect(text.match(/^portico_connect_sessions_created_total /gm)).toHaveLength(1);
         const check = await promtool(["check", "metrics"], text);
         expect(check.output).toBe("");
@@ -125,12 +125,12 @@ for (const dialect of DIALECTS) {
         await waitForLog(server, (l) => l.msg === "worker exited unexpectedly; restarting it");
         const during = await fetch(metricsUrl);
         expect(during.status).toBe(200);
-        expect(valueOf(await during.text(), "portico_processes")).toBe(1);
+        expect(seriesValue(await during.text(), "portico_processes")).toBe(1);
         await waitForLog(server, (l) => l.msg === "worker restarted");
         const deadline = Date.now() + 10_000;
         let processes: number | undefined;
         do {
-          processes = valueOf(await (await fetch(metricsUrl)).text(), "portico_processes");
+          processes = seriesValue(await (await fetch(metricsUrl)).text(), "portico_processes");
           if (processes !== 2) await new Promise((r) => setTimeout(r, 100));
         } while (processes !== 2 && Date.now() < deadline);
         expect(processes).toBe(2);
