@@ -99,7 +99,10 @@ for (const dialect of DIALECTS) {
         expect(seriesValue(text, "portico_processes")).toBe(2);
         expect(seriesValue(text, "portico_connect_sessions_created_total")).toBe(created);
         expect(
-          seriesValue(text, 'portico_http_requests_total{method="POST",route="/connect_sessions",status="201"}'),
+          seriesValue(
+            text,
+            'portico_http_requests_total{method="POST",route="/connect_sessions",status="201"}',
+          ),
         ).toBe(created);
         expect(
           seriesValue(
