@@ -126,13 +126,18 @@ export class Tracing {
     });
     this.tracer = this.provider.getTracer("portico", VERSION);
     // A collector that is down loses spans (the batch processor drops them); say so, once a minute.
+    const collector = new URL(config.url);
     let last = 0;
     setGlobalErrorHandler((err) => {
       const now = Date.now();
       if (now - last < 60_000) return;
       last = now;
       logger.warn(
-        { err: err instanceof Error ? err.message : String(err), url: config.url },
+        // The collector's URL without any user:password in it.
+        {
+          err: err instanceof Error ? err.message : String(err),
+          collector: `${collector.origin}${collector.pathname}`,
+        },
         "trace export failed; spans are being dropped",
       );
     });
