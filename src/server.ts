@@ -117,7 +117,7 @@ export async function prepare(config: Config): Promise<Context> {
 /** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   // Before the database opens: its statements are observed from the first.
-  const telemetry = startTelemetry(config, createLogger(config.logLevel));
+  const telemetry = await startTelemetry(config, createLogger(config.logLevel));
   const ctx = await prepare(config);
   const lifecycle = new Lifecycle();
   const app = await buildApp(ctx, lifecycle);

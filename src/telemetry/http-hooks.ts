@@ -2,7 +2,8 @@ import { context, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetr
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { INTERNAL_CALLER } from "../http/rate-limit-hooks.js";
 import type { Metrics } from "./metrics.js";
-import { failed, type Tracing } from "./tracing.js";
+import { failed } from "./span-status.js";
+import type { Tracing } from "./tracing.js";
 
 declare module "fastify" {
   interface FastifyRequest {

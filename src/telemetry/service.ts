@@ -18,7 +18,7 @@ import {
   type SpanScope,
   type Telemetry,
 } from "./telemetry.js";
-import { Tracing } from "./tracing.js";
+import type { Tracing } from "./tracing.js";
 
 /** How long a scrape waits for a gauge being recomputed before it answers with the last values. */
 const GAUGE_WAIT_MS = 2500;
@@ -79,9 +79,10 @@ export class TelemetryService implements Telemetry {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    traces: Tracing | null = null,
   ) {
     this.metrics = config.metrics ? new Metrics() : null;
-    this.traces = config.traces ? new Tracing(config.traces, logger) : null;
+    this.traces = traces;
   }
 
   get tracing(): boolean {
@@ -213,9 +214,11 @@ export class TelemetryService implements Telemetry {
  * Builds and installs the process's telemetry for `serve`, before the database is opened (its
  * statements are observed from the first). Null when metrics and traces are both off.
  */
-export function startTelemetry(config: Config, logger: Logger): TelemetryService | null {
+export async function startTelemetry(config: Config, logger: Logger): Promise<TelemetryService | null> {
   if (!config.metrics && !config.traces) return null;
-  const service = new TelemetryService(config, logger);
+  // The OpenTelemetry SDK and its exporters are loaded only when traces are asked for.
+  const tracing = config.traces ? new (await import("./tracing.js")).Tracing(config.traces, logger) : null;
+  const service = new TelemetryService(config, logger, tracing);
   installTelemetry(service);
   return service;
 }

@@ -3,9 +3,7 @@ import {
   type Context,
   context,
   defaultTextMapGetter,
-  type Span,
   SpanKind,
-  SpanStatusCode,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
@@ -26,6 +24,7 @@ import {
 import type { Logger } from "pino";
 import type { TracesConfig } from "../config.js";
 import { VERSION } from "../version.js";
+import { failed } from "./span-status.js";
 import type { Attributes, SpanKind as PorticoSpanKind, QueryObserver, SpanScope } from "./telemetry.js";
 
 /** The standard's samplers by their OTEL_TRACES_SAMPLER names. */
@@ -218,9 +217,4 @@ export class Tracing {
   shutdown(): Promise<void> {
     return this.provider.shutdown();
   }
-}
-
-export function failed(span: Span, type: string): void {
-  span.setStatus({ code: SpanStatusCode.ERROR });
-  span.setAttribute("error.type", type);
 }
