@@ -140,6 +140,12 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
         return err;
       }),
       auth: ctx.consoleAuth,
+      users: ctx.consoleUsers,
+      sso: ctx.consoleSso,
+      linkMinutes: ctx.config.consoleLinkMinutes,
+      invitationHours: ctx.config.consoleInvitationHours,
+      idleMinutes: ctx.config.consoleIdleMinutes,
+      proxy: ctx.proxy,
       tenancy: ctx.tenancy,
       accounts: ctx.accounts,
       browser: ctx.accountsBrowser,
