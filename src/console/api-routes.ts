@@ -767,11 +767,13 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
       response: { 200: S.AuditPage, ...errors },
     }),
     handler: async (request) => {
-      const { projectId } = await project(request.params.projectId);
+      const { projectId, organizationId } = await project(request.params.projectId);
       const q = request.query;
       return o.history.listAudit(
         {
           projectId,
+          // Its organization's own entries too: operators invited, roles changed, sign-ins.
+          organizationId,
           actorId: q.actor_id || undefined,
           targetId: q.target_id || undefined,
           from: q.start_date ? Date.parse(q.start_date) : undefined,
