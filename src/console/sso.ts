@@ -126,6 +126,11 @@ export class ConsoleSso {
         "This sign-in was started in another browser, or took longer than 10 minutes. Start again.",
       );
     const p = pending;
+    if (callback.get("state") !== p.s && !callback.has("error"))
+      throw new SsoError(
+        400,
+        "This answer does not belong to the sign-in this browser started. Start again.",
+      );
     const as = await this.guard(() => this.server());
     return this.guard(async () => {
       const params = oauth.validateAuthResponse(as, this.client, callback, p.s);
