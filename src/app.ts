@@ -131,6 +131,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
     rateLimit: publicLimit,
+    providerNames: (session) => ctx.hubConnectors.names(session),
   });
 
   if (ctx.config.console) {
