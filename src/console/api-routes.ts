@@ -772,7 +772,8 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
       return o.history.listAudit(
         {
           projectId,
-          // Its organization's own entries too: operators invited, roles changed, sign-ins.
+          // Its organization's own entries too (operators invited, roles changed, sign-ins), and
+          // the installation's (break-glass links).
           organizationId,
           actorId: q.actor_id || undefined,
           targetId: q.target_id || undefined,

@@ -52,8 +52,9 @@ export type EventFilter = { type?: string; accountId?: string; from?: number; to
 export type AuditFilter = {
   projectId?: string;
   /**
-   * With projectId: that project's entries and its organization's own (console users, sign-ins).
-   * Alone: the organization's own entries.
+   * With projectId: that project's entries, its organization's own (console users, sign-ins) and
+   * the installation's (break-glass links from a shell, which name no organization). Alone: the
+   * organization's own entries.
    */
   organizationId?: number;
   from?: number;
@@ -246,7 +247,10 @@ export class HistoryStore {
       q = q.where((eb) =>
         eb.or([
           eb("project_id", "=", projectId),
-          eb.and([eb("project_id", "is", null), eb("organization_id", "=", organizationId)]),
+          eb.and([
+            eb("project_id", "is", null),
+            eb.or([eb("organization_id", "=", organizationId), eb("organization_id", "is", null)]),
+          ]),
         ]),
       );
     else if (projectId) q = q.where("project_id", "=", projectId);

@@ -87,7 +87,7 @@ export async function deliveryPage(ctx: PageContext): Promise<void> {
       { "aria-labelledby": "payload" },
       h("h2", { id: "payload" }, "Payload"),
       h("p", { className: "hint" }, "The JSON body of every attempt."),
-      codeBlock("Payload", detail.payload),
+      codeBlock("Payload JSON", detail.payload),
     ),
   );
 }

@@ -161,7 +161,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         { className: "card", "aria-labelledby": "ov-webhooks" },
         h("h2", { id: "ov-webhooks" }, "Webhooks"),
         w.success_rate === null
-          ? stat("—", "no deliveries tried", [ctx.href("/webhooks"), "Endpoints"])
+          ? stat("0", "deliveries tried", [ctx.href("/webhooks"), "Endpoints"])
           : stat(percent(w.success_rate), "delivered", [ctx.href("/webhooks"), "Endpoints"]),
         h("p", { className: "hint" }, "Of the deliveries of the last 24 hours that were tried."),
         h(

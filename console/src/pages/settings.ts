@@ -14,7 +14,8 @@ const ROLES: Role[] = ["owner", "admin", "viewer"];
 export async function settingsPage(ctx: PageContext): Promise<void> {
   replace(ctx.main, h("h1", null, "Settings"), h("p", { className: "loading" }, "Loading…"));
   const s = await api<Settings>("GET", "/settings");
-  const hours = (n: number) => `${n.toLocaleString()} hour${n === 1 ? "" : "s"}`;
+  const hours = (n: number) =>
+    n >= 48 && n % 24 === 0 ? `${n / 24} days` : `${n.toLocaleString()} hour${n === 1 ? "" : "s"}`;
   const minutes = (n: number) => `${n.toLocaleString()} minute${n === 1 ? "" : "s"}`;
   const row = (k: string, v: Node | string) => [h("dt", null, k), h("dd", null, v)];
   replace(

@@ -113,6 +113,7 @@ export async function usersPage(ctx: PageContext): Promise<void> {
                 ctx.notify(`${u.email} is now ${role.value === "viewer" ? "a" : "an"} ${role.value}`);
               } finally {
                 await render();
+                await renderSessions();
               }
             }),
           );

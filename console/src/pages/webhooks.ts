@@ -322,7 +322,7 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
     h(
       "h1",
       null,
-      id ? `Deliveries to ${urlOf(id)}` : "Deliveries to every endpoint",
+      id ? ["Deliveries to ", breakable(urlOf(id))] : "Deliveries to every endpoint",
       stateLabel ? `: ${stateLabel.toLowerCase()}` : "",
     ),
     testButton ? h("div", { className: "actions" }, testButton) : null,
