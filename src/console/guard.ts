@@ -3,7 +3,7 @@ import { PorticoError } from "../errors.js";
 import type { TenancyService } from "../tenancy/service.js";
 import type { ConsoleAuth, ConsoleSession } from "./auth.js";
 import { COOKIE_NAME, readCookie, sessionCookie } from "./cookie.js";
-import { roleAtLeast } from "./roles.js";
+import { type ConsoleRole, roleAtLeast } from "./roles.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -45,9 +45,25 @@ export function declareRole(route: RouteOptions): void {
     throw new Error(
       `console route ${route.method} ${route.url} declares no role (add role: "viewer" | "admin" | "owner")`,
     );
-  if (role !== undefined)
-    route.config = { ...(route.config ?? {}), consoleRole: role as "viewer" | "admin" | "owner" };
+  if (role === undefined) return;
+  const need = role as ConsoleRole;
+  route.config = { ...(route.config ?? {}), consoleRole: need };
+  // Said in the OpenAPI document too, beside what the route does.
+  if (route.schema) {
+    const said = ROLE_SAID[need];
+    const description = (route.schema as { description?: string }).description;
+    route.schema = {
+      ...route.schema,
+      description: description ? `${description}\n\n${said}` : said,
+    } as typeof route.schema;
+  }
 }
+
+const ROLE_SAID: Record<ConsoleRole, string> = {
+  viewer: "Role: any signed-in operator (viewer, admin or owner).",
+  admin: "Role: admin or owner; a viewer gets a 403.",
+  owner: "Role: owner; a viewer or an admin gets a 403.",
+};
 
 /**
  * onRequest hook of the console API: origin first, then the session cookie, then the role the

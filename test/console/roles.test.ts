@@ -113,6 +113,17 @@ for (const dialect of DIALECTS) {
       expect((await s.ctx.tenancy.listApiKeys(s.projectId)).some((k) => k.name === "viewer's")).toBe(false);
     });
 
+    it("says each route's role in the OpenAPI document", async () => {
+      const doc = await (await fetch(`${s.url}/openapi.json`)).json();
+      expect(doc.paths["/console/api/projects/{projectId}/api-keys"].post.description).toMatch(
+        /Role: admin or owner; a viewer gets a 403\./,
+      );
+      expect(doc.paths["/console/api/organizations/{organizationId}/users"].post.description).toMatch(
+        /Role: owner;/,
+      );
+      expect(doc.paths["/console/api/me"].get.description).toMatch(/Role: any signed-in operator/);
+    });
+
     it("lets a viewer read every page an admin reads", async () => {
       const p = `/projects/${s.projectId}`;
       for (const path of [
