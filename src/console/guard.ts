@@ -97,8 +97,12 @@ export function consoleGuard(auth: ConsoleAuth, expectedOrigin: string, secure: 
 export function organizationScope(tenancy: TenancyService) {
   return async function scope(request: FastifyRequest): Promise<void> {
     const mine = request.consoleSession?.organizationId;
-    if (mine === null || mine === undefined) return;
     const params = request.params as { projectId?: string; organizationId?: number | string };
+    if (mine === null || mine === undefined) {
+      // Every organization's session: an organization in the path must still exist.
+      if (params.organizationId !== undefined) await tenancy.organization(Number(params.organizationId));
+      return;
+    }
     if (params.organizationId !== undefined && Number(params.organizationId) !== mine)
       throw new PorticoError("NOT_FOUND", `organization: ${params.organizationId} not found`);
     if (params.projectId !== undefined) {

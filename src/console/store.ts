@@ -142,11 +142,16 @@ export class ConsoleStore {
     return this.sessions().where("s.token_hash", "=", tokenHash).executeTakeFirst();
   }
 
-  /** Live sessions, newest use first: a user's, an organization's, or one by id. */
+  /**
+   * Live sessions, newest use first: a user's, one by id, or an organization's (break-glass
+   * sessions over every organization included: they act in it too).
+   */
   listSessions(f: { userId?: string; organizationId?: number; id?: string }): Promise<SessionWithUser[]> {
     let q = this.sessions();
     if (f.userId !== undefined) q = q.where("s.user_id", "=", f.userId);
-    if (f.organizationId !== undefined) q = q.where("s.organization_id", "=", f.organizationId);
+    const org = f.organizationId;
+    if (org !== undefined)
+      q = q.where((eb) => eb.or([eb("s.organization_id", "=", org), eb("s.organization_id", "is", null)]));
     if (f.id !== undefined) q = q.where("s.id", "=", f.id);
     return q.orderBy("s.last_seen_at", "desc").limit(500).execute();
   }

@@ -178,6 +178,13 @@ for (const dialect of DIALECTS) {
       expect(res.status).toBe(201);
       const audit = await s.ctx.history.listAudit({ organizationId: s.organizationId }, { limit: 5 });
       expect(audit.data[0]).toMatchObject({ action: "console.user_invited", actor: { name: "tester" } });
+      // It acts in every organization, so every organization's owners see it and may end it.
+      const all = await (await consoleFetch(s, owner, "GET", `${org()}/sessions`)).json();
+      const mine = (await (await consoleFetch(s, glass, "GET", "/sessions")).json())[0];
+      expect(all.map((x: { id: string }) => x.id)).toContain(mine.id);
+      expect((await consoleFetch(s, owner, "DELETE", `${org()}/sessions/${mine.id}`)).status).toBe(200);
+      expect((await consoleFetch(s, glass, "GET", "/me")).status).toBe(401);
+      expect((await consoleFetch(s, await signIn(s), "GET", "/organizations/999/users")).status).toBe(404);
     });
   });
 }
