@@ -320,6 +320,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         status: null as number | null,
         error: null as string | null,
       };
+      let answered = 200;
       try {
         const res = await o.proxy.forward(
           projectId,
@@ -330,6 +331,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         return { ...toProxyResponseModel(res), duration_ms: Date.now() - started };
       } catch (err) {
         call.error = (err as Error).message;
+        answered = err instanceof PorticoError ? err.statusCode : 500;
         throw err;
       } finally {
         const duration = Date.now() - started;
@@ -343,7 +345,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
           service: "proxy",
           route: request.routeOptions.url ?? "",
           path: bare(request.url),
-          status: call.error ? 502 : 200,
+          status: answered,
           key_id: null,
           key_prefix: "console",
           account_id: request.params.id.slice(0, 255),
