@@ -64,6 +64,13 @@ const isProxyAddress = (v: string) => {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
 
+/** An email domain as single sign-on compares it: lower-case labels, at least two. */
+const isDomain = (v: string) => /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v);
+
+/** Loopback hosts, where a development identity provider may answer over http. */
+const isLoopbackHost = (host: string) =>
+  host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
 const url = z
   .string()
   .optional()
@@ -153,6 +160,24 @@ const envSchema = z.object({
   PORTICO_CONSOLE: bool(true),
   PORTICO_CONSOLE_LINK_MINUTES: int(15, 1, 24 * 60),
   PORTICO_CONSOLE_IDLE_MINUTES: int(60, 5, 7 * 24 * 60),
+  PORTICO_CONSOLE_INVITATION_HOURS: int(168, 1, 30 * 24),
+  PORTICO_CONSOLE_OIDC_ISSUER: z
+    .string()
+    .optional()
+    .refine((v) => !v || (isHttpUrl(v) && !new URL(v).search && !new URL(v).hash), {
+      message: "must be an absolute http(s) URL without query or fragment",
+    }),
+  PORTICO_CONSOLE_OIDC_CLIENT_ID: z.string().max(500).optional(),
+  PORTICO_CONSOLE_OIDC_CLIENT_SECRET: z.string().max(2000).optional(),
+  PORTICO_CONSOLE_OIDC_ALLOWED_DOMAINS: z
+    .string()
+    .default("")
+    .refine((v) => list(v).every(isDomain), {
+      message: "must be a comma-separated list of email domains (example.com)",
+    }),
+  PORTICO_CONSOLE_OIDC_DEFAULT_ROLE: z
+    .enum(["viewer", "admin", "owner"], { message: "must be viewer, admin or owner" })
+    .default("viewer"),
   PORTICO_REQUEST_LOG_RETENTION_DAYS: int(30, 1, 3650),
   PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: int(365, 1, 3650),
   PORTICO_AUDIT_RETENTION_DAYS: int(365, 1, 3650),
@@ -213,9 +238,23 @@ export type Config = {
   console: boolean;
   consoleLinkMinutes: number;
   consoleIdleMinutes: number;
+  /** How long a console invitation link works (once). */
+  consoleInvitationHours: number;
+  /** Single sign-on to the console with OpenID Connect; null when not configured. */
+  consoleOidc: ConsoleOidcConfig | null;
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
+};
+
+export type ConsoleOidcConfig = {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Email domains whose verified emails sign in without an invitation (lower case). */
+  allowedDomains: string[];
+  /** The role such a first sign-in gets. */
+  defaultRole: "viewer" | "admin" | "owner";
 };
 
 export class ConfigError extends Error {
@@ -254,6 +293,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     order.push("PORTICO_HTTP_HEADERS_TIMEOUT_MS: must be at most PORTICO_HTTP_REQUEST_TIMEOUT_MS");
   if (e.PORTICO_SHUTDOWN_DRAIN_MS >= e.PORTICO_SHUTDOWN_TIMEOUT_MS)
     order.push("PORTICO_SHUTDOWN_DRAIN_MS: must be below PORTICO_SHUTDOWN_TIMEOUT_MS");
+  const oidc = e.PORTICO_CONSOLE_OIDC_ISSUER;
+  if (oidc) {
+    for (const name of ["PORTICO_CONSOLE_OIDC_CLIENT_ID", "PORTICO_CONSOLE_OIDC_CLIENT_SECRET"] as const)
+      if (!e[name]) order.push(`${name}: is required with PORTICO_CONSOLE_OIDC_ISSUER`);
+    const issuer = new URL(oidc);
+    if (
+      issuer.protocol !== "https:" &&
+      !(isLoopbackHost(issuer.hostname) && e.PORTICO_ALLOW_PRIVATE_NETWORKS)
+    )
+      order.push(
+        "PORTICO_CONSOLE_OIDC_ISSUER: must be https (http only on a loopback address, with PORTICO_ALLOW_PRIVATE_NETWORKS=true)",
+      );
+  } else
+    for (const name of ["PORTICO_CONSOLE_OIDC_CLIENT_ID", "PORTICO_CONSOLE_OIDC_CLIENT_SECRET"] as const)
+      if (e[name]) order.push(`${name}: needs PORTICO_CONSOLE_OIDC_ISSUER`);
   if (order.length) throw new ConfigError(order);
   const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
   const dataDir = path.resolve(e.PORTICO_DATA_DIR);
@@ -308,6 +362,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     console: e.PORTICO_CONSOLE,
     consoleLinkMinutes: e.PORTICO_CONSOLE_LINK_MINUTES,
     consoleIdleMinutes: e.PORTICO_CONSOLE_IDLE_MINUTES,
+    consoleInvitationHours: e.PORTICO_CONSOLE_INVITATION_HOURS,
+    consoleOidc: oidc
+      ? {
+          issuer: oidc,
+          clientId: e.PORTICO_CONSOLE_OIDC_CLIENT_ID!,
+          clientSecret: e.PORTICO_CONSOLE_OIDC_CLIENT_SECRET!,
+          allowedDomains: list(e.PORTICO_CONSOLE_OIDC_ALLOWED_DOMAINS).map((d) => d.toLowerCase()),
+          defaultRole: e.PORTICO_CONSOLE_OIDC_DEFAULT_ROLE,
+        }
+      : null,
     requestLogRetentionDays: e.PORTICO_REQUEST_LOG_RETENTION_DAYS,
     accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,

@@ -47,7 +47,7 @@ function firstStartBanner(
       ? [
           `Open ${url}/ in a browser and sign in to the console with this one-time link (until ${consoleLink.expires_at}):`,
           `  ${consoleLink.url}`,
-          "  (later: node bin/portico.js console link)",
+          "  (later: node bin/portico.js console link; invite your team from the console's Users page)",
           "",
         ]
       : []),
