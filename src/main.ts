@@ -2,6 +2,7 @@ import cluster from "node:cluster";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { registerCatalogCommands } from "./catalog/commands.js";
+import { registerConfigCommand } from "./cli/config-command.js";
 import { servePrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfig, parseProcesses } from "./config.js";
 import { registerConsoleCommands } from "./console/commands.js";
@@ -47,6 +48,7 @@ registerKeyCommands(program);
 registerHistoryCommands(program);
 registerConsoleCommands(program);
 registerCatalogCommands(program);
+registerConfigCommand(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {
