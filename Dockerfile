@@ -28,8 +28,8 @@ RUN npm pack --pack-destination /tmp \
 # ---- the image -------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
 # A user of its own, never root; /data belongs to it (a named volume starts as a copy of it).
-RUN groupadd --system --gid 10001 portico \
- && useradd --system --uid 10001 --gid portico --home-dir /data --no-create-home --shell /usr/sbin/nologin portico \
+RUN groupadd --gid 10001 portico \
+ && useradd --uid 10001 --gid portico --home-dir /data --no-create-home --shell /usr/sbin/nologin portico \
  && mkdir /data \
  && chown portico:portico /data \
  && ln -s /app/bin/portico.js /usr/local/bin/portico

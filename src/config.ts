@@ -118,6 +118,8 @@ const envSchema = z.object({
         });
       }
     }),
+  /** A file holding the keyring (a Docker or Kubernetes secret), instead of the variable above. */
+  PORTICO_ENCRYPTION_KEYS_FILE: z.string().optional(),
   PORTICO_SANDBOX: bool(true),
   PORTICO_ALLOW_PRIVATE_NETWORKS: bool(false),
   PORTICO_CORS_ORIGINS: z
@@ -273,6 +275,7 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
     order.push("PORTICO_HTTP_HEADERS_TIMEOUT_MS: must be at most PORTICO_HTTP_REQUEST_TIMEOUT_MS");
   if (e.PORTICO_SHUTDOWN_DRAIN_MS >= e.PORTICO_SHUTDOWN_TIMEOUT_MS)
     order.push("PORTICO_SHUTDOWN_DRAIN_MS: must be below PORTICO_SHUTDOWN_TIMEOUT_MS");
+  const keys = encryptionKeysOf(e.PORTICO_ENCRYPTION_KEYS, e.PORTICO_ENCRYPTION_KEYS_FILE, order);
   if (order.length) throw new ConfigError(order);
   const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
   const dataDir = path.resolve(e.PORTICO_DATA_DIR);
@@ -300,7 +303,7 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
       keepAliveMs: e.PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     shutdown: { drainMs: e.PORTICO_SHUTDOWN_DRAIN_MS, timeoutMs: e.PORTICO_SHUTDOWN_TIMEOUT_MS },
-    encryptionKeys: e.PORTICO_ENCRYPTION_KEYS || undefined,
+    encryptionKeys: keys,
     sandbox: e.PORTICO_SANDBOX,
     allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,
     corsOrigins: cors === "*" ? "*" : list(cors),
@@ -332,6 +335,30 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
     accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,
   };
+}
+
+/**
+ * The keyring from PORTICO_ENCRYPTION_KEYS, or read from the file PORTICO_ENCRYPTION_KEYS_FILE
+ * names (a mounted secret keeps it out of the process's environment, where `docker inspect` and
+ * /proc show it); undefined when neither is set (the data directory's keyring file). Problems are
+ * added to `problems`.
+ */
+function encryptionKeysOf(value: string | undefined, file: string | undefined, problems: string[]) {
+  if (!file) return value || undefined;
+  if (value) {
+    problems.push("PORTICO_ENCRYPTION_KEYS_FILE: set it or PORTICO_ENCRYPTION_KEYS, not both");
+    return undefined;
+  }
+  try {
+    const text = fs.readFileSync(file, "utf8").trim();
+    parseKeyring(text);
+    return text;
+  } catch (err) {
+    const why =
+      (err as NodeJS.ErrnoException).code ?? (err as Error).message.replace(/^PORTICO_ENCRYPTION_KEYS: /, "");
+    problems.push(`PORTICO_ENCRYPTION_KEYS_FILE: ${file}: ${why}`);
+    return undefined;
+  }
 }
 
 /** Where a setting's value came from. */
@@ -415,8 +442,10 @@ const EFFECTIVE: Record<string, (c: Config, s: Settings) => string> = {
   PORTICO_DATABASE_URL: (c) => c.databaseUrl,
   PORTICO_PUBLIC_URL: (c) => c.publicUrl,
   PORTICO_OAUTH_REDIRECT_URL: (c) => c.oauthRedirectUrl,
-  PORTICO_ENCRYPTION_KEYS: (c) =>
-    c.encryptionKeys ?? `(none: the keyring file ${path.join(c.dataDir, "keyring")})`,
+  PORTICO_ENCRYPTION_KEYS: (c, s) =>
+    s.values.PORTICO_ENCRYPTION_KEYS_FILE && c.encryptionKeys
+      ? `${maskSetting("PORTICO_ENCRYPTION_KEYS", c.encryptionKeys)} (from PORTICO_ENCRYPTION_KEYS_FILE)`
+      : (c.encryptionKeys ?? `(none: the keyring file ${path.join(c.dataDir, "keyring")})`),
   PORTICO_ENV_FILE: (_c, s) => s.file ?? "(none)",
 };
 
@@ -425,11 +454,8 @@ const SECRET = /(KEYS|SECRET|PASSWORD|TOKEN)$/;
 
 /** A value with its secret parts masked: passwords in URLs, keys (key ids kept), whole secrets. */
 export function maskSetting(name: string, value: string): string {
-  if (name === "PORTICO_ENCRYPTION_KEYS" && !value.startsWith("("))
-    return value
-      .split(",")
-      .map((part) => `${part.trim().split(":")[0]}:********`)
-      .join(",");
+  if (name === "PORTICO_ENCRYPTION_KEYS")
+    return value.replace(/([A-Za-z0-9_-]+):[A-Za-z0-9+/=]+/g, "$1:********");
   if (SECRET.test(name)) return value ? "********" : value;
   return value
     .replace(/(\/\/[^/:@\s]*:)[^@/\s]+@/g, "$1********@")
