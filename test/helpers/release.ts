@@ -192,3 +192,26 @@ export async function expectAccount(url: string, apiKey: string, accountId: stri
   expect(proxied.status, await proxied.clone().text()).toBe(200);
   expect(((await proxied.json()) as { data: { data: unknown[] } }).data.data).toEqual(EMPLOYEES.slice(0, 3));
 }
+
+/**
+ * The console from the banner's one-time link: signed in, its page loads the built script and
+ * stylesheet (from dist/console in a release installation).
+ */
+export async function expectConsole(url: string, output: string): Promise<void> {
+  const token = /\/console\/sign-in\?token=(pcl_[A-Za-z0-9_-]+)/.exec(output)?.[1];
+  expect(token, output).toBeTruthy();
+  const signIn = await fetch(`${url}/console/sign-in`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: url },
+    body: new URLSearchParams({ token: token! }).toString(),
+    redirect: "manual",
+  });
+  expect(signIn.status).toBe(303);
+  const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+  const page = await fetch(`${url}/console/`, { headers: { cookie } });
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  const assets = [...html.matchAll(/\/console\/assets\/[^"]+/g)].map((m) => m[0]);
+  expect(assets.some((a) => a.endsWith(".js")) && assets.some((a) => a.endsWith(".css")), html).toBe(true);
+  for (const a of assets) expect((await fetch(`${url}${a}`)).status).toBe(200);
+}
