@@ -449,8 +449,12 @@ const EFFECTIVE: Record<string, (c: Config, s: Settings) => string> = {
   PORTICO_ENV_FILE: (_c, s) => s.file ?? "(none)",
 };
 
-/** Settings whose values are secrets: shown with their key ids or user names only. */
-const SECRET = /(KEYS|SECRET|PASSWORD|TOKEN)$/;
+/**
+ * Settings whose values are secrets, by name: shown as ******** (the keyring with its key ids).
+ * HEADERS: exporters' headers (OTLP and the like) carry API keys. A setting holding a URL shows
+ * it with any password masked, whatever its name.
+ */
+const SECRET = /(KEYS|SECRET|PASSWORD|TOKEN|HEADERS)$/;
 
 /** A value with its secret parts masked: passwords in URLs, keys (key ids kept), whole secrets. */
 export function maskSetting(name: string, value: string): string {
