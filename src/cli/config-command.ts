@@ -40,7 +40,9 @@ export function registerConfigCommand(program: Command): void {
           [
             settings.file
               ? `env file: ${settings.file}`
-              : pc.dim("env file: none (no .env here, PORTICO_ENV_FILE unset)"),
+              : pc.dim(
+                  `env file: none (${process.env.PORTICO_ENV_FILE === "" ? "PORTICO_ENV_FILE is empty" : "no .env here, PORTICO_ENV_FILE unset"})`,
+                ),
             "",
             table(
               rows.map((r) => ({
