@@ -124,7 +124,7 @@ export async function createContext(
     backgroundCheckpoints?: boolean;
   } = {},
 ): Promise<Context> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, config.logFormat);
   const { catalog, logos } = buildCatalog({
     sandbox: config.sandbox,
     publicUrl: config.publicUrl,
