@@ -3,7 +3,8 @@ import { type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "./actor.js";
-import { RequestLogBuffer, type RequestRecord } from "./request-log-buffer.js";
+import { cleanRecord } from "./clean-text.js";
+import { RequestLogBuffer, type RequestLogStats, type RequestRecord } from "./request-log-buffer.js";
 import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
 import { sortableId } from "./sortable-id.js";
 import {
@@ -119,36 +120,41 @@ export class HistoryService {
     const at = this.now();
     await this.store.insertAccountEvents(
       trx,
-      events.map((e) => ({
-        id: sortableId("aev_", at),
-        project_id: e.projectId,
-        account_id: e.accountId,
-        provider: e.provider,
-        type: e.type,
-        actor_type: e.actor.type,
-        actor_id: e.actor.id,
-        actor_name: e.actor.name,
-        detail: toJson(e.detail ?? null),
-        created_at: at,
-      })),
+      events.map((e) =>
+        cleanRecord({
+          id: sortableId("aev_", at),
+          project_id: e.projectId,
+          account_id: e.accountId,
+          provider: e.provider,
+          type: e.type,
+          actor_type: e.actor.type,
+          actor_id: e.actor.id,
+          actor_name: e.actor.name,
+          detail: toJson(e.detail ?? null),
+          created_at: at,
+        }),
+      ),
     );
   }
 
   /** Records a configuration change, inside the transaction that made it when there is one. */
   async audit(ex: Executor, e: AuditInput): Promise<void> {
     const at = this.now();
-    await this.store.insertAudit(ex, {
-      id: sortableId("aud_", at),
-      project_id: e.projectId,
-      actor_type: e.actor.type,
-      actor_id: e.actor.id,
-      actor_name: e.actor.name,
-      action: e.action,
-      target_type: e.targetType ?? null,
-      target_id: e.targetId ?? null,
-      detail: toJson(e.detail ?? null),
-      created_at: at,
-    });
+    await this.store.insertAudit(
+      ex,
+      cleanRecord({
+        id: sortableId("aud_", at),
+        project_id: e.projectId,
+        actor_type: e.actor.type,
+        actor_id: e.actor.id,
+        actor_name: e.actor.name,
+        action: e.action,
+        target_type: e.targetType ?? null,
+        target_id: e.targetId ?? null,
+        detail: toJson(e.detail ?? null),
+        created_at: at,
+      }),
+    );
   }
 
   /** Buffers one request-log record; never waits for the database. */
@@ -161,9 +167,17 @@ export class HistoryService {
     this.buffer.count(projectId, "sessions_opened", this.now());
   }
 
-  /** Request-log records dropped since start because the database could not keep up. */
+  /**
+   * Request-log records lost since start: dropped because the database could not keep up, or
+   * refused by it for their data.
+   */
   get droppedRequests(): number {
-    return this.buffer.dropped;
+    return this.buffer.dropped + this.buffer.refused;
+  }
+
+  /** The request log writer's counts since start: written, dropped (buffer full), refused. */
+  get requestLogStats(): RequestLogStats {
+    return this.buffer.stats;
   }
 
   flush(): Promise<void> {
