@@ -17,10 +17,21 @@ export type ProviderCall = {
   timeoutMs?: number;
 };
 
+/**
+ * A path without its trailing slashes, in one pass from the end. `/\/+$/` looks like the same but
+ * is quadratic on a run of slashes that does not end the text (every slash of the run starts a
+ * new attempt), and proxy callers choose the path: 4,000 slashes cost 50 ms a call.
+ */
+export function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47) end--;
+  return end === path.length ? path : path.slice(0, end);
+}
+
 /** The provider's base URL for these values, as a URL whose path ends without a slash. */
 export function providerBaseUrl(entry: CatalogEntry, values: TemplateValues): URL {
   const url = renderUrl(entry.api.base_url, values);
-  url.pathname = url.pathname.replace(/\/+$/, "");
+  url.pathname = withoutTrailingSlashes(url.pathname);
   return url;
 }
 
