@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
+import { type CursorPart, type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "./actor.js";
@@ -87,6 +87,16 @@ export type HistoryOptions = {
 };
 
 const DAY_MS = 86_400_000;
+
+/** What each ordering's cursor holds before the id: its column's type. */
+const ORDER_PART: Record<RequestLogOrder, CursorPart> = {
+  eventDatetime: "time",
+  duration: "int",
+  status: "int",
+  provider: "text",
+  service: "text",
+};
+const TIME_ID: CursorPart[] = ["time", "text"];
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
 /**
@@ -199,7 +209,7 @@ export class HistoryService {
     const order: RequestLogOrder = q.order_by ?? "eventDatetime";
     const direction = q.order_direction ?? "desc";
     const scope = `requests:${order}:${direction}`;
-    const after = toAfter(decodeCursor(scope, q.next, 2));
+    const after = toAfter(decodeCursor(scope, q.next, [ORDER_PART[order], "text"]));
     const size = q.page_size ?? 25;
     const filter = requestLogFilter(q);
     if (!filter) return { data: [], next: null };
@@ -249,7 +259,7 @@ export class HistoryService {
       projectId,
       f,
       limit + 1,
-      toAfter(decodeCursor("events", opts.next, 2)),
+      toAfter(decodeCursor("events", opts.next, TIME_ID)),
     );
     return newestFirst(rows, limit, "events", eventView);
   }
@@ -285,7 +295,7 @@ export class HistoryService {
   ): Promise<{ data: AuditView[]; next: string | null }> {
     const limit = Math.min(opts.limit ?? 50, 1000);
     const scope = `audit:${f.projectId ?? "*"}`;
-    const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
+    const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, TIME_ID)));
     return newestFirst(rows, limit, scope, auditView);
   }
 

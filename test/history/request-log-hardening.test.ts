@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consoleFetch, signIn } from "../helpers/console.js";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
 import { createSession } from "../helpers/hub.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
@@ -45,6 +46,69 @@ for (const dialect of DIALECTS) {
       const today = (await s.ctx.history.perDay(s.projectId, 1))[0]!;
       expect(today.sessions_opened).toBe(1);
       expect(s.ctx.history.requestLogStats).toMatchObject({ dropped: 0, refused: 0 });
+    });
+
+    const cursor = (...values: unknown[]) => Buffer.from(JSON.stringify(values)).toString("base64url");
+    type Part = "time" | "int" | "text";
+    const BAD: Record<Part, unknown[]> = {
+      time: ["abc", 1.5, 1e300, -1, "1", null, true],
+      int: ["abc", 2.5, 1e300, 2 ** 31, "7", null],
+      text: [1, "x\u0000y", "y".repeat(5000), null, {}],
+    };
+    /** Cursors of the right list and ordering whose values do not fit their columns. */
+    const tampered = (scope: string, ...shape: Part[]) => {
+      const good = shape.map((p) => (p === "text" ? "x" : 5));
+      const out: string[] = [];
+      shape.forEach((p, i) => {
+        for (const b of BAD[p]) out.push(cursor(scope, ...good.map((g, j) => (j === i ? b : g))));
+      });
+      return out;
+    };
+
+    it("answers a tampered Request Logs cursor with a 400 naming next, whatever the ordering", async () => {
+      const orders: [string, string, ...Part[]][] = [
+        ["", "requests:eventDatetime:desc", "time", "text"],
+        ["&order_by=duration&order_direction=asc", "requests:duration:asc", "int", "text"],
+        ["&order_by=status", "requests:status:desc", "int", "text"],
+        ["&order_by=provider", "requests:provider:desc", "text", "text"],
+        ["&order_by=service&order_direction=asc", "requests:service:asc", "text", "text"],
+      ];
+      for (const [query, scope, ...shape] of orders) {
+        for (const next of [...tampered(scope, ...shape), cursor(scope, 1), "%%%", "bm90IGpzb24"]) {
+          const res = await get(s.apiKey, `/requests/logs?next=${encodeURIComponent(next)}${query}`);
+          const body = (await res.json()) as { statusCode: number; message: string };
+          expect(res.status, `${scope} ${Buffer.from(next, "base64url").toString()}`).toBe(400);
+          expect(body.message).toMatch(/^next: /);
+        }
+      }
+      // A cursor the API gave still works.
+      const first = await get(s.apiKey, "/requests/logs?page_size=1&order_by=duration");
+      const { next } = (await first.json()) as { next: string };
+      expect((await get(s.apiKey, `/requests/logs?page_size=1&order_by=duration&next=${next}`)).status).toBe(
+        200,
+      );
+    });
+
+    it("answers tampered console cursors with a 400 naming the parameter", async () => {
+      const cookie = await signIn(s);
+      const p = `/projects/${s.projectId}`;
+      const lists: [string, string, string, ...Part[]][] = [
+        [`${p}/accounts?`, "cursor", "accounts:newest", "time", "text"],
+        [`${p}/accounts?q=ac&`, "cursor", "accounts:owner-id:ac", "text", "time", "text"],
+        [`${p}/accounts?q=ac&`, "cursor", "accounts:owner-name:ac", "text", "text"],
+        [`${p}/logs/events?`, "next", "events", "time", "text"],
+        [`${p}/logs/audit?`, "next", "audit:" + s.projectId, "time", "text"],
+        [`${p}/accounts/acc_x/events?`, "next", "events", "time", "text"],
+        [`${p}/accounts/acc_x/requests?`, "next", "requests:eventDatetime:desc", "time", "text"],
+        [`${p}/logs/requests?`, "next", "requests:eventDatetime:desc", "time", "text"],
+      ];
+      for (const [path, field, scope, ...shape] of lists) {
+        for (const c of tampered(scope, ...shape)) {
+          const res = await consoleFetch(s, cookie, "GET", `${path}${field}=${encodeURIComponent(c)}`);
+          expect(res.status, `${path} ${Buffer.from(c, "base64url").toString()}`).toBe(400);
+          expect(((await res.json()) as { message: string }).message).toMatch(new RegExp(`^${field}: `));
+        }
+      }
     });
   });
 }
