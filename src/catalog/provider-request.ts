@@ -1,4 +1,5 @@
 import type { OutboundRequest } from "../http/outbound.js";
+import { secretRedactor } from "./redact.js";
 import type { CatalogEntry } from "./schema.js";
 import { renderUrl, renderValue, type TemplateValues } from "./template.js";
 
@@ -61,5 +62,12 @@ export function buildProviderRequest(
     headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
   }
   for (const [k, v] of Object.entries(inject.query ?? {})) url.searchParams.set(k, renderValue(v, values));
-  return { method: call.method.toUpperCase(), url, headers, body: call.body, timeoutMs: call.timeoutMs };
+  return {
+    method: call.method.toUpperCase(),
+    url,
+    headers,
+    body: call.body,
+    timeoutMs: call.timeoutMs,
+    redact: secretRedactor(entry, values),
+  };
 }

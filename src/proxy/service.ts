@@ -96,7 +96,8 @@ export class ProxyService {
         timeoutMs: this.timeoutMs,
       });
       if (req.url) this.rebase(request.url, req.url, providerBaseUrl(entry, values));
-      lastUrl = `${request.url.origin}${request.url.pathname}`;
+      // Kept in the request log and repeated in error bodies: never with a secret in it.
+      lastUrl = request.redact!(`${request.url.origin}${request.url.pathname}`);
       if (opts.call) opts.call.url = lastUrl;
       return this.outbound.request(request);
     };
