@@ -45,6 +45,7 @@ export type Overview = {
   };
   refresh_failures: { last_7_days: number; accounts_in_error: number };
   request_log_dropped: number;
+  refused_last_24h: number;
 };
 export type Integration = {
   provider: string;
@@ -120,3 +121,5 @@ export type AuditEntry = {
   detail: Record<string, unknown> | null;
   created_at: string;
 };
+
+export type RefusedCount = { key_id: string; minute: string; count: number };

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { databaseFault } from "../db/availability.js";
+import { isDataError } from "../db/availability.js";
 import { cleanRecord } from "./clean-text.js";
 import { sortableId } from "./sortable-id.js";
 import type { DailyCount, HistoryStore, RequestLogRow } from "./store.js";
@@ -33,8 +33,9 @@ export type RequestLogStats = {
  * down) the buffer stays bounded: the oldest records go first, counted in `dropped` and logged.
  * Daily counters (connect sessions opened) ride along as increments.
  *
- * A batch the database refuses for its data (not its connection) is never put back: one bad record
- * would otherwise block every project's log for good. Text is cleaned first (clean-text.ts); a
+ * A batch the database refuses for its data (a constraint, a value out of range: not the connection
+ * or anything else a retry may mend) is never put back: one bad record would otherwise block every
+ * project's log for good. Text is cleaned first (clean-text.ts); a
  * batch that still fails is written again in halves, down to single records, and only the records
  * that fail alone are dropped, counted in `refused` and logged.
  */
@@ -122,7 +123,7 @@ export class RequestLogBuffer {
       await this.store.insertBatch(records as RequestLogRow[], counts);
       this.written += records.length;
     } catch (err) {
-      if (databaseFault(err) !== null) return this.putBack(records, counts, err);
+      if (!isDataError(err)) return this.putBack(records, counts, err);
       await this.writeApart(records as RequestLogRow[], counts);
     }
   }
@@ -137,7 +138,7 @@ export class RequestLogBuffer {
       try {
         await this.store.insertBatch([], counts);
       } catch (err) {
-        if (databaseFault(err) !== null) return this.putBack(records, counts, err);
+        if (!isDataError(err)) return this.putBack(records, counts, err);
         this.refusedWarning(err, 0);
       }
     }
@@ -148,7 +149,7 @@ export class RequestLogBuffer {
         await this.store.insertBatch(chunk, []);
         this.written += chunk.length;
       } catch (err) {
-        if (databaseFault(err) !== null) return this.putBack(chunks.flat().concat(chunk), [], err);
+        if (!isDataError(err)) return this.putBack(chunks.flat().concat(chunk), [], err);
         if (chunk.length === 1) {
           this.refused++;
           this.refusedWarning(err, 1);

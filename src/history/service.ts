@@ -4,6 +4,8 @@ import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "./actor.js";
 import { cleanRecord } from "./clean-text.js";
+import { RefusedRequests } from "./refused-requests.js";
+import type { RefusedRequestsStore } from "./refused-requests-store.js";
 import { RequestLogBuffer, type RequestLogStats, type RequestRecord } from "./request-log-buffer.js";
 import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
 import { sortableId } from "./sortable-id.js";
@@ -83,8 +85,13 @@ export type HistoryOptions = {
   auditRetentionDays: number;
   flushIntervalMs?: number;
   maxPendingRequests?: number;
+  /** Where requests answered 429 are counted per key and minute (none: not counted). */
+  refusedStore?: RefusedRequestsStore;
   now?: () => number;
 };
+
+/** One API key's requests answered 429 in one minute. */
+export type RefusedView = { key_id: string; minute: string; count: number };
 
 const DAY_MS = 86_400_000;
 
@@ -107,6 +114,7 @@ const iso = (ms: number) => new Date(Number(ms)).toISOString();
  */
 export class HistoryService {
   private readonly buffer: RequestLogBuffer;
+  private readonly refused: RefusedRequests | null;
 
   constructor(
     private readonly store: HistoryStore,
@@ -117,6 +125,7 @@ export class HistoryService {
       maxPending: opts.maxPendingRequests ?? 50_000,
       logger: opts.logger,
     });
+    this.refused = opts.refusedStore ? new RefusedRequests(opts.refusedStore, { logger: opts.logger }) : null;
   }
 
   private now(): number {
@@ -172,6 +181,29 @@ export class HistoryService {
     this.buffer.push(record);
   }
 
+  /**
+   * Counts a request answered 429 for its key's minute, instead of a request-log row: a key past
+   * its limit must not cost the database a write per call.
+   */
+  recordRefused(projectId: string, keyId: string, at = this.now()): void {
+    this.refused?.count(projectId, keyId, at);
+  }
+
+  /** A project's requests answered 429 per key and minute in [from, to], newest first. */
+  async listRefused(
+    projectId: string,
+    f: { from: number; to: number; keyId?: string },
+    limit = 500,
+  ): Promise<RefusedView[]> {
+    const rows = (await this.opts.refusedStore?.list(projectId, f, limit)) ?? [];
+    return rows.map((r) => ({ key_id: r.key_id, minute: iso(r.minute), count: r.count }));
+  }
+
+  /** A project's requests answered 429 since `from`. */
+  refusedSince(projectId: string, from: number): Promise<number> {
+    return this.opts.refusedStore?.total(projectId, from) ?? Promise.resolve(0);
+  }
+
   /** Counts a connect session opened, for the console's per-day chart. */
   sessionOpened(projectId: string): void {
     this.buffer.count(projectId, "sessions_opened", this.now());
@@ -190,12 +222,12 @@ export class HistoryService {
     return this.buffer.stats;
   }
 
-  flush(): Promise<void> {
-    return this.buffer.flush();
+  async flush(): Promise<void> {
+    await Promise.all([this.buffer.flush(), this.refused?.flush()]);
   }
 
-  close(): Promise<void> {
-    return this.buffer.close();
+  async close(): Promise<void> {
+    await Promise.all([this.buffer.close(), this.refused?.close()]);
   }
 
   // ---- the request log ------------------------------------------------------------------------
@@ -324,6 +356,10 @@ export class HistoryService {
       }
       deleted[table] = total;
     }
+    if (this.opts.refusedStore)
+      deleted.refused_requests = await this.opts.refusedStore.purgeBefore(
+        now - this.opts.requestLogRetentionDays * DAY_MS,
+      );
     deleted.history_daily = await this.store.purgeDaily(
       Math.floor(now / DAY_MS) - this.opts.accountEventsRetentionDays,
     );

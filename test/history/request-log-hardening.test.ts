@@ -48,6 +48,39 @@ for (const dialect of DIALECTS) {
       expect(s.ctx.history.requestLogStats).toMatchObject({ dropped: 0, refused: 0 });
     });
 
+    it("counts calls refused with 429 per key and minute instead of writing a row each", async () => {
+      const project = (await s.ctx.tenancy.createProject({ name: "Limited" })).project_id;
+      const key = await s.ctx.tenancy.createApiKey(project);
+      await s.ctx.tenancy.updateProject(project, { rateLimitPerMinute: 3 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await get(key.api_key, "/accounts")).status);
+      const refused = statuses.filter((x) => x === 429).length;
+      expect(refused).toBeGreaterThanOrEqual(37);
+      expect(statuses.filter((x) => x === 200).length).toBe(40 - refused);
+      await s.ctx.history.flush();
+
+      // Not one row per refused call (reading the log is limited too: from the database).
+      const rows = await s.ctx.database.db
+        .selectFrom("request_log")
+        .select(["status"])
+        .where("project_id", "=", project)
+        .execute();
+      expect(rows.map((r) => r.status)).toEqual(Array(40 - refused).fill(200));
+      // Counted for the key's minute(s), and shown in the console.
+      const counts = await s.ctx.history.listRefused(project, { from: Date.now() - 120_000, to: Date.now() });
+      expect(counts.every((c) => c.key_id === key.id)).toBe(true);
+      expect(counts.reduce((n, c) => n + c.count, 0)).toBe(refused);
+      const cookie = await signIn(s);
+      const overview = await consoleFetch(s, cookie, "GET", `/projects/${project}/overview`);
+      expect(((await overview.json()) as { refused_last_24h: number }).refused_last_24h).toBe(refused);
+      const page = await consoleFetch(s, cookie, "GET", `/projects/${project}/logs/refused?key_id=${key.id}`);
+      expect(page.status).toBe(200);
+      const data = ((await page.json()) as { data: { key_id: string; minute: string; count: number }[] })
+        .data;
+      expect(data.reduce((n, c) => n + c.count, 0)).toBe(refused);
+      expect(data[0]!.minute).toMatch(/:00\.000Z$/);
+    });
+
     const cursor = (...values: unknown[]) => Buffer.from(JSON.stringify(values)).toString("base64url");
     type Part = "time" | "int" | "text";
     const BAD: Record<Part, unknown[]> = {
