@@ -270,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queryMs: e.PORTICO_DATABASE_QUERY_TIMEOUT_MS,
       statementMs: e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS,
       busyMs: e.PORTICO_DATABASE_BUSY_TIMEOUT_MS,
+      probeMs: e.PORTICO_READYZ_TIMEOUT_MS,
     },
     readyzTimeoutMs: e.PORTICO_READYZ_TIMEOUT_MS,
     port: e.PORTICO_PORT,
