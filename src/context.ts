@@ -166,6 +166,7 @@ export async function createContext(
     config.sandbox ? { "sandbox-crm": SANDBOX_OAUTH_APP } : {},
     Date.now,
     history,
+    { logger, projectName: async (id) => (await tenancy.getProject(id))?.name },
   );
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,

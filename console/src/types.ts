@@ -61,6 +61,8 @@ export type Integration = {
     default_scopes: string[];
     built_in_app: boolean;
   } | null;
+  /** Why end users cannot connect it although it is enabled (operators only). */
+  problem: string | null;
 };
 export type Endpoint = {
   id: string;

@@ -307,6 +307,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
               built_in_app: o.integrations.hasBuiltInApp(i.provider),
             }
           : null,
+      problem: i.problem,
     };
   };
 

@@ -179,6 +179,10 @@ export const Integration = z
       })
       .nullable()
       .describe("OAuth2 providers only; the client secret is write-only"),
+    problem: z
+      .string()
+      .nullable()
+      .describe("Why end users cannot connect this enabled provider (its OAuth app is missing or broken)"),
   })
   .meta({ id: "ConsoleIntegration" });
 
