@@ -300,6 +300,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       ["/logs", "Logs", "logs-requests"],
       ["/logs?tab=events", "Logs", "logs-events"],
       ["/logs?tab=audit", "Logs", "logs-audit"],
+      ["/logs?tab=refused", "Logs", "logs-refused"],
     ];
     for (const scheme of ["light", "dark"] as const) {
       const { page, errors } = await newPage(scheme);
