@@ -10,9 +10,10 @@ import { basic } from "../helpers/test-server.js";
 const ADVERSARIAL = "speakeasy-sdk/php 1.1.1\t".repeat(2600).slice(0, 63 * 1024);
 
 /**
- * Eight clients, each on a keep-alive connection of its own, sending the next request as soon as
- * the last is answered; on SIGTERM they stop and print how many answers of each status they got.
- * Raw sockets and one prepared request keep the clients' own CPU small beside the server's.
+ * Eight clients, each on a keep-alive connection of its own, each sending a request every 40 ms
+ * (25 a second, 200 together: fifty times the 4 a second that stalled a node) or as soon as the
+ * last is answered if that takes longer; on SIGTERM they stop and print how many answers of each
+ * status they got. Raw sockets and one prepared request keep the clients' own CPU small.
  */
 const FLOOD = `
 import net from "node:net";
@@ -27,7 +28,9 @@ process.on("SIGTERM", () => { running = false; });
 const client = () => new Promise((resolve) => {
   const socket = net.connect(Number(url.port), url.hostname);
   let buffered = Buffer.alloc(0);
-  const send = () => (running ? socket.write(request) : (socket.end(), resolve()));
+  let sentAt = 0;
+  const write = () => (running ? ((sentAt = Date.now()), socket.write(request)) : (socket.end(), resolve()));
+  const send = () => setTimeout(write, Math.max(0, 40 - (Date.now() - sentAt)));
   socket.on("connect", send);
   socket.on("error", (err) => { statuses[err.code] = (statuses[err.code] ?? 0) + 1; resolve(); });
   socket.on("data", (chunk) => {
@@ -106,7 +109,7 @@ describe("a flood of crafted User-Agent headers", () => {
     expect(latencies.length).toBeGreaterThan(100);
     // The flood was served, not refused: every call answered 200.
     expect(Object.keys(statuses)).toEqual(["200"]);
-    expect(statuses["200"]).toBeGreaterThan(200);
+    expect(statuses["200"]).toBeGreaterThan(400);
     expect(p99, `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`).toBeLessThan(50);
   }, 60_000);
 });
