@@ -9,6 +9,8 @@ import {
 import { type Database, openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrations.js";
 import { cleanText } from "./clean-text.js";
+import { RefusedRequests } from "./refused-requests.js";
+import { type RefusedCount, RefusedRequestsStore } from "./refused-requests-store.js";
 import { RequestLogBuffer, type RequestRecord } from "./request-log-buffer.js";
 import { type DailyCount, HistoryStore, type RequestLogRow } from "./store.js";
 
@@ -101,6 +103,38 @@ for (const dialect of DIALECTS) {
       await buffer.flush();
       expect(await rows("proj_bad")).toHaveLength(38);
       expect(buffer.stats).toEqual({ written: 38, dropped: 0, refused: 1 });
+    });
+
+    it("counts calls refused with 429 per key and minute, keeping them over a failed connection", async () => {
+      const real = new RefusedRequestsStore(database.db);
+      let failures = 1;
+      const flaky = new Proxy(real, {
+        get(target, prop, receiver) {
+          if (prop !== "add") return Reflect.get(target, prop, receiver);
+          return async (counts: RefusedCount[]) => {
+            if (failures-- > 0) throw Object.assign(new Error("Connection terminated"), { code: "57P01" });
+            return target.add(counts);
+          };
+        },
+      });
+      const counter = new RefusedRequests(flaky, { logger: silent, intervalMs: 60_000 });
+      const minute = Date.UTC(2026, 0, 1, 10, 5);
+      for (let i = 0; i < 7; i++) counter.count("proj_429", "key_a", minute + i * 1000);
+      counter.count("proj_429", "key_b", minute);
+      counter.count("proj_429", "key_a", minute + 60_000);
+      await counter.flush();
+      expect(await real.list("proj_429", { from: 0, to: minute + 120_000 }, 10)).toEqual([]);
+      await counter.flush();
+      expect(await real.list("proj_429", { from: 0, to: minute + 120_000 }, 10)).toEqual([
+        { key_id: "key_a", minute: minute + 60_000, count: 1 },
+        { key_id: "key_a", minute, count: 7 },
+        { key_id: "key_b", minute, count: 1 },
+      ]);
+      // Added to what is there, not replacing it.
+      counter.count("proj_429", "key_b", minute + 5);
+      await counter.close();
+      expect(await real.total("proj_429", 0)).toBe(10);
+      expect(counter.lost).toBe(0);
     });
 
     it("keeps a batch whose connection failed and writes it once the database answers", async () => {
