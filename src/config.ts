@@ -145,6 +145,7 @@ const envSchema = z.object({
   PORTICO_API_KEY_CACHE_SECONDS: int(5, 0, 3600),
   PORTICO_RATE_LIMIT_PER_MINUTE: int(0, 0, 10_000_000),
   PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE: int(1000, 0, 10_000_000),
+  PORTICO_FAILED_AUTH_LIMIT_PER_MINUTE: int(20, 0, 1_000_000),
   PORTICO_TRUSTED_PROXIES: z
     .string()
     .default("")
@@ -225,6 +226,8 @@ export type Config = {
   rateLimitPerMinute: number;
   /** Requests per minute per client address on the public surfaces (0: off). */
   publicRateLimitPerMinute: number;
+  /** Failed authentications per minute per client address and surface (API key, hub token, console sign-in); 0 is off. */
+  failedAuthLimitPerMinute: number;
   /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); empty: none. */
   trustedProxies: string[];
   workers: boolean;
@@ -343,6 +346,7 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
       queryMs: e.PORTICO_DATABASE_QUERY_TIMEOUT_MS,
       statementMs: e.PORTICO_DATABASE_STATEMENT_TIMEOUT_MS,
       busyMs: e.PORTICO_DATABASE_BUSY_TIMEOUT_MS,
+      probeMs: e.PORTICO_READYZ_TIMEOUT_MS,
     },
     readyzTimeoutMs: e.PORTICO_READYZ_TIMEOUT_MS,
     port: e.PORTICO_PORT,
@@ -366,6 +370,7 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
     apiKeyCacheSeconds: e.PORTICO_API_KEY_CACHE_SECONDS,
     rateLimitPerMinute: e.PORTICO_RATE_LIMIT_PER_MINUTE,
     publicRateLimitPerMinute: e.PORTICO_PUBLIC_RATE_LIMIT_PER_MINUTE,
+    failedAuthLimitPerMinute: e.PORTICO_FAILED_AUTH_LIMIT_PER_MINUTE,
     trustedProxies: list(e.PORTICO_TRUSTED_PROXIES),
     workers: e.PORTICO_WORKERS,
     processes: e.PORTICO_PROCESSES,

@@ -17,6 +17,7 @@ import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrateUrl } from "./db/migrations.js";
 import { RateLimitCounters } from "./db/rate-limit-counters.js";
+import { RefusedRequestsStore } from "./history/refused-requests-store.js";
 import { HistoryService } from "./history/service.js";
 import { HistoryStore } from "./history/store.js";
 import { Outbound } from "./http/outbound.js";
@@ -158,6 +159,7 @@ export async function createContext(
     requestLogRetentionDays: config.requestLogRetentionDays,
     accountEventsRetentionDays: config.accountEventsRetentionDays,
     auditRetentionDays: config.auditRetentionDays,
+    refusedStore: new RefusedRequestsStore(database.db),
   });
   const tenancy = new TenancyService(new TenancyStore(database.db), {
     apiKeyCacheSeconds: config.apiKeyCacheSeconds,
@@ -170,6 +172,7 @@ export async function createContext(
     config.sandbox ? { "sandbox-crm": SANDBOX_OAUTH_APP } : {},
     Date.now,
     history,
+    { logger, projectName: async (id) => (await tenancy.getProject(id))?.name },
   );
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,

@@ -104,6 +104,7 @@ export type Overview = {
   };
   refresh_failures: { last_7_days: number; accounts_in_error: number };
   request_log_dropped: number;
+  refused_last_24h: number;
 };
 export type Integration = {
   provider: string;
@@ -119,6 +120,8 @@ export type Integration = {
     default_scopes: string[];
     built_in_app: boolean;
   } | null;
+  /** Why end users cannot connect it although it is enabled (operators only). */
+  problem: string | null;
 };
 export type Endpoint = {
   id: string;
@@ -179,3 +182,5 @@ export type AuditEntry = {
   detail: Record<string, unknown> | null;
   created_at: string;
 };
+
+export type RefusedCount = { key_id: string; minute: string; count: number };

@@ -170,11 +170,12 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     handler: async (request) => {
       const { projectId } = await project(request.params.projectId);
       const now = Date.now();
-      const [counts, perDay, webhooks, failures] = await Promise.all([
+      const [counts, perDay, webhooks, failures, refused] = await Promise.all([
         o.browser.counts(projectId),
         o.history.perDay(projectId, 30),
         o.webhooks.stats(projectId, now - DAY_MS),
         o.history.refreshFailuresSince(projectId, now - 7 * DAY_MS),
+        o.history.refusedSince(projectId, now - DAY_MS),
       ]);
       return {
         accounts: {
@@ -188,6 +189,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
           accounts_in_error: counts.by_status.find((s) => s.status === "error")?.count ?? 0,
         },
         request_log_dropped: o.history.droppedRequests,
+        refused_last_24h: refused,
       };
     },
   });
@@ -454,6 +456,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
               built_in_app: o.integrations.hasBuiltInApp(i.provider),
             }
           : null,
+      problem: i.problem,
     };
   };
 
@@ -733,6 +736,22 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     handler: async (request) => {
       const { projectId } = await project(request.params.projectId);
       return o.history.listRequestLogs(projectId, { ...request.query, include: "step_logs" });
+    },
+  });
+
+  app.get("/projects/:projectId/logs/refused", {
+    schema: schema({
+      summary: "API calls answered 429, per key and minute, newest first (at most 500 rows)",
+      params: S.ProjectParams,
+      querystring: S.RefusedQuery,
+      response: { 200: S.RefusedPage, ...errors },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      const q = request.query;
+      const to = q.end_date ? Date.parse(q.end_date) : Date.now();
+      const from = q.start_date ? Date.parse(q.start_date) : to - DAY_MS;
+      return { data: await o.history.listRefused(projectId, { from, to, keyId: q.key_id || undefined }) };
     },
   });
 

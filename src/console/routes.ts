@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
+import type { FailedAuthLimit } from "../http/failed-auth-limit.js";
 import { escapeHtml } from "../http/html.js";
 import { type ConsoleApiOptions, consoleApiRoutes } from "./api-routes.js";
 import type { ConsoleAssets } from "./assets.js";
@@ -14,6 +15,8 @@ import { SSO_COOKIE, SSO_COOKIE_PATH, SsoError } from "./sso.js";
 export type ConsoleRoutesOptions = ConsoleApiOptions & {
   /** The built UI, or why it could not be built (the console then says so instead of failing). */
   assets: ConsoleAssets | Error;
+  /** The per-address limit on failed sign-ins (http/failed-auth-limit.ts); none when off. */
+  signInLimit?: FailedAuthLimit | null;
 };
 
 /** Pages load only what Portico serves itself: no CDN, no fonts, no inline script or style. */
@@ -226,14 +229,19 @@ ${
       async (request, reply) => {
         try {
           checkOrigin(request, publicOrigin);
-          const { token } = await o.auth.signIn(request.body.token, {
-            userAgent: request.headers["user-agent"],
-          });
+          o.signInLimit?.check(request);
+          const { token } = await o.auth
+            .signIn(request.body.token, { userAgent: request.headers["user-agent"] })
+            .catch((err: unknown) => {
+              if (err instanceof PorticoError && err.code === "UNAUTHORIZED") o.signInLimit?.failed(request);
+              throw err;
+            });
           return reply
             .header("set-cookie", sessionCookie(token, { secure, maxAgeSeconds: SESSION_MAX_MS / 1000 }))
             .redirect("/console/", 303);
         } catch (err) {
           if (!(err instanceof PorticoError)) throw err;
+          for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
           return signInPage(err.statusCode, reply, { problem: err.message.replace(/^origin: /, "") });
         }
       },

@@ -74,7 +74,10 @@ export const Overview = z
     refresh_failures: z.object({ last_7_days: z.number(), accounts_in_error: z.number() }),
     request_log_dropped: z
       .number()
-      .describe("Request-log records this node dropped because the database lagged"),
+      .describe("Request-log records this node dropped: the database lagged, or refused them"),
+    refused_last_24h: z
+      .number()
+      .describe("API calls answered 429 in the last 24 hours (counted, not written to the request log)"),
   })
   .meta({ id: "ConsoleOverview" });
 
@@ -185,6 +188,10 @@ export const Integration = z
       })
       .nullable()
       .describe("OAuth2 providers only; the client secret is write-only"),
+    problem: z
+      .string()
+      .nullable()
+      .describe("Why end users cannot connect this enabled provider (its OAuth app is missing or broken)"),
   })
   .meta({ id: "ConsoleIntegration" });
 
@@ -258,6 +265,24 @@ export const AuditQuery = z.object({
   end_date: z.iso.datetime({ offset: true }).optional(),
   next: z.string().max(2000).optional(),
 });
+
+export const RefusedQuery = z.object({
+  key_id: text(255).optional().describe("One API key's counts"),
+  start_date: z.iso.datetime({ offset: true }).optional().describe("Default: 24 hours ago"),
+  end_date: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const RefusedPage = z
+  .object({
+    data: z.array(
+      z.object({
+        key_id: z.string(),
+        minute: iso.describe("The minute's start"),
+        count: z.number().describe("Calls of this key answered 429 in that minute"),
+      }),
+    ),
+  })
+  .meta({ id: "ConsoleRefusedPage" });
 
 export const AuditPage = z
   .object({

@@ -257,6 +257,14 @@ export interface HistoryDailyTable {
   count: number;
 }
 
+/** Requests answered 429, counted per project, API key and minute (epoch ms of its start). */
+export interface RefusedRequestsTable {
+  project_id: string;
+  key_id: string;
+  minute: number;
+  count: number;
+}
+
 /** One-time console sign-in links (`portico console link`); only the token's SHA-256 is stored. */
 export interface ConsoleLinksTable {
   id: string;
@@ -332,6 +340,7 @@ export interface DB {
   request_log: RequestLogTable;
   audit_log: AuditLogTable;
   history_daily: HistoryDailyTable;
+  refused_requests: RefusedRequestsTable;
   console_links: ConsoleLinksTable;
   console_sessions: ConsoleSessionsTable;
   console_users: ConsoleUsersTable;

@@ -1,7 +1,7 @@
 import dns from "node:dns";
 import net from "node:net";
 import { Agent, request, errors as undiciErrors } from "undici";
-import { PorticoError } from "../errors.js";
+import { PorticoError, redactError } from "../errors.js";
 import { VERSION } from "../version.js";
 
 /**
@@ -88,6 +88,8 @@ export type OutboundRequest = {
   timeoutMs?: number;
   /** Larger bodies fail with a 502 instead of exhausting memory. */
   maxBodyBytes?: number;
+  /** Removes the account's secrets from what a failure says (catalog/redact.ts). */
+  redact?: (text: string) => string;
 };
 
 export type OutboundResponse = {
@@ -157,6 +159,15 @@ export class Outbound {
    * when it cannot be reached, 403 when the destination is private.
    */
   async request(req: OutboundRequest): Promise<OutboundResponse> {
+    if (!req.redact) return this.send(req);
+    try {
+      return await this.send(req);
+    } catch (err) {
+      throw err instanceof PorticoError ? redactError(err, req.redact) : err;
+    }
+  }
+
+  private async send(req: OutboundRequest): Promise<OutboundResponse> {
     this.assertAllowed(req.url);
     const handler = this.internal.get(req.url.host.toLowerCase());
     if (handler) return handler(req);

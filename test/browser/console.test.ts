@@ -299,6 +299,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       ["/logs", "Logs", "logs-requests"],
       ["/logs?tab=events", "Logs", "logs-events"],
       ["/logs?tab=audit", "Logs", "logs-audit"],
+      ["/logs?tab=refused", "Logs", "logs-refused"],
       ["/users", "Users", "users"],
       ["/sessions", "Your sessions", "sessions"],
       ["/settings", "Settings", "settings"],

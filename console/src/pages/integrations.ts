@@ -101,6 +101,10 @@ function card(ctx: PageContext, i: Integration, redirectUri: string): HTMLElemen
       state,
     ),
     h("div", { className: "switch" }, toggle, h("label", { for: toggle.id }, `Offer ${i.name} to end users`)),
+    // Enabled but not offered in the hub: end users are told only that it is not available.
+    i.problem
+      ? h("p", { className: "alert", role: "alert" }, `Not offered to end users: ${i.problem}`)
+      : null,
     i.oauth ? oauthForm(ctx, i, redirectUri) : null,
   );
 }

@@ -222,6 +222,15 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
       h("h2", { id: "ov-activity" }, "Activity per day"),
       chart(o.per_day),
       h("p", null, h("a", { href: ctx.href("/logs") }, "See the request log")),
+      h(
+        "p",
+        null,
+        h(
+          "a",
+          { href: ctx.href("/logs?tab=refused") },
+          `${count(o.refused_last_24h, "call")} refused with 429 (rate limits) in the last 24 hours`,
+        ),
+      ),
     ),
   );
 }
