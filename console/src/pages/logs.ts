@@ -1,7 +1,15 @@
 import { api, qs } from "../api.js";
 import type { PageContext } from "../context.js";
 import { badge, breakable, type Child, field, filterForm, h, pager, replace, table, time } from "../dom.js";
-import type { AccountEvent, ApiKey, AuditEntry, ConsoleUser, Page, RefusedCount, RequestLog } from "../types.js";
+import type {
+  AccountEvent,
+  ApiKey,
+  AuditEntry,
+  ConsoleUser,
+  Page,
+  RefusedCount,
+  RequestLog,
+} from "../types.js";
 import { actorText, auditWords, detailText, EVENT_TEXT, eventText } from "../words.js";
 
 const TABS: [string, string][] = [
