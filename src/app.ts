@@ -9,6 +9,7 @@ import { requestLogHook } from "./history/request-log-hook.js";
 import { requestLogRoutes } from "./history/routes.js";
 import { clientErrorHandler, MAX_PARAM_LENGTH } from "./http/client-errors.js";
 import { createErrorHandler, notFoundHandler } from "./http/error-handler.js";
+import { failedAuthLimit } from "./http/failed-auth-limit.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
@@ -89,13 +90,20 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
   registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs, lifecycle);
 
   const addressLimit = addressRateLimit(ctx.rateLimiter, ctx.config.publicRateLimitPerMinute);
+  // Failed authentication, per address and surface (API keys, hub tokens, console sign-in).
+  const failedAuth = (surface: string) =>
+    failedAuthLimit(ctx.rateLimiter, ctx.config.failedAuthLimitPerMinute, surface);
   const publicLimit = addressLimit ? asHook(addressLimit) : undefined;
 
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {
     api.addHook(
       "onRequest",
-      apiKeyAuth(ctx.tenancy, keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute)),
+      apiKeyAuth(
+        ctx.tenancy,
+        keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute),
+        failedAuth("api-key"),
+      ),
     );
     api.addHook("onResponse", requestLogHook(ctx.history));
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
@@ -124,6 +132,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     connectors: ctx.hubConnectors,
     corsOrigins: ctx.config.corsOrigins,
     refusalLimit: addressLimit ?? undefined,
+    failedAuth: failedAuth("hub"),
   });
   await app.register(oauthNavigationRoutes, {
     attempts: ctx.attempts,
@@ -136,6 +145,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
     rateLimit: publicLimit,
+    providerNames: (session) => ctx.hubConnectors.names(session),
   });
 
   if (ctx.config.console) {
@@ -145,6 +155,12 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
         return err;
       }),
       auth: ctx.consoleAuth,
+      users: ctx.consoleUsers,
+      sso: ctx.consoleSso,
+      linkMinutes: ctx.config.consoleLinkMinutes,
+      invitationHours: ctx.config.consoleInvitationHours,
+      idleMinutes: ctx.config.consoleIdleMinutes,
+      proxy: ctx.proxy,
       tenancy: ctx.tenancy,
       accounts: ctx.accounts,
       browser: ctx.accountsBrowser,
@@ -156,6 +172,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       history: ctx.history,
       publicUrl: ctx.config.publicUrl,
       oauthRedirectUrl: ctx.config.oauthRedirectUrl,
+      signInLimit: failedAuth("console"),
     });
   }
 

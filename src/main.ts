@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { registerCatalogCommands } from "./catalog/commands.js";
+import { registerConfigCommand } from "./cli/config-command.js";
 import { servePrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfig, parseProcesses } from "./config.js";
 import { registerConsoleCommands } from "./console/commands.js";
@@ -59,6 +60,7 @@ registerKeyCommands(program);
 registerHistoryCommands(program);
 registerConsoleCommands(program);
 registerCatalogCommands(program);
+registerConfigCommand(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

@@ -10,6 +10,7 @@ import { type Context, createContext } from "./context.js";
 import { SYSTEM_ACTOR, safeUserName } from "./history/actor.js";
 import { Lifecycle } from "./http/lifecycle.js";
 import { createLogger } from "./logger.js";
+import { RELEASE_BUILD } from "./paths.js";
 import { startTelemetry } from "./telemetry/service.js";
 import { Periodic } from "./workers/scheduler.js";
 
@@ -49,7 +50,7 @@ function firstStartBanner(
       ? [
           `Open ${url}/ in a browser and sign in to the console with this one-time link (until ${consoleLink.expires_at}):`,
           `  ${consoleLink.url}`,
-          "  (later: node bin/portico.js console link)",
+          `  (later: ${RELEASE_BUILD ? "portico" : "node bin/portico.js"} console link; invite your team from the console's Users page)`,
           "",
         ]
       : []),
@@ -117,7 +118,7 @@ export async function prepare(config: Config): Promise<Context> {
 /** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   // Before the database opens: its statements are observed from the first.
-  const telemetry = await startTelemetry(config, createLogger(config.logLevel));
+  const telemetry = await startTelemetry(config, createLogger(config.logLevel, config.logFormat));
   const ctx = await prepare(config);
   const lifecycle = new Lifecycle();
   const app = await buildApp(ctx, lifecycle);

@@ -241,6 +241,16 @@ export class AccountsService {
         throw changedMeanwhile(id);
       await this.emitUpdate(trx, row, next);
       await this.record(trx, row, next, replaced ? "credentials_replaced" : "updated", actor, { fields });
+      // An operator's edit is a change to configuration like a deletion: in the audit log too.
+      if (actor.type === "operator")
+        await this.deps.history?.audit(trx, {
+          projectId,
+          actor,
+          action: replaced ? "account.credentials_replaced" : "account.updated",
+          targetType: "account",
+          targetId: id,
+          detail: { fields },
+        });
     });
     return this.toWire(next);
   }

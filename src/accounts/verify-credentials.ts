@@ -45,7 +45,12 @@ export async function verifyCredentials(
     : [entry.verify.expect_status];
   if (expected.includes(res.status)) return;
   const providerErrors = [
-    { status: res.status, url: `${request.url.origin}${request.url.pathname}`, raw: null, headers: null },
+    {
+      status: res.status,
+      url: request.redact!(`${request.url.origin}${request.url.pathname}`),
+      raw: null,
+      headers: null,
+    },
   ];
   if (res.status >= 400 && res.status < 500) {
     throw new PorticoError(

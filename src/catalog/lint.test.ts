@@ -148,6 +148,40 @@ describe("portico catalog lint", () => {
     expect(out).toMatch(/four\.yaml: auth\.fields\.subdomain\.placeholder: does not match/);
   });
 
+  it("refuses a secret in any part of a URL: the request log and error bodies show it", () => {
+    const inPath = valid("one", {
+      api: { base_url: "https://{{subdomain}}.acme.example.com/k/{{api_key}}", inject: { bearer: "x" } },
+    });
+    const inQuery = valid("two", {
+      api: {
+        base_url: "https://{{subdomain}}.acme.example.com/api?key={{api_key}}",
+        inject: { bearer: "x" },
+      },
+    });
+    const oauth = valid("three", {
+      auth: {
+        scheme: "oauth2",
+        fields: [{ key: "tenant_key", label: "Tenant key", type: "password" }],
+        oauth2: {
+          authorize_url: "https://acme.example.com/oauth/{{tenant_key}}/authorize",
+          token_url: "https://acme.example.com/oauth/token",
+        },
+      },
+      api: {
+        base_url: "https://api.acme.example.com/{{access_token}}",
+        inject: { bearer: "{{access_token}}" },
+      },
+      verify: undefined,
+    });
+    const out = problems([inPath, inQuery, oauth], { entriesOnly: true });
+    expect(out).toMatch(/one\.yaml: api\.base_url: \{\{api_key\}\} is a secret/);
+    expect(out).toMatch(/two\.yaml: api\.base_url: \{\{api_key\}\} is a secret/);
+    expect(out).toMatch(/three\.yaml: auth\.oauth2\.authorize_url: \{\{tenant_key\}\} is a secret/);
+    expect(out).toMatch(/three\.yaml: api\.base_url: \{\{access_token\}\} is a secret/);
+    // Setup fields (secret: false) in a URL are what they are for.
+    expect(problems([valid("four")], { entriesOnly: true })).toBe("");
+  });
+
   it("accepts a select in the host only when every option is a DNS label", () => {
     const region = (values: string[]) =>
       valid(`r${values.length}`, {

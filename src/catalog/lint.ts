@@ -5,7 +5,7 @@ import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
 import { type IconSet, LOGO_MAX_BYTES, renderLogo } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
-import { oauthParams, statusList, templateNames } from "./schema.js";
+import { isSecretField, oauthParams, statusList, templateNames } from "./schema.js";
 import { DNS_LABEL, hostPart } from "./template.js";
 
 /**
@@ -91,6 +91,20 @@ function lintEntry(
       v,
     ]),
   ];
+  // A URL is not a place for a secret, in any part of it: the request log keeps the provider URL
+  // and serves it to every key of the project, error bodies repeat it, and an authorize URL goes
+  // through the end user's browser. Secrets go in api.inject (headers, basic, bearer or query).
+  for (const [where, url] of urls.slice(0, 4)) {
+    if (url === undefined) continue;
+    for (const name of new Set(templateNames(url))) {
+      const field = entry.auth.fields.find((f) => f.key === name);
+      if (name === "access_token" || (field && isSecretField(field)))
+        at(
+          where,
+          `{{${name}}} is a secret; a URL is logged and shown to API callers, so put it in api.inject (headers, basic, bearer or query)`,
+        );
+    }
+  }
   for (const [where, url] of urls) {
     if (url === undefined) continue;
     const host = hostPart(url);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CATEGORIES, withImplied } from "./categories.js";
+import { linearPatternProblem } from "./linear-pattern.js";
 import { hostPart, staticHostSuffix } from "./template.js";
 
 /**
@@ -29,14 +30,21 @@ export const FieldSchema = z
     description: z.string().optional(),
     validation: z
       .object({
-        pattern: z.string().refine((p) => {
+        pattern: z.string().superRefine((p, ctx) => {
           try {
             new RegExp(p);
-            return true;
           } catch {
-            return false;
+            ctx.addIssue({ code: "custom", message: "must be a valid regular expression" });
+            return;
           }
-        }, "must be a valid regular expression"),
+          // It runs on what end users type: it must scan in linear time (linear-pattern.ts).
+          const problem = linearPatternProblem(p);
+          if (problem)
+            ctx.addIssue({
+              code: "custom",
+              message: `${problem}; validation patterns run on end users' input and must scan in linear time`,
+            });
+        }),
         error: z.string().optional(),
       })
       .strict()

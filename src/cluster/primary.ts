@@ -40,7 +40,7 @@ export async function servePrimary(config: Config): Promise<void> {
   // Built once here rather than by every worker at once on a fresh clone (the workers then find
   // it; a failure is theirs to log).
   if (config.console) await loadConsoleAssets().catch(() => {});
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat);
   // One scrape for the node: the primary answers it with every worker's numbers.
   await listenClusterMetrics(config, logger);
   const primary = new Primary(config, logger);

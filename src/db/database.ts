@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { AsideReader } from "./aside-reader.js";
 import { DatabaseAvailability, DatabaseUnavailableError } from "./availability.js";
 import { Checkpointer } from "./checkpointer.js";
+import { FreezeWatch } from "./freeze-watch.js";
 import type { DB } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -177,6 +178,12 @@ export type DatabaseTimeouts = {
   statementMs: number;
   /** SQLite: how long to wait for another process's write lock. */
   busyMs: number;
+  /**
+   * PostgreSQL: how long a probe on a connection of its own may take (PORTICO_READYZ_TIMEOUT_MS).
+   * A query or connection waiting longer than a quarter of it starts one; past it the database
+   * is taken as down (a frozen server answers nothing and closes nothing). Default: connectMs.
+   */
+  probeMs?: number;
 };
 
 export function openDatabase(
@@ -259,7 +266,7 @@ export function openDatabase(
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   // The probe opens a connection of its own: the pool's may all be stuck on a silent server.
-  const probeMs = timeouts?.connectMs ?? 5000;
+  const probeMs = timeouts?.probeMs ?? timeouts?.connectMs ?? 5000;
   const probe = async () => {
     const client = new pg.Client({
       connectionString: url,
@@ -270,14 +277,48 @@ export function openDatabase(
     try {
       await client.connect();
       await client.query("select 1");
+    } catch (err) {
+      // A silent server would keep the socket (and end() waiting) open: cut it.
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      throw err;
     } finally {
       client.end().catch(() => {});
     }
   };
   const availability = new DatabaseAvailability({ probe, gate: true, logger: opts.logger });
+  // The freeze watch's probe keeps its connection (one more per process than the pool): probing
+  // whenever a query is slow must not cost the server a new backend each time.
+  let watchClient: pg.Client | null = null;
+  const dropWatchClient = () => {
+    const c = watchClient;
+    watchClient = null;
+    (c as unknown as { connection?: { stream?: { destroy(): void } } } | null)?.connection?.stream?.destroy();
+    c?.end().catch(() => {});
+  };
+  const watchProbe = async () => {
+    try {
+      if (!watchClient) {
+        watchClient = new pg.Client({
+          connectionString: url,
+          connectionTimeoutMillis: probeMs,
+          query_timeout: probeMs,
+          keepAlive: true,
+        });
+        watchClient.on("error", () => {});
+        await watchClient.connect();
+      }
+      await watchClient.query("select 1");
+    } catch (err) {
+      dropWatchClient();
+      throw err;
+    }
+  };
+  const watch = timeouts
+    ? new FreezeWatch({ probe: watchProbe, probeMs, down: (err) => availability.report(err) })
+    : undefined;
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({
-      pool: withNamedStatements(pool, () => availability.down, opts.observer),
+      pool: withNamedStatements(pool, () => availability.down, watch, opts.observer),
     }),
   });
   const u = new URL(url);
@@ -298,9 +339,31 @@ export function openDatabase(
     },
     close: async () => {
       availability.close();
+      watch?.close();
+      dropWatchClient();
       await db.destroy();
     },
   };
+}
+
+/** Tells `observe` how long a statement sent to PostgreSQL took once it settles. */
+function timed(
+  sent: Promise<pg.QueryResult>,
+  config: unknown,
+  startedAt: number,
+  observe: QueryObserver,
+): Promise<pg.QueryResult> {
+  const text = typeof config === "string" ? config : ((config as { text?: string }).text ?? "");
+  return sent.then(
+    (result) => {
+      observe(text, startedAt, false);
+      return result;
+    },
+    (err: unknown) => {
+      observe(text, startedAt, true);
+      throw err;
+    },
+  );
 }
 
 const isStalePlan = (err: unknown) =>
@@ -317,7 +380,12 @@ const MAX_NAMED_PER_CONNECTION = 1000;
  * prepares under fresh names, and a query outside a transaction is retried once, so a rolling
  * upgrade does not surface as errors.
  */
-function withNamedStatements(pool: pg.Pool, down: () => boolean, observe?: QueryObserver): pg.Pool {
+function withNamedStatements(
+  pool: pg.Pool,
+  down: () => boolean,
+  watch?: FreezeWatch,
+  observe?: QueryObserver,
+): pg.Pool {
   const patched = new WeakSet<pg.PoolClient>();
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patch = (client: pg.PoolClient) => {
@@ -332,23 +400,23 @@ function withNamedStatements(pool: pg.Pool, down: () => boolean, observe?: Query
     client.release = (err?: Error | boolean) => release(err || broken);
     const send = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
     const query = (config: unknown, values?: unknown) => {
+      // During an outage nothing is sent: the connection may be mid-transaction on a server that
+      // does not answer, so it is given up rather than reused.
+      if (broken) return Promise.reject(broken);
+      if (down()) {
+        broken = new DatabaseUnavailableError();
+        return Promise.reject(broken);
+      }
       const startedAt = observe ? performance.now() : 0;
-      const sent = send(config, values).catch((err: Error) => {
+      let sent = send(config, values).catch((err: Error) => {
         if (err.message === "Query read timeout") broken = err;
         throw err;
       });
-      if (!observe) return sent;
-      const text = typeof config === "string" ? config : ((config as { text?: string }).text ?? "");
-      return sent.then(
-        (result) => {
-          observe(text, startedAt, false);
-          return result;
-        },
-        (err: unknown) => {
-          observe(text, startedAt, true);
-          throw err;
-        },
-      );
+      if (observe) sent = timed(sent, config, startedAt, observe);
+      if (!watch) return sent;
+      return watch.track(sent, () => {
+        broken = new DatabaseUnavailableError();
+      });
     };
     const names = new Map<string, string>();
     let generation = 0;
@@ -386,7 +454,9 @@ function withNamedStatements(pool: pg.Pool, down: () => boolean, observe?: Query
       return async () => {
         // During an outage a request fails at once instead of waiting for the connect timeout.
         if (down()) throw new DatabaseUnavailableError();
-        const client = await connect();
+        const client = watch
+          ? await watch.track(connect(), undefined, (late) => late.release(true))
+          : await connect();
         if (!patched.has(client)) {
           patch(client);
           patched.add(client);

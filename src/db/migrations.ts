@@ -8,6 +8,8 @@ import { clientVersions } from "./migrations/005-client-versions.js";
 import { rateLimits } from "./migrations/006-rate-limits.js";
 import { history } from "./migrations/007-history.js";
 import { coveringOwnerIndex } from "./migrations/009-covering-owner-index.js";
+import { refusedRequests } from "./migrations/010-refused-requests.js";
+import { consoleUsers } from "./migrations/013-console-users.js";
 import type { AnyDb } from "./migrations/support.js";
 
 /**
@@ -26,6 +28,8 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     "006_rate_limits": rateLimits,
     "007_history": history(dialect),
     "009_covering_owner_index": coveringOwnerIndex(dialect),
+    "010_refused_requests": refusedRequests,
+    "013_console_users": consoleUsers(dialect),
   };
 }
 

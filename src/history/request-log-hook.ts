@@ -65,7 +65,10 @@ function serviceOf(route: string): string {
 export function requestLogHook(history: HistoryService) {
   return function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     const principal = request.principal;
-    if (principal) {
+    if (principal && reply.statusCode === 429) {
+      // Counted per key and minute, never a row each: see HistoryService.recordRefused.
+      history.recordRefused(principal.projectId, principal.keyId);
+    } else if (principal) {
       const route = request.routeOptions.url ?? "";
       const duration = reply.elapsedTime;
       const call = request.proxied;

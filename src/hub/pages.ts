@@ -7,6 +7,7 @@ import { z } from "zod";
 import { escapeHtml, htmlDocument as layout, messageCard, sendHtml } from "../http/html.js";
 import { fromRoot } from "../paths.js";
 import type { SessionsService } from "../sessions/service.js";
+import type { SessionRow } from "../sessions/store.js";
 
 export type PagesOptions = {
   sessions: SessionsService;
@@ -16,6 +17,8 @@ export type PagesOptions = {
   logos: Map<string, string>;
   /** The per-address limit of the public surfaces (the hosted page), when on. */
   rateLimit?: onRequestHookHandler;
+  /** Provider key -> name of what a session may offer, so the success banner names the provider. */
+  providerNames?: (session: SessionRow) => Promise<Record<string, string>>;
 };
 
 const require = createRequire(import.meta.url);
@@ -69,13 +72,14 @@ export const pagesRoutes: FastifyPluginAsyncZod<PagesOptions> = async (app, opts
         );
       }
       const base = escapeHtml(opts.publicUrl());
+      const names = opts.providerNames ? await opts.providerNames(session) : {};
       return html(
         reply,
         200,
         layout(
           "Connect an integration",
           `<stackone-hub token="${escapeHtml(request.query.token!)}" base-url="${base}" app-url="${base}" height="640px" show-footer-links="false"></stackone-hub>
-<p id="status" hidden></p>`,
+<p id="status" role="status" hidden data-names="${escapeHtml(JSON.stringify(names))}"></p>`,
           ["/embedded/assets/hub.js", "/embedded/assets/page.js"],
         ),
       );

@@ -1,6 +1,10 @@
 import type { AccountsService } from "../accounts/service.js";
 import type { Catalog } from "../catalog/catalog.js";
-import { buildProviderRequest, providerBaseUrl } from "../catalog/provider-request.js";
+import {
+  buildProviderRequest,
+  providerBaseUrl,
+  withoutTrailingSlashes,
+} from "../catalog/provider-request.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "../history/actor.js";
 import type { ProxiedCall } from "../history/request-log-hook.js";
@@ -36,7 +40,7 @@ const DROP_RESPONSE = new Set([
 export type ProxyResult = OutboundResponse;
 
 /** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * `POST /unified/proxy`: one call to the provider as a linked account, with its credentials
@@ -92,7 +96,8 @@ export class ProxyService {
         timeoutMs: this.timeoutMs,
       });
       if (req.url) this.rebase(request.url, req.url, providerBaseUrl(entry, values));
-      lastUrl = `${request.url.origin}${request.url.pathname}`;
+      // Kept in the request log and repeated in error bodies: never with a secret in it.
+      lastUrl = request.redact!(`${request.url.origin}${request.url.pathname}`);
       if (opts.call) opts.call.url = lastUrl;
       return this.outbound.request(request);
     };
@@ -125,7 +130,7 @@ export class ProxyService {
       );
     }
     const rest = target.pathname.slice(base.pathname.length);
-    target.pathname = `${u.pathname.replace(/\/+$/, "")}${rest}`;
+    target.pathname = `${withoutTrailingSlashes(u.pathname)}${rest}`;
     for (const [k, v] of u.searchParams) target.searchParams.append(k, v);
   }
 }

@@ -157,6 +157,14 @@ export class SessionsService {
     return toWire(row);
   }
 
+  /** Whether this node resolved the token to a live session moments ago (no lookup). */
+  cached(token: string): boolean {
+    if (!token.startsWith(PREFIX.sessionToken) || token.length > 200) return false;
+    const entry = this.cache.get(sha256(token));
+    const now = this.now();
+    return !!entry && entry.until > now && entry.row.expires_at > now;
+  }
+
   /** The live session a token names, or null when it is unknown or expired. */
   async resolve(token: string | undefined): Promise<SessionRow | null> {
     if (!token?.startsWith(PREFIX.sessionToken) || token.length > 200) return null;

@@ -55,7 +55,7 @@ export const COUNTERS = {
   },
   portico_request_log_written_total: { help: "Request-log records written to the database", labels: [] },
   portico_request_log_dropped_total: {
-    help: "Request-log records dropped because the database did not keep up",
+    help: "Request-log records dropped: the buffer was full (the database did not keep up, or was down), or the database refused the record",
     labels: [],
   },
 } as const satisfies Record<string, Def>;

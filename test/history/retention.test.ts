@@ -99,8 +99,25 @@ for (const dialect of DIALECTS) {
           created_at: at,
         });
 
+      // Calls refused with 429, counted per key and minute, keep as long as the request log.
+      const minute = (at: number) => at - (at % 60_000);
+      await db
+        .insertInto("refused_requests")
+        .values([
+          { project_id: projectId, key_id: "key_x", minute: minute(now - 8 * DAY), count: 5 },
+          { project_id: projectId, key_id: "key_x", minute: minute(now - 6 * DAY), count: 3 },
+        ])
+        .execute();
+
       const deleted = await t.ctx.history.purgeExpired(2);
-      expect(deleted).toEqual({ request_log: 7, account_events: 2, audit_log: 1, history_daily: 1 });
+      expect(deleted).toEqual({
+        request_log: 7,
+        account_events: 2,
+        audit_log: 1,
+        refused_requests: 1,
+        history_daily: 1,
+      });
+      expect(await t.ctx.history.refusedSince(projectId, 0)).toBe(3);
       const left = await db.selectFrom("request_log").select("id").orderBy("id").execute();
       expect(left.map((r) => r.id)).toEqual(requests.slice(7).map((r) => r.id));
       expect((await db.selectFrom("account_events").select("id").execute()).map((r) => r.id)).toEqual([
@@ -114,6 +131,7 @@ for (const dialect of DIALECTS) {
         request_log: 0,
         account_events: 0,
         audit_log: 0,
+        refused_requests: 0,
         history_daily: 0,
       });
     });
