@@ -740,6 +740,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/logs/refused", {
+    role: "viewer",
     schema: schema({
       summary: "API calls answered 429, per key and minute, newest first (at most 500 rows)",
       params: S.ProjectParams,

@@ -106,9 +106,11 @@ describe.skipIf(!php && !REQUIRE_ALL)("examples/php-backend", () => {
     );
   });
 
-  it("creates a session and lists accounts with StackOne's PHP SDK, where Composer could install it", async () => {
-    if (!sdkInstalled) {
-      // Not a skipped test on purpose: PORTICO_TEST_REQUIRE_ALL must not turn this into a failure.
+  // Without Composer's packages the SDK part cannot run. It is then not registered as a skipped test
+  // (PORTICO_TEST_REQUIRE_ALL must not turn it into a failure): the notice says so, and what is
+  // checked is what a user without `composer install` meets.
+  if (!sdkInstalled)
+    it("without Composer's packages, answers with an error naming composer install", async () => {
       console.warn(
         "\n!! examples/php-backend: StackOne's PHP SDK is not installed (composer install needs Packagist, which this machine cannot reach).\n" +
           "!! Its SDK part (POST /connect-session, GET /accounts with stackone/client-sdk) was NOT run; its webhook part was.\n" +
@@ -117,20 +119,21 @@ describe.skipIf(!php && !REQUIRE_ALL)("examples/php-backend", () => {
       const res = await fetch(`${base}/connect-session`, { method: "POST" });
       expect(res.status).toBe(500);
       expect(((await res.json()) as { message: string }).message).toContain("run `composer install`");
-      return;
-    }
-    const res = await fetch(`${base}/connect-session`, { method: "POST" });
-    expect(res.status).toBe(200);
-    const created = (await res.json()) as { token: string; auth_link_url: string };
-    expect(created.token).toMatch(/^cst_/);
-    expect(created.auth_link_url).toBe(`${s.url}/embedded/integrations?token=${created.token}`);
-    await linkSandboxHris(s, created.token);
-    const accounts = (await (await fetch(`${base}/accounts`)).json()) as {
-      provider: string;
-      status: string;
-    }[];
-    expect(accounts).toEqual([expect.objectContaining({ provider: "sandbox-hris", status: "active" })]);
-  });
+    });
+  else
+    it("creates a session and lists accounts with StackOne's PHP SDK", async () => {
+      const res = await fetch(`${base}/connect-session`, { method: "POST" });
+      expect(res.status).toBe(200);
+      const created = (await res.json()) as { token: string; auth_link_url: string };
+      expect(created.token).toMatch(/^cst_/);
+      expect(created.auth_link_url).toBe(`${s.url}/embedded/integrations?token=${created.token}`);
+      await linkSandboxHris(s, created.token);
+      const accounts = (await (await fetch(`${base}/accounts`)).json()) as {
+        provider: string;
+        status: string;
+      }[];
+      expect(accounts).toEqual([expect.objectContaining({ provider: "sandbox-hris", status: "active" })]);
+    });
 });
 
 async function endpointId(s: TestServer): Promise<string> {
