@@ -84,28 +84,37 @@ const url = z
  * OTEL_RESOURCE_ATTRIBUTES.
  * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
  */
+function parseKeyValues(v: string | undefined): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const pair of list(v ?? "")) {
+    const eq = pair.indexOf("=");
+    const key = pair.slice(0, eq).trim();
+    let value = "";
+    try {
+      value = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {}
+    if (eq <= 0 || !key || !value) return null;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Kept as written (`portico config` shows it so); parsed by parseKeyValues where it is used. */
 const keyValues = z
   .string()
   .optional()
-  .transform((v, ctx) => {
-    const out: Record<string, string> = {};
-    for (const pair of list(v ?? "")) {
-      const eq = pair.indexOf("=");
-      const key = pair.slice(0, eq).trim();
-      let value: string;
-      try {
-        value = decodeURIComponent(pair.slice(eq + 1).trim());
-      } catch {
-        value = "";
-      }
-      if (eq <= 0 || !key || !value) {
-        ctx.addIssue({ code: "custom", message: "must be a comma-separated list of key=value pairs" });
-        return z.NEVER;
-      }
-      out[key] = value;
-    }
-    return out;
+  .refine((v) => parseKeyValues(v) !== null, {
+    message: "must be a comma-separated list of key=value pairs",
   });
+
+/** A signal-specific override: unset means the general variable's value. */
+const optionalInt = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => !v || (Number.isInteger(Number(v)) && Number(v) >= min && Number(v) <= max), {
+      message: `must be an integer between ${min} and ${max}`,
+    });
 
 const otlpEndpoint = z
   .string()
@@ -143,7 +152,7 @@ const otelSchema = {
   OTEL_EXPORTER_OTLP_HEADERS: keyValues,
   OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValues,
   OTEL_EXPORTER_OTLP_TIMEOUT: int(10_000, 1, 600_000),
-  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: int(0, 0, 600_000),
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: optionalInt(1, 600_000),
   OTEL_EXPORTER_OTLP_COMPRESSION: z.enum(["gzip", "none"], { message: "must be gzip or none" }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: z
     .enum(["gzip", "none"], { message: "must be gzip or none" })
@@ -415,16 +424,22 @@ function tracesConfig(e: z.infer<typeof envSchema>): TracesConfig | null {
       : null;
   if (!url) return null;
   const ratio = e.OTEL_TRACES_SAMPLER_ARG ? Number(e.OTEL_TRACES_SAMPLER_ARG) : 1;
+  const resource = parseKeyValues(e.OTEL_RESOURCE_ATTRIBUTES) ?? {};
   return {
     url,
     protocol: (e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ||
       e.OTEL_EXPORTER_OTLP_PROTOCOL ||
       "http/protobuf") as TracesConfig["protocol"],
-    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
-    timeoutMs: e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || e.OTEL_EXPORTER_OTLP_TIMEOUT,
+    headers: {
+      ...parseKeyValues(e.OTEL_EXPORTER_OTLP_HEADERS),
+      ...parseKeyValues(e.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+    },
+    timeoutMs: e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT
+      ? Number(e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT)
+      : e.OTEL_EXPORTER_OTLP_TIMEOUT,
     compression: e.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ?? e.OTEL_EXPORTER_OTLP_COMPRESSION ?? "none",
-    serviceName: e.OTEL_SERVICE_NAME || e.OTEL_RESOURCE_ATTRIBUTES["service.name"] || "portico",
-    resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES,
+    serviceName: e.OTEL_SERVICE_NAME || resource["service.name"] || "portico",
+    resourceAttributes: resource,
     sampler: e.OTEL_TRACES_SAMPLER,
     samplerRatio: ratio,
     batch: {
