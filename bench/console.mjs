@@ -155,6 +155,8 @@ async function runDialect(dialect) {
     PORTICO_PORT: String(port),
     PORTICO_PUBLIC_URL: base,
     PORTICO_LOG_LEVEL: "warn",
+    // Metrics on, as shipped, on a port of this run's own (9464 may be another server's).
+    PORTICO_METRICS_PORT: String(await freePort()),
   };
   const bin = path.join(ROOT, "bin", "portico.js");
   let server;

@@ -27,6 +27,7 @@ import { sandboxIndexHtml } from "./sandbox/index-page.js";
 import { sandboxOAuthServer } from "./sandbox/oauth-server.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
 import { sessionsRoutes } from "./sessions/routes.js";
+import { telemetry } from "./telemetry/telemetry.js";
 import { apiKeyAuth } from "./tenancy/api-key-auth.js";
 import { VERSION } from "./version.js";
 import { webhookRoutes } from "./webhooks/routes.js";
@@ -59,6 +60,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Request metrics and server spans, when `serve` turned them on: first, so every route has them.
+  telemetry.instrumentHttp(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(jsonSerializerCompiler);
   app.setErrorHandler(errorHandler);

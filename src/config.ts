@@ -79,6 +79,101 @@ const url = z
   .optional()
   .refine((v) => v === undefined || v === "" || URL.canParse(v), { message: "must be an absolute URL" });
 
+/**
+ * `key=value` pairs separated by commas, values percent-encoded: OTEL_EXPORTER_OTLP_HEADERS and
+ * OTEL_RESOURCE_ATTRIBUTES.
+ * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+ */
+function parseKeyValues(v: string | undefined): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const pair of list(v ?? "")) {
+    const eq = pair.indexOf("=");
+    const key = pair.slice(0, eq).trim();
+    let value = "";
+    try {
+      value = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {}
+    if (eq <= 0 || !key || !value) return null;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Kept as written (`portico config` shows it so); parsed by parseKeyValues where it is used. */
+const keyValues = z
+  .string()
+  .optional()
+  .refine((v) => parseKeyValues(v) !== null, {
+    message: "must be a comma-separated list of key=value pairs",
+  });
+
+/** A signal-specific override: unset means the general variable's value. */
+const optionalInt = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => !v || (Number.isInteger(Number(v)) && Number(v) >= min && Number(v) <= max), {
+      message: `must be an integer between ${min} and ${max}`,
+    });
+
+const otlpEndpoint = z
+  .string()
+  .optional()
+  .refine((v) => !v || isHttpUrl(v), { message: "must be an absolute http(s) URL" });
+
+const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
+const otlpProtocol = z
+  .string()
+  .optional()
+  .refine((v) => !v || (OTLP_PROTOCOLS as readonly string[]).includes(v), {
+    message: `must be ${OTLP_PROTOCOLS.join(" or ")} (grpc is not supported: point it at the collector's HTTP port, 4318)`,
+  });
+
+const SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+/** The standard OpenTelemetry variables Portico reads for traces (and passes to nothing else). */
+const otelSchema = {
+  OTEL_SDK_DISABLED: bool(false),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .optional()
+    .refine((v) => !v || v === "otlp" || v === "none", { message: "must be otlp or none" }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint,
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_HEADERS: keyValues,
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValues,
+  OTEL_EXPORTER_OTLP_TIMEOUT: int(10_000, 1, 600_000),
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: optionalInt(1, 600_000),
+  OTEL_EXPORTER_OTLP_COMPRESSION: z.enum(["gzip", "none"], { message: "must be gzip or none" }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: z
+    .enum(["gzip", "none"], { message: "must be gzip or none" })
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_RESOURCE_ATTRIBUTES: keyValues,
+  OTEL_TRACES_SAMPLER: z
+    .enum(SAMPLERS, { message: `must be one of ${SAMPLERS.join(", ")}` })
+    .default("parentbased_always_on"),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .optional()
+    .refine((v) => !v || (Number.isFinite(Number(v)) && Number(v) >= 0 && Number(v) <= 1), {
+      message: "must be a number between 0 and 1",
+    }),
+  OTEL_BSP_SCHEDULE_DELAY: int(5000, 0, 600_000),
+  OTEL_BSP_EXPORT_TIMEOUT: int(30_000, 1, 600_000),
+  OTEL_BSP_MAX_QUEUE_SIZE: int(2048, 1, 1_000_000),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(512, 1, 1_000_000),
+};
+
 const envSchema = z.object({
   PORTICO_DATA_DIR: z.string().min(1).default("./data"),
   PORTICO_DATABASE_URL: z
@@ -192,7 +287,26 @@ const envSchema = z.object({
   PORTICO_REQUEST_LOG_RETENTION_DAYS: int(30, 1, 3650),
   PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: int(365, 1, 3650),
   PORTICO_AUDIT_RETENTION_DAYS: int(365, 1, 3650),
+  PORTICO_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  PORTICO_METRICS_PORT: int(9464, 0, 65535),
+  ...otelSchema,
 });
+
+/** Where and how spans are exported (OTLP over HTTP), and which are kept. */
+export type TracesConfig = {
+  /** The full URL spans are POSTed to (`.../v1/traces`). */
+  url: string;
+  protocol: (typeof OTLP_PROTOCOLS)[number];
+  headers: Record<string, string>;
+  timeoutMs: number;
+  compression: "gzip" | "none";
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+  sampler: (typeof SAMPLERS)[number];
+  /** The ratio of the traceidratio samplers (1 unless OTEL_TRACES_SAMPLER_ARG says otherwise). */
+  samplerRatio: number;
+  batch: { delayMs: number; exportTimeoutMs: number; maxQueueSize: number; maxBatchSize: number };
+};
 
 export type Config = {
   dataDir: string;
@@ -260,6 +374,10 @@ export type Config = {
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
+  /** Prometheus `/metrics` on a listener of its own; null when PORTICO_METRICS_PORT is 0. */
+  metrics: { host: string; port: number } | null;
+  /** OTLP trace export, from the standard OTEL_* variables; null when they ask for none. */
+  traces: TracesConfig | null;
 };
 
 export type ConsoleOidcConfig = {
@@ -289,6 +407,48 @@ export function parseProcesses(value: string): number {
   const r = processes.safeParse(value);
   if (!r.success) throw new ConfigError([`--processes: ${r.error.issues[0]?.message}`]);
   return r.data;
+}
+
+/**
+ * Traces are exported only when an OTLP endpoint is named, the SDK is not disabled and the
+ * exporter is not `none`. A signal-specific variable wins over the general one; the general
+ * endpoint gets the signal's path appended, the specific one is used as it is.
+ * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/
+ */
+function tracesConfig(e: z.infer<typeof envSchema>): TracesConfig | null {
+  if (e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === "none") return null;
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    : e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? `${stripSlash(e.OTEL_EXPORTER_OTLP_ENDPOINT)}/v1/traces`
+      : null;
+  if (!url) return null;
+  const ratio = e.OTEL_TRACES_SAMPLER_ARG ? Number(e.OTEL_TRACES_SAMPLER_ARG) : 1;
+  const resource = parseKeyValues(e.OTEL_RESOURCE_ATTRIBUTES) ?? {};
+  return {
+    url,
+    protocol: (e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ||
+      e.OTEL_EXPORTER_OTLP_PROTOCOL ||
+      "http/protobuf") as TracesConfig["protocol"],
+    headers: {
+      ...parseKeyValues(e.OTEL_EXPORTER_OTLP_HEADERS),
+      ...parseKeyValues(e.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+    },
+    timeoutMs: e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT
+      ? Number(e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT)
+      : e.OTEL_EXPORTER_OTLP_TIMEOUT,
+    compression: e.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ?? e.OTEL_EXPORTER_OTLP_COMPRESSION ?? "none",
+    serviceName: e.OTEL_SERVICE_NAME || resource["service.name"] || "portico",
+    resourceAttributes: resource,
+    sampler: e.OTEL_TRACES_SAMPLER,
+    samplerRatio: ratio,
+    batch: {
+      delayMs: e.OTEL_BSP_SCHEDULE_DELAY,
+      exportTimeoutMs: e.OTEL_BSP_EXPORT_TIMEOUT,
+      maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,
+      maxBatchSize: Math.min(e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, e.OTEL_BSP_MAX_QUEUE_SIZE),
+    },
+  };
 }
 
 /**
@@ -403,6 +563,8 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
     requestLogRetentionDays: e.PORTICO_REQUEST_LOG_RETENTION_DAYS,
     accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,
+    metrics: e.PORTICO_METRICS_PORT ? { host: e.PORTICO_METRICS_HOST, port: e.PORTICO_METRICS_PORT } : null,
+    traces: tracesConfig(e),
   };
 }
 
@@ -444,12 +606,17 @@ export type Settings = {
   file: string | null;
 };
 
-/** Every PORTICO_* variable Portico reads. */
+/** Every PORTICO_* variable Portico reads, and the standard OTEL_* ones for traces. */
 export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
+/** The OpenTelemetry variables Portico reads from the environment and the env file alike. */
+const OTEL_NAMES = new Set(Object.keys(otelSchema));
+const isSetting = (name: string) => name.startsWith("PORTICO_") || OTEL_NAMES.has(name);
 
 /**
  * The settings of the server and of every CLI command, in one place: the environment's PORTICO_*
- * variables, and for those it does not set, the ones of the env file: `.env` in the working
+ * variables (and the OTEL_* ones traces read), and for those it does not set, the ones of the env
+ * file: `.env` in the working
  * directory when there is one, or the file PORTICO_ENV_FILE names (set it empty to read none). A
  * variable present in the environment wins, even empty, as with dotenv and Docker Compose. The
  * file may hold other variables (Compose reads the same file for its own), which are left alone;
@@ -459,7 +626,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
   const values: NodeJS.ProcessEnv = {};
   const sources = new Map<string, SettingSource>();
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith("PORTICO_")) continue;
+    if (!isSetting(name)) continue;
     values[name] = value;
     sources.set(name, { kind: "environment" });
   }
@@ -481,7 +648,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     problems.push(err.message);
   }
   for (const { name, value, line } of entries) {
-    if (!name.startsWith("PORTICO_")) continue;
+    if (!isSetting(name)) continue;
     if (name === "PORTICO_ENV_FILE" || !SETTING_NAMES.includes(name)) {
       problems.push(
         `${file}:${line}: ${name} ${name === "PORTICO_ENV_FILE" ? "names the file from outside it, in the environment" : "is not a Portico setting"}`,

@@ -14,7 +14,7 @@ import { ConsoleStore } from "./console/store.js";
 import { ConsoleUsers } from "./console/users.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
-import { type Database, openDatabase } from "./db/database.js";
+import { type Database, dialectOf, openDatabase } from "./db/database.js";
 import { migrateUrl } from "./db/migrations.js";
 import { RateLimitCounters } from "./db/rate-limit-counters.js";
 import { RefusedRequestsStore } from "./history/refused-requests-store.js";
@@ -36,6 +36,7 @@ import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
 import { SandboxOAuthState, type SandboxOAuthStore } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
+import { telemetry } from "./telemetry/telemetry.js";
 import { TenancyService } from "./tenancy/service.js";
 import { TenancyStore } from "./tenancy/store.js";
 import { WebhooksService } from "./webhooks/service.js";
@@ -140,6 +141,7 @@ export async function createContext(
     timeouts: config.databaseTimeouts,
     logger,
     backgroundCheckpoints: opts.backgroundCheckpoints ?? true,
+    observer: telemetry.queryObserver(dialectOf(config.databaseUrl)),
   });
   try {
     await checkKeyring(database, vault);

@@ -9,7 +9,9 @@ import type { ConsoleLink } from "./console/auth.js";
 import { type Context, createContext } from "./context.js";
 import { SYSTEM_ACTOR, safeUserName } from "./history/actor.js";
 import { Lifecycle } from "./http/lifecycle.js";
+import { createLogger } from "./logger.js";
 import { RELEASE_BUILD } from "./paths.js";
+import { startTelemetry } from "./telemetry/service.js";
 import { Periodic } from "./workers/scheduler.js";
 
 export type RunningServer = {
@@ -115,14 +117,20 @@ export async function prepare(config: Config): Promise<Context> {
 
 /** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  // Before the database opens: its statements are observed from the first.
+  const telemetry = await startTelemetry(config, createLogger(config.logLevel, config.logFormat));
   const ctx = await prepare(config);
   const lifecycle = new Lifecycle();
   const app = await buildApp(ctx, lifecycle);
   let address: string;
   try {
     address = await app.listen({ port: config.port, host: config.host });
+    telemetry?.watch(ctx);
+    await telemetry?.listen();
   } catch (err) {
+    await app.close();
     await ctx.close();
+    await telemetry?.close();
     throw err;
   }
   ctx.logger.info(
@@ -147,6 +155,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await lifecycle.stopAccepting(CLOSE_GRACE_MS);
       await Promise.all([app.close(), stopping]);
       await ctx.close();
+      await telemetry?.close();
     })();
     return closing;
   };

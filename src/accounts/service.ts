@@ -464,6 +464,11 @@ export class AccountsService {
     return this.store.acquireRefreshLease(row.id, row.credentials_version, owner, this.now(), leaseMs);
   }
 
+  /** Accounts of every project by status and provider (the operators' metrics, not a tenant's view). */
+  countByStatusAndProvider() {
+    return this.store.countByStatusAndProvider();
+  }
+
   dueForRefresh(limit: number) {
     return this.store.dueForRefresh(this.now(), limit);
   }

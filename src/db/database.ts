@@ -4,6 +4,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
+import { AsideReader } from "./aside-reader.js";
 import { DatabaseAvailability, DatabaseUnavailableError } from "./availability.js";
 import { Checkpointer } from "./checkpointer.js";
 import { FreezeWatch } from "./freeze-watch.js";
@@ -18,9 +19,19 @@ export type Database = {
   availability: DatabaseAvailability;
   /** Where it lives, with any password removed: safe to log. */
   describe: string;
+  /** PostgreSQL: the pool's connections as they are now (none on SQLite). */
+  pool?: () => PoolStats;
   ping(): Promise<void>;
   close(): Promise<void>;
 };
+
+export type PoolStats = { total: number; idle: number; waiting: number; max: number };
+
+/**
+ * Told of every statement once it has run, with when it started (performance.now()) and whether
+ * it failed: query metrics and trace spans (the telemetry slice). Absent, nothing is timed.
+ */
+export type QueryObserver = (sql: string, startedAt: number, failed: boolean) => void;
 
 // int8 columns (epoch-ms timestamps, identities) arrive as strings by default; every value Portico
 // stores fits in a double, so read them as numbers like SQLite does.
@@ -73,7 +84,11 @@ function fastRows(stmt: SqliteDatabase.Statement): DriverStatement {
  * kept, bounded, and reused. better-sqlite3 runs each statement to completion synchronously, so a
  * shared statement is never used by two queries at once.
  */
-function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteDatabase.Database {
+function withStatementCache(
+  handle: SqliteDatabase.Database,
+  observer?: QueryObserver,
+  max = 500,
+): SqliteDatabase.Database {
   const cache = new Map<string, DriverStatement>();
   const prepare = handle.prepare.bind(handle);
   return new Proxy(handle, {
@@ -90,6 +105,7 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
           // under it from another process, and fail at its write. Immediate, it holds the write
           // lock from its start, waiting up to the busy timeout for it.
           stmt = fastRows(prepare(sql === "begin" ? "begin immediate" : sql));
+          if (observer) stmt = observed(stmt, sql, observer);
           if (cache.size >= max) cache.delete(cache.keys().next().value!);
           cache.set(sql, stmt);
         }
@@ -97,6 +113,29 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
       };
     },
   });
+}
+
+/** A statement that tells `observe` how long each run took. */
+function observed(stmt: DriverStatement, sql: string, observe: QueryObserver): DriverStatement {
+  const timed =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      const startedAt = performance.now();
+      let failed = true;
+      try {
+        const result = fn(...args);
+        failed = false;
+        return result;
+      } finally {
+        observe(sql, startedAt, failed);
+      }
+    };
+  return {
+    reader: stmt.reader,
+    all: timed(stmt.all.bind(stmt)),
+    run: timed(stmt.run.bind(stmt)),
+    iterate: stmt.iterate.bind(stmt),
+  } as DriverStatement;
 }
 
 export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
@@ -114,6 +153,17 @@ const directs = new WeakMap<Kysely<DB>, DirectRows>();
 
 /** The synchronous path of a SQLite database's Kysely instance (none on PostgreSQL). */
 export const directRowsOf = (db: Kysely<DB>): DirectRows | undefined => directs.get(db);
+
+/** Runs a read-only query away from the event loop (SQLite: see AsideReader). */
+export type AsideRows = (sql: string, params: readonly unknown[]) => Promise<unknown[]>;
+
+const asides = new WeakMap<Kysely<DB>, AsideRows>();
+
+/**
+ * A SQLite database's thread for long reads (a count over every account), or undefined: on
+ * PostgreSQL the server does the work and the event loop only waits.
+ */
+export const asideRowsOf = (db: Kysely<DB>): AsideRows | undefined => asides.get(db);
 
 /**
  * How long the database may take. Without them (migrations, the CLI's `migrate`) nothing is cut
@@ -144,6 +194,8 @@ export function openDatabase(
     logger?: Logger;
     /** SQLite: checkpoint the WAL on a thread of its own (a server), not in the committing request. */
     backgroundCheckpoints?: boolean;
+    /** Told of every statement (telemetry); absent, nothing is timed. */
+    observer?: QueryObserver;
   } = {},
 ): Database {
   const timeouts = opts.timeouts;
@@ -164,11 +216,13 @@ export function openDatabase(
       handle.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       checkpointer = new Checkpointer(path.resolve(file));
     }
-    const statements = withStatementCache(handle);
+    const statements = withStatementCache(handle, opts.observer);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
     directs.set(db, (text, params) =>
       handle.inTransaction ? undefined : (statements.prepare(text).all(...params) as unknown[]),
     );
+    const aside = file === ":memory:" ? null : new AsideReader(path.resolve(file));
+    if (aside) asides.set(db, (text, params) => aside.all(text, params));
     // SQLite's outage is another process holding the write lock past the busy timeout (reads still
     // work, so requests are not gated): the probe takes the lock without waiting. A transaction
     // open on this handle holds the lock already.
@@ -193,6 +247,7 @@ export function openDatabase(
       close: async () => {
         availability.close();
         await checkpointer?.close();
+        await aside?.close();
         await db.destroy();
       },
     };
@@ -262,7 +317,9 @@ export function openDatabase(
     ? new FreezeWatch({ probe: watchProbe, probeMs, down: (err) => availability.report(err) })
     : undefined;
   const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool: withNamedStatements(pool, () => availability.down, watch) }),
+    dialect: new PostgresDialect({
+      pool: withNamedStatements(pool, () => availability.down, watch, opts.observer),
+    }),
   });
   const u = new URL(url);
   u.password = "";
@@ -271,6 +328,12 @@ export function openDatabase(
     dialect: "postgres",
     availability,
     describe: `postgres ${u.host}${u.pathname}`,
+    pool: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: opts.poolSize ?? 10,
+    }),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -281,6 +344,26 @@ export function openDatabase(
       await db.destroy();
     },
   };
+}
+
+/** Tells `observe` how long a statement sent to PostgreSQL took once it settles. */
+function timed(
+  sent: Promise<pg.QueryResult>,
+  config: unknown,
+  startedAt: number,
+  observe: QueryObserver,
+): Promise<pg.QueryResult> {
+  const text = typeof config === "string" ? config : ((config as { text?: string }).text ?? "");
+  return sent.then(
+    (result) => {
+      observe(text, startedAt, false);
+      return result;
+    },
+    (err: unknown) => {
+      observe(text, startedAt, true);
+      throw err;
+    },
+  );
 }
 
 const isStalePlan = (err: unknown) =>
@@ -297,7 +380,12 @@ const MAX_NAMED_PER_CONNECTION = 1000;
  * prepares under fresh names, and a query outside a transaction is retried once, so a rolling
  * upgrade does not surface as errors.
  */
-function withNamedStatements(pool: pg.Pool, down: () => boolean, watch?: FreezeWatch): pg.Pool {
+function withNamedStatements(
+  pool: pg.Pool,
+  down: () => boolean,
+  watch?: FreezeWatch,
+  observe?: QueryObserver,
+): pg.Pool {
   const patched = new WeakSet<pg.PoolClient>();
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patch = (client: pg.PoolClient) => {
@@ -319,10 +407,12 @@ function withNamedStatements(pool: pg.Pool, down: () => boolean, watch?: FreezeW
         broken = new DatabaseUnavailableError();
         return Promise.reject(broken);
       }
-      const sent = send(config, values).catch((err: Error) => {
+      const startedAt = observe ? performance.now() : 0;
+      let sent = send(config, values).catch((err: Error) => {
         if (err.message === "Query read timeout") broken = err;
         throw err;
       });
+      if (observe) sent = timed(sent, config, startedAt, observe);
       if (!watch) return sent;
       return watch.track(sent, () => {
         broken = new DatabaseUnavailableError();

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { isDataError } from "../db/availability.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { cleanRecord } from "./clean-text.js";
 import { sortableId } from "./sortable-id.js";
 import type { DailyCount, HistoryStore, RequestLogRow } from "./store.js";
@@ -77,6 +78,7 @@ export class RequestLogBuffer {
   private drop(n: number): void {
     this.pending.splice(0, n);
     this.dropped += n;
+    telemetry.count("portico_request_log_dropped_total", undefined, n);
     const now = Date.now();
     if (now - this.lastWarning > 60_000) {
       this.lastWarning = now;
@@ -122,6 +124,7 @@ export class RequestLogBuffer {
     try {
       await this.store.insertBatch(records as RequestLogRow[], counts);
       this.written += records.length;
+      telemetry.count("portico_request_log_written_total", undefined, records.length);
     } catch (err) {
       if (!isDataError(err)) return this.putBack(records, counts, err);
       await this.writeApart(records as RequestLogRow[], counts);
@@ -148,10 +151,12 @@ export class RequestLogBuffer {
       try {
         await this.store.insertBatch(chunk, []);
         this.written += chunk.length;
+        telemetry.count("portico_request_log_written_total", undefined, chunk.length);
       } catch (err) {
         if (!isDataError(err)) return this.putBack(chunks.flat().concat(chunk), [], err);
         if (chunk.length === 1) {
           this.refused++;
+          telemetry.count("portico_request_log_dropped_total", undefined, 1);
           this.refusedWarning(err, 1);
           continue;
         }

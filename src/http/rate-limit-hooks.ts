@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { PorticoError } from "../errors.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { addressBucket, clientAddress } from "./client-address.js";
 import type { RateLimiter, Verdict } from "./rate-limit.js";
 
@@ -14,13 +15,15 @@ export const INTERNAL_CALLER = "portico-internal";
 export function enforce(reply: FastifyReply, verdict: Verdict, policy: string, what: string): void {
   reply.header("ratelimit-policy", `"${policy}";q=${verdict.limit};w=60`);
   reply.header("ratelimit", `"${policy}";r=${verdict.remaining};t=${verdict.resetSeconds}`);
-  if (!verdict.allowed)
+  if (!verdict.allowed) {
+    telemetry.count("portico_rate_limited_total", { limit: policy });
     throw new PorticoError(
       "TOO_MANY_REQUESTS",
       `Too many requests: at most ${verdict.limit} per minute ${what}; retry in ${verdict.resetSeconds} s`,
       {},
       { "retry-after": String(verdict.resetSeconds) },
     );
+  }
 }
 
 /**

@@ -2,9 +2,10 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { apiKeyActor } from "../history/actor.js";
-import { proxiedCall } from "../history/request-log-hook.js";
+import { type ProxiedCall, proxiedCall } from "../history/request-log-hook.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { proxySuccessStatus, toProxyResponseModel } from "./response-model.js";
 import { ProxyHeaders, ProxyRequestBody, ProxyResponseApiModel } from "./schemas.js";
 import type { ProxyResult, ProxyService } from "./service.js";
@@ -24,6 +25,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   const forward = (request: Call) => {
     const accountId = request.headers["x-account-id"];
     const call = proxiedCall(request, accountId, request.body.method, request.body.path ?? "/");
+    const started = performance.now();
     return proxy
       .forward(request.principal.projectId, accountId, request.body, {
         actor: apiKeyActor(request.principal),
@@ -32,7 +34,8 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
       .catch((err: Error) => {
         call.error = err.message;
         throw err;
-      });
+      })
+      .finally(() => observeCall(call, started));
   };
 
   app.post("/unified/proxy", {
@@ -74,6 +77,24 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
     handler: async (request, reply) => sendAsIs(reply, await forward(request)),
   });
 };
+
+/**
+ * The call in the proxy's metrics once a request to the provider was sent (an unknown account, a
+ * refused header or a failed token refresh never got that far): by provider key and the
+ * provider's status, `error` when no answer came.
+ */
+function observeCall(call: ProxiedCall, started: number): void {
+  const provider = call.provider;
+  if (!provider || call.url === null) return;
+  telemetry.count("portico_proxy_requests_total", {
+    provider,
+    status: call.status === null ? "error" : String(call.status),
+  });
+  telemetry.observe("portico_proxy_request_duration_seconds", (performance.now() - started) / 1000, {
+    provider,
+  });
+  telemetry.annotate({ "portico.provider": provider });
+}
 
 /** The provider's answer as it came; an error is already in StackOne's shape (`providerErrorResult`). */
 function sendAsIs(reply: FastifyReply, res: ProxyResult) {

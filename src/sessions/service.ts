@@ -5,6 +5,7 @@ import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
 import type { HistoryService } from "../history/service.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import type { Principal } from "../tenancy/service.js";
 import {
   type ConnectSession,
@@ -77,6 +78,7 @@ export class SessionsService {
       created_at: now,
     });
     this.deps.history?.sessionOpened(principal.projectId);
+    telemetry.count("portico_connect_sessions_created_total");
     // The answer is built from what was written, not parsed back from its JSON columns.
     const session = toWire(row, {
       categories,
@@ -151,6 +153,7 @@ export class SessionsService {
     const row = await this.resolve(token);
     if (!row || !safeEqual(row.project_id, principal.projectId))
       throw new PorticoError("INVALID_SESSION_TOKEN");
+    telemetry.count("portico_connect_sessions_authenticated_total");
     return toWire(row);
   }
 

@@ -498,6 +498,11 @@ export class WebhooksService {
     };
   }
 
+  /** Every project's deliveries waiting, and since when the oldest due one is (the operators' metrics). */
+  backlog(now = Date.now()) {
+    return this.store.backlog(now);
+  }
+
   private async require(projectId: string, id: string): Promise<EndpointRow> {
     const row = await this.store.getEndpoint(projectId, id);
     if (!row) throw new PorticoError("NOT_FOUND", `webhook endpoint ${id} not found`);

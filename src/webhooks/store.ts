@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from "kysely";
-import type { Dialect } from "../db/database.js";
+import { asideRowsOf, type Dialect } from "../db/database.js";
 import type { DB, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable } from "../db/schema.js";
 
 /**
@@ -250,6 +250,33 @@ export class WebhooksStore {
       .where("status", "=", "pending")
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Every project's deliveries pending for active endpoints, and the earliest time one of them
+   * that is due now (its endpoint not backing off) became due: what the delivery job is behind by.
+   * On SQLite it runs on the reader thread, away from requests.
+   */
+  async backlog(now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
+    const query = sql<{ pending: number | string; oldest: number | string | null }>`
+      select count(*) as pending,
+        min(case when d.next_attempt_at <= ${now} and (e.retry_after is null or e.retry_after <= ${now})
+          then d.next_attempt_at end) as oldest
+      from webhook_deliveries d
+      join webhook_endpoints e on e.id = d.endpoint_id
+      where d.status = 'pending' and e.status = 'active'`;
+    const aside = asideRowsOf(this.db);
+    const compiled = query.compile(this.db);
+    const [row] = (
+      aside ? await aside(compiled.sql, compiled.parameters) : (await query.execute(this.db)).rows
+    ) as {
+      pending: number | string;
+      oldest: number | string | null;
+    }[];
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestDueAt: row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest),
+    };
   }
 
   attemptsOf(deliveryIds: string[]) {

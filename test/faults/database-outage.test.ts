@@ -6,7 +6,7 @@ import SqliteDatabase from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, linkSandboxHris } from "../helpers/hub.js";
 import { type OwnPostgres, ownPostgresAvailable, startOwnPostgres } from "../helpers/own-postgres.js";
-import { firstStartKey, type ServeProcess, spawnServe } from "../helpers/processes.js";
+import { firstStartKey, freePort, type ServeProcess, spawnServe } from "../helpers/processes.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 type Sample = { at: number; ms: number; status: number; retryAfter: string | null; body: string };
@@ -76,9 +76,16 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
   let apiKey: string;
   let accountId: string;
   let dataDir: string;
+  let metricsUrl: string;
+
+  /** `portico_database_up` as the metrics listener says it now. */
+  const databaseUp = async () =>
+    Number(/^portico_database_up (\S+)$/m.exec(await (await fetch(metricsUrl)).text())?.[1]);
 
   beforeAll(async () => {
     pg = await startOwnPostgres();
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-outage-"));
     server = await spawnServe({
       PORTICO_DATABASE_URL: pg.url,
@@ -86,6 +93,7 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
       PORTICO_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
       PORTICO_LOG_LEVEL: "warn",
       PORTICO_WEBHOOK_POLL_MS: "50",
+      PORTICO_METRICS_PORT: String(metricsPort),
       ...TIME_LIMITS,
     });
     apiKey = firstStartKey(server.output())!;
@@ -111,6 +119,8 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
     expect(ready.status, kind).toBe(503);
     expect(ready.ms, kind).toBeLessThan(1500);
     expect(ready.body).toMatchObject({ statusCode: 503, message: expect.any(String) });
+    // The metrics say what /readyz says.
+    expect(await databaseUp(), kind).toBe(0);
     // ...and once the outage is known, each call in well under a second.
     const known = Date.now();
     await new Promise((r) => setTimeout(r, 1500));
@@ -145,6 +155,7 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
       kind,
     ).toBe(true);
     expect((await timed(`${server.url}/readyz`)).status, kind).toBe(200);
+    expect(await databaseUp(), kind).toBe(1);
   }
 
   it("answers 503 while PostgreSQL is stopped, and serves again when it is back", async () => {
