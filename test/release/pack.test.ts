@@ -148,7 +148,7 @@ describe("npm pack", () => {
     await waitFor(server, "Portico listening");
     if (asRoot) expect(uidOf(server.child.pid!)).toBe(NOBODY);
     // A release installation runs dist/ (no compiling at start) and says how to run the CLI.
-    expect(server.output()).toContain("(later: portico console link)");
+    expect(server.output()).toContain("(later: portico console link;");
 
     await quickStart(url, server.output());
     await expectConsole(url, server.output());
