@@ -14,6 +14,7 @@ import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { addressRateLimit, asHook, INTERNAL_CALLER, keyRateLimit } from "./http/rate-limit-hooks.js";
 import { registerReadiness } from "./http/readiness.js";
+import { registerScopeCheck } from "./http/scope-hook.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
@@ -94,6 +95,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       apiKeyAuth(ctx.tenancy, keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute)),
     );
     api.addHook("onResponse", requestLogHook(ctx.history));
+    // API-key scopes, from each route's declaration (after the key is known).
+    registerScopeCheck(api);
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
     await api.register(catalogRoutes, {

@@ -95,6 +95,8 @@ export type ApiKey = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  scopes: string;
+  expires_at: string | null;
 };
 export type RequestLog = {
   request_id: string;

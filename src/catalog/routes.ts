@@ -79,6 +79,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
   };
 
   app.get("/connectors/meta", {
+    config: { scopes: ["read", "connect"] },
     schema: {
       operationId: "stackone_list_connectors_meta",
       tags: ["Connectors"],
@@ -93,6 +94,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
   });
 
   app.get("/connectors/meta/:provider", {
+    config: { scopes: ["read", "connect"] },
     schema: {
       operationId: "stackone_get_connector_meta",
       tags: ["Connectors"],

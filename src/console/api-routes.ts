@@ -12,6 +12,7 @@ import type { HistoryService } from "../history/service.js";
 import { ErrorResponse } from "../http/openapi.js";
 import type { IntegrationsService } from "../integrations/service.js";
 import type { SessionsService } from "../sessions/service.js";
+import { parseScopes } from "../tenancy/scopes.js";
 import type { Principal, TenancyService } from "../tenancy/service.js";
 import { DeliverySchema, EndpointSchema, EndpointWithSecret } from "../webhooks/schemas.js";
 import { EVENT_TYPES, type WebhooksService } from "../webhooks/service.js";
@@ -509,11 +510,13 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     }),
     handler: async (request, reply) => {
       const { projectId } = await project(request.params.projectId);
-      return reply
-        .status(201)
-        .send(
-          await o.tenancy.createApiKey(projectId, request.body.name || undefined, { actor: actor(request) }),
-        );
+      return reply.status(201).send(
+        await o.tenancy.createApiKey(projectId, request.body.name || undefined, {
+          actor: actor(request),
+          scopes: request.body.scopes ? parseScopes(request.body.scopes, "scopes") : undefined,
+          expiresInMs: request.body.expires_in === undefined ? undefined : request.body.expires_in * 1000,
+        }),
+      );
     },
   });
 

@@ -8,6 +8,7 @@ import { clientVersions } from "./migrations/005-client-versions.js";
 import { rateLimits } from "./migrations/006-rate-limits.js";
 import { history } from "./migrations/007-history.js";
 import { coveringOwnerIndex } from "./migrations/009-covering-owner-index.js";
+import { healthScopesBranding } from "./migrations/011-health-scopes-branding.js";
 import type { AnyDb } from "./migrations/support.js";
 
 /**
@@ -26,6 +27,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     "006_rate_limits": rateLimits,
     "007_history": history(dialect),
     "009_covering_owner_index": coveringOwnerIndex(dialect),
+    "011_health_scopes_branding": healthScopesBranding,
   };
 }
 

@@ -36,6 +36,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   };
 
   app.post("/unified/proxy", {
+    config: { scopes: ["proxy"] },
     schema: {
       operationId: "stackone_proxy_request",
       tags: ["Proxy"],
@@ -62,6 +63,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   });
 
   app.post("/portico/v1/proxy/raw", {
+    config: { scopes: ["proxy"] },
     schema: {
       operationId: "portico_proxy_raw",
       tags: ["Portico"],

@@ -72,6 +72,8 @@ export class SessionsService {
       integration_id: input.integration_id || null,
       external_trigger_token: generateUuid(),
       linked_account_id: null,
+      success_url: input.portico?.success_url ?? null,
+      error_url: input.portico?.error_url ?? null,
       expires_in: expiresIn,
       expires_at: now + expiresIn * 1000,
       created_at: now,

@@ -6,6 +6,7 @@ import { projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";
 import { cliActor } from "../history/actor.js";
 import { WIRE_PROFILE_FORMS } from "../http/wire-profile.js";
+import { parseExpiresIn, parseScopes, SCOPES } from "./scopes.js";
 
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
@@ -141,17 +142,30 @@ export function registerTenancyCommands(program: Command): void {
       "--wire-profile <profile>",
       `pin the StackOne contract this key's callers get: ${WIRE_PROFILE_FORMS}`,
     )
+    .option(
+      "--scope <scopes>",
+      `what the key may call: ${SCOPES.join(", ")} (comma-separated for several; default full)`,
+      (v: string) => parseScopes(v, "--scope"),
+    )
+    .option(
+      "--expires-in <duration>",
+      "the key stops working after this long: seconds, or 30m, 12h, 90d",
+      (v: string) => parseExpiresIn(v, "--expires-in"),
+    )
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
         const key = await ctx.tenancy.createApiKey(opts.project, opts.name, {
           wireProfile: opts.wireProfile,
           actor: cliActor(),
+          scopes: opts.scope,
+          expiresInMs: opts.expiresIn,
         });
         print(
           opts.json,
           key,
-          () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${key.api_key}`,
+          () =>
+            `Created ${key.id} for ${key.project_id} (scope ${key.scopes}${key.expires_at ? `, expires ${key.expires_at}` : ""})\nAPI key (shown once): ${key.api_key}`,
         );
       }),
     );
@@ -169,8 +183,10 @@ export function registerTenancyCommands(program: Command): void {
             "project_id",
             "prefix",
             "name",
+            "scopes",
             "wire_profile",
             "created_at",
+            "expires_at",
             "last_used_at",
             "revoked_at",
           ]),
