@@ -6,6 +6,7 @@ import { proxiedCall } from "../history/request-log-hook.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
 import { proxySuccessStatus, toProxyResponseModel } from "./response-model.js";
+import { NO_RETRY_HEADER, retriesWanted } from "./retry.js";
 import { ProxyHeaders, ProxyRequestBody, ProxyResponseApiModel } from "./schemas.js";
 import type { ProxyResult, ProxyService } from "./service.js";
 
@@ -28,6 +29,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
       .forward(request.principal.projectId, accountId, request.body, {
         actor: apiKeyActor(request.principal),
         call,
+        retries: retriesWanted(request.headers[NO_RETRY_HEADER]),
       })
       .catch((err: Error) => {
         call.error = err.message;
