@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { accountHealthRoutes } from "./accounts/health-routes.js";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import { loadConsoleAssets } from "./console/assets.js";
@@ -99,6 +100,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     registerScopeCheck(api);
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
+    await api.register(accountHealthRoutes, { prefix: "/portico/v1", health: ctx.health });
     await api.register(catalogRoutes, {
       catalog: ctx.catalog,
       integrations: ctx.integrations,

@@ -156,6 +156,9 @@ const envSchema = z.object({
   PORTICO_REQUEST_LOG_RETENTION_DAYS: int(30, 1, 3650),
   PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: int(365, 1, 3650),
   PORTICO_AUDIT_RETENTION_DAYS: int(365, 1, 3650),
+  PORTICO_HEALTH_CHECK_INTERVAL_HOURS: int(24, 0, 24 * 365),
+  PORTICO_HEALTH_CHECK_CONCURRENCY: int(4, 1, 100),
+  PORTICO_HEALTH_CHECK_POLL_SECONDS: int(60, 1, 3600),
 });
 
 export type Config = {
@@ -216,6 +219,8 @@ export type Config = {
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
+  /** Connection health checks (accounts/health.ts): interval (0: off), per-provider bound, poll. */
+  healthCheck: { intervalHours: number; concurrency: number; pollSeconds: number };
 };
 
 export class ConfigError extends Error {
@@ -311,5 +316,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestLogRetentionDays: e.PORTICO_REQUEST_LOG_RETENTION_DAYS,
     accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,
+    healthCheck: {
+      intervalHours: e.PORTICO_HEALTH_CHECK_INTERVAL_HOURS,
+      concurrency: e.PORTICO_HEALTH_CHECK_CONCURRENCY,
+      pollSeconds: e.PORTICO_HEALTH_CHECK_POLL_SECONDS,
+    },
   };
 }

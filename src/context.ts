@@ -1,6 +1,8 @@
 import cluster from "node:cluster";
 import type { Logger } from "pino";
 import { AccountsBrowser } from "./accounts/browse.js";
+import { HealthChecks, nextCheckAt } from "./accounts/health.js";
+import { HealthStore } from "./accounts/health-store.js";
 import { AccountsService } from "./accounts/service.js";
 import { AccountsStore } from "./accounts/store.js";
 import { buildCatalog } from "./catalog/build.js";
@@ -59,6 +61,8 @@ export type Context = {
   /** The operator console's keyset pages and counts over accounts. */
   accountsBrowser: AccountsBrowser;
   hubConnectors: HubConnectors;
+  /** Connection health checks: scheduled, on demand, and from proxied calls. */
+  health: HealthChecks;
   tokens: TokenManager;
   attempts: AttemptsService;
   proxy: ProxyService;
@@ -175,6 +179,7 @@ export async function createContext(
     marginMs: config.tokenRefreshMarginSeconds * 1000,
     idleMs: config.tokenIdleRefreshHours * 3600_000,
   };
+  const healthIntervalMs = config.healthCheck.intervalHours * 3600_000;
   const webhooksStore = new WebhooksStore(database.db, database.dialect);
   const webhooks = new WebhooksService(webhooksStore, vault, outbound, {
     allowPrivateNetworks: config.allowPrivateNetworks,
@@ -196,6 +201,7 @@ export async function createContext(
     sessions,
     events: (trx, event, account, projectId) => webhooks.record(trx, event, account, projectId),
     refreshAt: (tokens, now) => refreshDueAt(tokens, now, schedule),
+    healthCheckAt: (now) => (healthIntervalMs > 0 ? nextCheckAt(now, healthIntervalMs) : null),
     history,
   });
   const hubConnectors = new HubConnectors(catalog, integrations, logoUrl);
@@ -204,6 +210,14 @@ export async function createContext(
     marginMs: schedule.marginMs,
     logger,
   });
+  const health = new HealthChecks(
+    accounts,
+    accountsStore,
+    new HealthStore(database.db, database.dialect),
+    catalog,
+    (row, opts) => tokens.valuesFor(row, opts),
+    { intervalMs: healthIntervalMs, concurrencyPerProvider: config.healthCheck.concurrency, logger },
+  );
   const attempts = new AttemptsService({
     store: new AttemptsStore(database.db),
     sessions,
@@ -236,9 +250,12 @@ export async function createContext(
     accounts,
     accountsBrowser: new AccountsBrowser(database.db, database.dialect, (row) => accounts.toWire(row)),
     hubConnectors,
+    health,
     tokens,
     attempts,
-    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
+    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs, (row, status) =>
+      health.observe(row, status),
+    ),
     sandboxOAuth: cluster.isWorker
       ? new SandboxStateClient(config.sandboxTokenTtlSeconds)
       : new SandboxOAuthState(config.sandboxTokenTtlSeconds),

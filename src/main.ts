@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
+import { registerAccountCommands } from "./accounts/commands.js";
 import { registerCatalogCommands } from "./catalog/commands.js";
 import { servePrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfig, parseProcesses } from "./config.js";
@@ -41,6 +42,7 @@ program
 registerDbCommands(program);
 registerTenancyCommands(program);
 registerSessionCommands(program);
+registerAccountCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);

@@ -4,7 +4,7 @@ import type { Catalog } from "../catalog/catalog.js";
 import { buildProviderRequest, providerBaseUrl } from "../catalog/provider-request.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "../history/actor.js";
-import type { ProxiedCall } from "../history/request-log-hook.js";
+import type { ProviderStep, ProxiedCall } from "../history/request-log-hook.js";
 import type { Outbound, OutboundResponse } from "../http/outbound.js";
 import type { TokenManager } from "../oauth/token-manager.js";
 import { withRetries } from "./retry.js";
@@ -89,7 +89,8 @@ export class ProxyService {
     }
 
     let lastUrl = "";
-    const steps = opts.call ? (opts.call.steps = []) : undefined;
+    const steps: ProviderStep[] | undefined = opts.call ? [] : undefined;
+    if (opts.call) opts.call.steps = steps;
     const send = async (values: Record<string, string | undefined>) => {
       const request = buildProviderRequest(entry, values, {
         method: req.method,

@@ -19,6 +19,8 @@ export type ScriptedProvider = {
   keys: Set<string>;
   /** Answers for the next calls to any path but /me, first in first out. */
   queue: Scripted[];
+  /** Answers for the next verification requests (/me), before the keys decide. */
+  verifyQueue: Scripted[];
   /** Every request: method, path and when it arrived. */
   calls: { method: string; path: string; at: number }[];
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
   const state = {
     keys: new Set([SCRIPTED_KEY]),
     queue: [] as Scripted[],
+    verifyQueue: [] as Scripted[],
     calls: [] as ScriptedProvider["calls"],
   };
   const server = http.createServer((req, res) => {
@@ -45,7 +48,10 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
         res.writeHead(s.status, { "content-type": "application/json", ...(s.headers ?? {}) });
         res.end(JSON.stringify(s.body ?? { status: s.status }));
       };
-      if (p === "/me") return send(accepted ? { status: 200, body: { id: "me" } } : unauthorized);
+      if (p === "/me") {
+        const scripted = state.verifyQueue.shift();
+        return send(scripted ?? (accepted ? { status: 200, body: { id: "me" } } : unauthorized));
+      }
       const next = state.queue.shift();
       if (next) return send(next);
       send(accepted ? { status: 200, body: { data: [{ id: 1 }] } } : unauthorized);
@@ -80,6 +86,7 @@ verify: { path: /me, expect_status: 200, reject_status: 401 }
     catalogDir,
     keys: state.keys,
     queue: state.queue,
+    verifyQueue: state.verifyQueue,
     calls: state.calls,
     close: async () => {
       server.closeAllConnections();
