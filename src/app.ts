@@ -136,6 +136,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
     rateLimit: publicLimit,
+    settings: ctx.projectSettings,
   });
 
   if (ctx.config.console) {

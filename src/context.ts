@@ -35,7 +35,9 @@ import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
 import { SandboxOAuthState, type SandboxOAuthStore } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
+import { ProjectSettings } from "./tenancy/project-settings.js";
 import { TenancyService } from "./tenancy/service.js";
+import { SettingsStore } from "./tenancy/settings-store.js";
 import { TenancyStore } from "./tenancy/store.js";
 import { WebhooksService } from "./webhooks/service.js";
 import { WebhooksStore } from "./webhooks/store.js";
@@ -55,6 +57,8 @@ export type Context = {
   logoUrl: (entry: CatalogEntry) => string;
   outbound: Outbound;
   tenancy: TenancyService;
+  /** Projects' hosted-page brand and redirects. */
+  projectSettings: ProjectSettings;
   integrations: IntegrationsService;
   sessions: SessionsService;
   accounts: AccountsService;
@@ -169,8 +173,14 @@ export async function createContext(
     Date.now,
     history,
   );
+  const projectSettings = new ProjectSettings(new SettingsStore(database.db), {
+    publicUrl: config.publicUrl,
+    redirectOrigins: config.redirectOrigins,
+    history,
+  });
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,
+    checkRedirects: (projectId, urls) => projectSettings.checkSessionRedirects(projectId, urls),
     accountProvider: (projectId, id) => accountsStore.providerOf(projectId, id),
     catalogEntry: (provider) => catalog.get(provider),
     history,
@@ -245,6 +255,7 @@ export async function createContext(
     logoUrl,
     outbound,
     tenancy,
+    projectSettings,
     integrations,
     sessions,
     accounts,
