@@ -157,6 +157,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       history: ctx.history,
       publicUrl: ctx.config.publicUrl,
       oauthRedirectUrl: ctx.config.oauthRedirectUrl,
+      health: ctx.health,
+      settings: ctx.projectSettings,
     });
   }
 

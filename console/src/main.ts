@@ -8,6 +8,7 @@ import { connectPage } from "./pages/connect.js";
 import { integrationsPage } from "./pages/integrations.js";
 import { logsPage } from "./pages/logs.js";
 import { overviewPage } from "./pages/overview.js";
+import { settingsPage } from "./pages/settings.js";
 import { deliveriesPage, webhooksPage } from "./pages/webhooks.js";
 import type { Me, Project } from "./types.js";
 
@@ -41,6 +42,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/webhooks\/([^/]+)$/, nav: "webhooks", title: "Deliveries", render: deliveriesPage },
   { pattern: /^\/api-keys$/, nav: "api-keys", title: "API keys", render: apiKeysPage },
   { pattern: /^\/logs$/, nav: "logs", title: "Logs", render: logsPage },
+  { pattern: /^\/settings$/, nav: "settings", title: "Hosted page", render: settingsPage },
 ];
 
 const NAV: [string, string, string][] = [
@@ -51,6 +53,7 @@ const NAV: [string, string, string][] = [
   ["webhooks", "/webhooks", "Webhooks"],
   ["api-keys", "/api-keys", "API keys"],
   ["logs", "/logs", "Logs"],
+  ["settings", "/settings", "Hosted page"],
 ];
 
 const app = document.getElementById("app")!;

@@ -18,6 +18,26 @@ export type Account = {
   created_at: string;
   updated_at: string;
 };
+export type AccountHealth = {
+  account_id: string;
+  status: string;
+  checkable: boolean;
+  last_checked_at: string | null;
+  result: string | null;
+  detail: string | null;
+  next_check_at: string | null;
+};
+export type ProjectSettings = {
+  project_id: string;
+  name: string;
+  display_name: string | null;
+  accent_color: string | null;
+  support_url: string | null;
+  logo_url: string | null;
+  success_url: string | null;
+  error_url: string | null;
+  allowed_origins: string[];
+};
 export type Page<T> = { data: T[]; next: string | null };
 export type AccountEvent = {
   id: string;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AccountsBrowser } from "../accounts/browse.js";
+import type { HealthChecks } from "../accounts/health.js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Catalog } from "../catalog/catalog.js";
 import { CATEGORIES } from "../catalog/categories.js";
@@ -12,6 +13,7 @@ import type { HistoryService } from "../history/service.js";
 import { ErrorResponse } from "../http/openapi.js";
 import type { IntegrationsService } from "../integrations/service.js";
 import type { SessionsService } from "../sessions/service.js";
+import type { ProjectSettings } from "../tenancy/project-settings.js";
 import { parseScopes } from "../tenancy/scopes.js";
 import type { Principal, TenancyService } from "../tenancy/service.js";
 import { DeliverySchema, EndpointSchema, EndpointWithSecret } from "../webhooks/schemas.js";
@@ -19,7 +21,9 @@ import { EVENT_TYPES, type WebhooksService } from "../webhooks/service.js";
 import type { ConsoleAuth } from "./auth.js";
 import { sessionCookie } from "./cookie.js";
 import { consoleGuard } from "./guard.js";
+import { consoleHealthRoutes } from "./health-routes.js";
 import * as S from "./schemas.js";
+import { consoleSettingsRoutes } from "./settings-routes.js";
 
 export type ConsoleApiOptions = {
   auth: ConsoleAuth;
@@ -34,6 +38,8 @@ export type ConsoleApiOptions = {
   history: HistoryService;
   publicUrl: string;
   oauthRedirectUrl: string;
+  health: HealthChecks;
+  settings: ProjectSettings;
 };
 
 const DAY_MS = 86_400_000;
@@ -60,6 +66,9 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   const project = (projectId: string): Promise<Principal> => o.tenancy.principalFor(projectId, "console");
 
   const entry = (provider: string) => o.catalog.get(provider);
+  // Issue 21's routes, in files of their own, behind the same guard.
+  await app.register(consoleHealthRoutes, { health: o.health, tenancy: o.tenancy });
+  await app.register(consoleSettingsRoutes, { settings: o.settings });
   const schema = <T extends object>(s: T) => ({ tags, security, ...s });
 
   app.get("/me", {

@@ -14,6 +14,7 @@ import {
 } from "../dom.js";
 import type { PageContext } from "../main.js";
 import type { Account, AccountEvent, Actor, AuthLink, Page, RequestLog } from "../types.js";
+import { healthSection } from "./account-health.js";
 
 export const actorText = (a: Actor): string => {
   const who = {
@@ -72,9 +73,10 @@ export async function accountPage(ctx: PageContext): Promise<void> {
     }
     throw err;
   }
-  const [events, calls] = await Promise.all([
+  const [events, calls, health] = await Promise.all([
     api<Page<AccountEvent>>("GET", `${base}/events`),
     api<Page<RequestLog>>("GET", `${base}/requests`),
+    healthSection(base, ctx.notify, () => ctx.navigate(location.pathname, { replace: true })),
   ]);
   const a = detail.account;
 
@@ -216,6 +218,7 @@ export async function accountPage(ctx: PageContext): Promise<void> {
         edit,
       ),
     ),
+    health,
     h(
       "section",
       { "aria-labelledby": "timeline" },
@@ -244,11 +247,12 @@ export async function accountPage(ctx: PageContext): Promise<void> {
       h("h2", { id: "calls" }, "Recent proxied calls"),
       table(
         "Recent proxied calls",
-        ["Time", "Request", "Provider status", "Status", "Duration", "Error"],
+        ["Time", "Request", "Provider status", "Attempts", "Status", "Duration", "Error"],
         calls.data.map((c) => [
           time(c.event_datetime),
           h("code", null, `${c.step_requests?.[0]?.http_method ?? ""} ${c.step_requests?.[0]?.path ?? ""}`),
-          c.step_requests?.[0]?.status ?? "—",
+          c.step_requests?.at(-1)?.status ?? "—",
+          c.step_requests?.length ?? "—",
           badge(String(c.status), c.status < 400 ? "ok" : "error"),
           `${c.duration} ms`,
           c.error ?? "—",
