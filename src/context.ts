@@ -31,7 +31,7 @@ import { OAuthClient } from "./oauth/oauth-client.js";
 import { TokenManager } from "./oauth/token-manager.js";
 import { refreshDueAt } from "./oauth/token-schedule.js";
 import { ProxyService } from "./proxy/service.js";
-import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
+import { SANDBOX_LOGO_DIR, SANDBOX_OAUTH_APP, sandboxEntries } from "./sandbox/entries.js";
 import { SandboxOAuthState, type SandboxOAuthStore } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
@@ -128,7 +128,7 @@ export async function createContext(
 ): Promise<Context> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const { catalog, logos } = buildCatalog({
-    sandbox: config.sandbox,
+    builtIn: config.sandbox ? [{ entries: sandboxEntries(config.publicUrl), logoDir: SANDBOX_LOGO_DIR }] : [],
     publicUrl: config.publicUrl,
     extraDirs: config.catalogDirs,
     allowLoopbackHttp: config.allowPrivateNetworks,

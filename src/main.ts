@@ -13,6 +13,7 @@ import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
 import { registerHistoryCommands } from "./history/commands.js";
 import { registerIntegrationCommands } from "./integrations/commands.js";
+import { sandboxEntries } from "./sandbox/entries.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
 import { registerTenancyCommands } from "./tenancy/commands.js";
@@ -48,7 +49,9 @@ registerWebhookCommands(program);
 registerKeyCommands(program);
 registerHistoryCommands(program);
 registerConsoleCommands(program);
-registerCatalogCommands(program);
+registerCatalogCommands(program, {
+  reservedKeys: () => sandboxEntries("http://127.0.0.1").flatMap((e) => [e.key, ...e.aliases]),
+});
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {
