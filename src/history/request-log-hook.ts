@@ -88,7 +88,8 @@ export function requestLogHook(history: HistoryService) {
         key_prefix: principal.keyPrefix,
         account_id:
           call?.account_id ??
-          (route.startsWith("/accounts/:id") && typeof params?.id === "string"
+          ((route.startsWith("/accounts/:id") || route.startsWith("/portico/v1/accounts/:id")) &&
+          typeof params?.id === "string"
             ? params.id.slice(0, 255)
             : null),
         provider: call?.provider ?? null,

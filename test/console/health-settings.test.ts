@@ -136,6 +136,21 @@ for (const dialect of DIALECTS) {
         expect.arrayContaining(["project.settings_updated", "project.logo_updated", "project.logo_removed"]),
       );
       expect(audit.data.find((a) => a.action === "project.logo_updated")?.actor.type).toBe("operator");
+
+      // An expired link of the project, with no error URL to go to, shows the project's brand.
+      await consoleFetch(s, cookie, "PATCH", base, { error_url: null });
+      const session = await createSession(s, { origin_owner_id: "late", origin_owner_name: "Late" });
+      await s.ctx.database.db
+        .updateTable("connect_sessions")
+        .set({ expires_at: Date.now() - 1 })
+        .where("id", "=", session.id)
+        .execute();
+      const page = await fetch(session.auth_link_url, { redirect: "manual" });
+      expect(page.status).toBe(404);
+      const html = await page.text();
+      expect(html).toContain('<span class="brand-name">Acme</span>');
+      expect(html).toContain("This link is invalid or has expired");
+      expect(html).toContain('href="https://help.example.com"');
     });
 
     it("creates scoped, expiring keys and lists their scope and expiry", async () => {
