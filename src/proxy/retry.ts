@@ -56,14 +56,16 @@ const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Sends, and sends again while the answer is retryable and the budget allows. `send` gets the
- * time left for its attempt. An attempt that throws (timeout, unreachable) ends the call with
- * that error, as a single call would.
+ * time left for its attempt. A first attempt that throws (timeout, unreachable) ends the call with
+ * that error, as a single call would; a retry that throws (the time limit ran out during it, the
+ * provider went away) gives the caller the answer it had, never a Portico error.
  */
 export async function withRetries(
   send: (timeoutMs: number) => Promise<OutboundResponse>,
   opts: RetryOptions,
 ): Promise<OutboundResponse> {
   const sleep = opts.sleep ?? wait;
+  let previous: OutboundResponse | null = null;
   for (let retry = 0; ; retry++) {
     const started = Date.now();
     let res: OutboundResponse;
@@ -71,8 +73,10 @@ export async function withRetries(
       res = await send(Math.max(1, opts.deadline - started));
     } catch (err) {
       opts.steps?.push({ status: null, started_at: started, duration_ms: Date.now() - started });
+      if (previous) return previous;
       throw err;
     }
+    previous = res;
     const now = Date.now();
     opts.steps?.push({ status: res.status, started_at: started, duration_ms: now - started });
     if (!opts.enabled || retry >= MAX_RETRIES || !retryable(opts.method, res.status)) return res;

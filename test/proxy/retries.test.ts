@@ -143,3 +143,20 @@ describe("retry rules", () => {
     expect(retryable("GET", 500)).toBe(false);
   });
 });
+
+describe("withRetries", () => {
+  it("gives the last answer when a retry fails to get one", async () => {
+    const { withRetries } = await import("../../src/proxy/retry.js");
+    let n = 0;
+    const steps: { status: number | null }[] = [];
+    const res = await withRetries(
+      async () => {
+        if (n++ === 0) return { status: 503, headers: { "retry-after": "0" }, body: Buffer.from("busy") };
+        throw new Error("the provider went away");
+      },
+      { method: "GET", deadline: Date.now() + 5000, enabled: true, steps: steps as never },
+    );
+    expect(res.status).toBe(503);
+    expect(steps.map((s) => s.status)).toEqual([503, null]);
+  });
+});
