@@ -163,14 +163,16 @@ export class HealthChecks {
   }
 
   viewOf(row: AccountRow): HealthView {
+    const checkable = !!this.catalog.get(row.provider)?.verify;
     return {
       account_id: row.id,
       status: row.status,
-      checkable: !!this.catalog.get(row.provider)?.verify,
+      checkable,
       last_checked_at: iso(row.health_checked_at),
       result: row.health_result,
       detail: row.health_detail,
-      next_check_at: iso(row.health_next_at),
+      // Scheduled checks are off, or the provider cannot be checked: no next check to show.
+      next_check_at: checkable && this.opts.intervalMs > 0 ? iso(row.health_next_at) : null,
     };
   }
 
