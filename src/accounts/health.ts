@@ -113,7 +113,8 @@ export class HealthChecks {
     const providers = this.checkable();
     const now = Date.now();
     await this.health.scheduleUnscheduled(providers, now, this.opts.intervalMs, 1000);
-    const due = await this.health.dueProviders(providers, now, 100);
+    // At most 25 providers a pass: a node runs at most 25 x the per-provider bound checks at once.
+    const due = await this.health.dueProviders(providers, now, 25);
     let done = 0;
     await Promise.all(
       due.map(async (provider) => {
