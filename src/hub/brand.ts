@@ -33,6 +33,8 @@ export function hubTheme(accent: string | null): string | null {
   return JSON.stringify({
     colors: {
       primary: { background: accent, foreground: fg, border: accent, borderHover: accent },
+      // The hub's filled buttons (Connect) draw with `secondary` in malachite.
+      secondary: { background: accent, foreground: fg, border: accent, borderHover: accent },
       accent: { background: accent, foreground: fg, border: accent, backgroundGlass: accent },
     },
   });

@@ -66,7 +66,11 @@ for (const dialect of DIALECTS) {
         await page.goto(session.auth_link_url);
         await page.getByText("Use the demo key").waitFor();
         await page.locator("input").first().fill(SANDBOX_HRIS_KEY);
+        await page.locator("input").first().blur();
         await shot(page, `hub-branded-form-${dialect}`);
+        // The hub's theme wears the accent: its Connect button is the project's colour.
+        const connect = page.getByRole("button", { name: "Connect", exact: true });
+        expect(await connect.evaluate((b) => getComputedStyle(b).backgroundColor)).toBe("rgb(10, 124, 90)");
         await page.getByRole("button", { name: "Connect", exact: true }).click();
         await page.waitForURL((u) => u.origin === appOrigin, { timeout: 15_000 });
         const landed = new URL(page.url());
