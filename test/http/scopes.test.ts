@@ -115,6 +115,12 @@ for (const dialect of DIALECTS) {
       expect(created.find((a) => a.detail?.name === "soon")?.detail?.expires_at).toMatch(ISO);
     });
 
+    it("every API route declares the scopes that may call it", async () => {
+      const { undeclaredScopes } = await import("../../src/http/scope-hook.js");
+      // Routes added without a declaration answer full keys only; declare them (config.scopes).
+      expect(undeclaredScopes).toEqual([]);
+    });
+
     it("refuses a bad scope or expiry by name", async () => {
       const { parseScopes, parseExpiresIn } = await import("../../src/tenancy/scopes.js");
       expect(() => parseScopes("write", "--scope")).toThrow(/--scope: "write" is not a scope/);
