@@ -7,9 +7,9 @@
 //   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and their floors)
 //   npm run bench -- --profile DIR     also CPU-profile the servers (DIR/<dialect>/, DIR/floor-<path>/)
 //                                      and write DIR/summary.md: time per request by bucket
-//   (a partial run, --only or --dialect, writes bench/results/partial.* and never the README)
-//   npm run bench -- --write-readme    also replace the README's benchmark table
-//   npm run bench -- --render --write-readme   rebuild the tables from bench/results/latest.json
+//   (a partial run, --only or --dialect, writes bench/results/partial.* and never the docs)
+//   npm run bench -- --write-docs      also replace the benchmark table in docs/performance.md
+//   npm run bench -- --render --write-docs   rebuild the tables from bench/results/latest.json
 //
 // The Portico server, the baseline server and the load generator (autocannon) each run in their
 // own process; with taskset and two or more CPUs the servers are pinned to CPU 0 and the load
@@ -49,9 +49,9 @@ const LIMITS_TEXT = `rate limits off (${Object.entries(LIMITS)
 
 const log = (...a) => console.error("[bench]", ...a);
 
-// The floor: the least work each hot path must do, in a bare Fastify handler (the project's shared
-// ../shared/perf/floor.mjs). Its ratio beside Portico's shows what is Portico's own cost.
-const FLOOR = process.env.PORTICO_BENCH_FLOOR ?? path.resolve(ROOT, "..", "shared", "perf", "floor.mjs");
+// The floor: the least work each hot path must do, in a bare Fastify handler (bench/floor.mjs). Its
+// ratio beside Portico's shows what is Portico's own cost.
+const FLOOR = process.env.PORTICO_BENCH_FLOOR ?? path.resolve(ROOT, "bench", "floor.mjs");
 // The scenario each of the floor's paths stands beside.
 const FLOOR_SCENARIOS = {
   create: "session create",
@@ -299,7 +299,7 @@ async function measure(base, sc, baseline, watchPid) {
 /**
  * The floor for each path it has (create, authenticate, get) that `modes` names: its ratio against
  * the same baseline, the CPU it spends per request, and with --profile its CPU profile in
- * DIR/floor-<mode>/. Empty when ../shared/perf/floor.mjs is not beside the clone.
+ * DIR/floor-<mode>/. Empty when PORTICO_BENCH_FLOOR names a file that is not there.
  */
 async function measureFloors(baseline, modes) {
   if (!fs.existsSync(FLOOR)) {
@@ -679,12 +679,19 @@ async function runProcesses() {
 
 // ---- main --------------------------------------------------------------------------------------
 
+/**
+ * The results table. A ratio is Portico's throughput over the baseline's in the same run (a bare
+ * Fastify route answering the same JSON, or the upstream called directly for the proxy); the floor's
+ * ratio is the least work the path must do, measured the same way, and "of the floor" is Portico's
+ * ratio over the floor's: the share of what any implementation could reach here that Portico reaches.
+ */
 function markdown(rows) {
   const head =
-    "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
+    "| scenario | dialect | req/s | baseline req/s | ratio to baseline | floor's ratio | of the floor | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+  const share = (r) => (r.floor_ratio ? `${Math.round((100 * r.ratio) / r.floor_ratio)}%` : "-");
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} | ${r.floor_ratio ?? "-"} | ${share(r)} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
   const notes = rows.filter((r) => r.processes).map(processesNote);
   return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
@@ -695,7 +702,7 @@ function processesNote(r) {
   return `Processes row: ${r.path} on ${r.dialect} with \`portico serve --processes 2\` (${r.rps} req/s) against \`--processes 1\` (${r.baseline_rps} req/s), ratio ${r.ratio}; server and load generator unpinned, sharing the machine's ${r.cpus} cores; RSS is the primary and both workers together.`;
 }
 
-/** Writes latest/smoke .json and .md (and the README block), from rows measured now or earlier. */
+/** Writes latest/smoke .json and .md (and the docs' block), from rows measured now or earlier. */
 function writeResults(rows, header) {
   const table = markdown(rows);
   console.log(`\n${table}\n`);
@@ -705,11 +712,12 @@ function writeResults(rows, header) {
   const file = SMOKE ? "smoke" : partial ? "partial" : "latest";
   fs.writeFileSync(path.join(OUT_DIR, `${file}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   fs.writeFileSync(path.join(OUT_DIR, `${file}.md`), `${header}\n\n${table}\n`);
-  if (flag("--write-readme") && !SMOKE && !partial) {
-    const readme = path.join(ROOT, "README.md");
-    const text = fs.readFileSync(readme, "utf8");
+  // --write-readme is the former name: the table moved from the README to the docs site.
+  if ((flag("--write-docs") || flag("--write-readme")) && !SMOKE && !partial) {
+    const page = path.join(ROOT, "docs", "performance.md");
+    const text = fs.readFileSync(page, "utf8");
     const block = `<!-- bench:start -->\n${fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8")}<!-- bench:end -->`;
-    fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
+    fs.writeFileSync(page, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
   }
 }
 
@@ -761,8 +769,9 @@ const rows = [];
 const profiled = [];
 let floors = {};
 try {
+  // Smoke runs leave the floors out: they only keep the scenarios working, and CI time is shared.
   const floorModes = Object.entries(FLOOR_SCENARIOS)
-    .filter(([, name]) => !ONLY || name.includes(ONLY))
+    .filter(([, name]) => !SMOKE && (!ONLY || name.includes(ONLY)))
     .map(([mode]) => mode);
   floors = await measureFloors(baselineUrl, floorModes);
   for (const d of dialects)

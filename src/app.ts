@@ -22,6 +22,7 @@ import { pagesRoutes } from "./hub/pages.js";
 import { hubRoutes } from "./hub/routes.js";
 import { oauthNavigationRoutes } from "./oauth/routes.js";
 import { proxyRoutes } from "./proxy/routes.js";
+import { unifiedDataRoutes } from "./proxy/unified-data.js";
 import { SANDBOX_HOST } from "./sandbox/entries.js";
 import { sandboxIndexHtml } from "./sandbox/index-page.js";
 import { sandboxOAuthServer } from "./sandbox/oauth-server.js";
@@ -107,6 +108,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       logoUrl: ctx.logoUrl,
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
+    await api.register(unifiedDataRoutes);
     await api.register(webhookRoutes, {
       prefix: "/portico/v1",
       webhooks: ctx.webhooks,

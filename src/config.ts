@@ -6,8 +6,8 @@ import { parseKeyring } from "./crypto/keyring.js";
 import type { DatabaseTimeouts } from "./db/database.js";
 
 /**
- * One schema over process.env. Every variable Portico reads is declared here, with its default,
- * so the README's configuration table and the running service cannot drift apart.
+ * One schema over process.env. Every variable Portico reads is declared here, with its default;
+ * each also needs a row in docs/configuration.md (test/docs/configuration.test.ts checks it).
  */
 const bool = (fallback: boolean) =>
   z

@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { registerAccountCommands } from "./accounts/commands.js";
@@ -13,6 +14,7 @@ import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
 import { registerHistoryCommands } from "./history/commands.js";
 import { registerIntegrationCommands } from "./integrations/commands.js";
+import { openApiDocument } from "./openapi-document.js";
 import { sandboxEntries } from "./sandbox/entries.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
@@ -38,6 +40,16 @@ program
     if (opts.processes !== undefined) config.processes = parseProcesses(opts.processes);
     // A worker forked by the primary runs this same command and serves as a lone process would.
     return config.processes > 1 && cluster.isPrimary ? servePrimary(config) : serve(config);
+  });
+
+program
+  .command("openapi")
+  .description("Print the OpenAPI document that /openapi.json serves (no server or database needed)")
+  .option("--out <file>", "write it to this file instead of stdout")
+  .action(async (opts: { out?: string }) => {
+    const json = `${JSON.stringify(await openApiDocument(loadConfig()), null, 2)}\n`;
+    if (opts.out) fs.writeFileSync(opts.out, json);
+    else process.stdout.write(json);
   });
 
 registerDbCommands(program);

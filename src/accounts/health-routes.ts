@@ -15,7 +15,7 @@ export const accountHealthRoutes: FastifyPluginAsyncZod<{ health: HealthChecks }
     config: { scopes: ["read", "proxy"] },
     schema: {
       operationId: "portico_get_account_health",
-      tags: ["Portico"],
+      tags: ["Accounts"],
       summary: "An account's last health check, its result and the next one",
       params: AccountIdParams,
       response: { 200: AccountHealth, ...errors },
@@ -27,7 +27,7 @@ export const accountHealthRoutes: FastifyPluginAsyncZod<{ health: HealthChecks }
     config: { scopes: [] },
     schema: {
       operationId: "portico_check_account",
-      tags: ["Portico"],
+      tags: ["Accounts"],
       summary:
         "Check the account's credentials with its provider now; a refusal (confirmed) puts it in error, a success brings it back",
       params: AccountIdParams,

@@ -16,7 +16,7 @@ import { verifyCredentials } from "./verify-credentials.js";
 export const REDACTED_SECRET = "__secretvalue:**redacted**";
 
 /**
- * The linking rules (README, "Linking rules"): whether a hub submission creates an account or
+ * The linking rules (docs/concepts.md, "Linking rules"): whether a hub submission creates an account or
  * updates one, for credentials forms and OAuth alike.
  */
 export class AccountLinking {

@@ -1,19 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import pc from "picocolors";
 import { print } from "../cli/output.js";
 import { loadConfig } from "../config.js";
 import { Outbound } from "../http/outbound.js";
 import { fromRoot } from "../paths.js";
 import { buildCatalog } from "./build.js";
-import { logosReadme, withCatalogTable } from "./docs.js";
+import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { lintCatalog } from "./lint.js";
 import { CATALOG_DIR, catalogPath, loadCatalogFiles } from "./loader.js";
 import { loadIconSet, renderLogo } from "./logo.js";
 import { type ProviderReport, verifyCatalog } from "./verify.js";
 
-const README = fromRoot("README.md");
+const DOCS = fromRoot("docs");
 
 const collect = (value: string, previous: string[] = []) => [
   ...previous,
@@ -66,23 +66,28 @@ export function registerCatalogCommands(program: Command, opts: { reservedKeys: 
     .command("lint")
     .description("Check every entry, logo and generated table; exits 1 when something is wrong")
     .option("--dir <dir>", "lint another catalog directory (e.g. one in PORTICO_CATALOG_DIRS)")
-    .option("--readme", "rewrite the README's catalog table first")
+    .option("--docs", "rewrite the docs pages' generated blocks first (provider table, OAuth apps)")
+    .addOption(new Option("--readme", "the former name of --docs").hideHelp())
     .option("--entries-only", "check the entries, not the files drawn from them (logos, tables)")
     .option("--json", "print JSON")
     .action(async (opts) => {
       const dir = opts.dir ? path.resolve(opts.dir) : CATALOG_DIR;
       const shipped = dir === CATALOG_DIR;
-      if (opts.readme) {
-        if (!shipped) throw new Error("--readme writes the README's table of the shipped catalog only");
-        const next = withCatalogTable(fs.readFileSync(README, "utf8"), loadCatalogFiles());
-        if (next === null) throw new Error("README.md has no catalog table markers");
-        fs.writeFileSync(README, next);
+      if (opts.docs || opts.readme) {
+        if (!shipped) throw new Error("--docs writes the docs pages of the shipped catalog only");
+        const entries = loadCatalogFiles();
+        for (const doc of GENERATED_DOCS) {
+          const file = path.join(DOCS, doc.file);
+          const next = withGenerated(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "", doc, entries);
+          if (next === null) throw new Error(`docs/${doc.file} has no markers for ${doc.what}`);
+          fs.writeFileSync(file, next);
+        }
       }
       const icons = await loadIconSet();
       const result = lintCatalog({
         dir,
         icons,
-        readmePath: shipped ? README : null,
+        docsDir: shipped ? DOCS : null,
         reservedKeys: reservedKeys(),
         entriesOnly: opts.entriesOnly === true,
         overrideKeys: shipped ? [] : [...loadCatalogFiles().map((e) => e.key), ...reservedKeys()],

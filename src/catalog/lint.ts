@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { CATEGORIES } from "./categories.js";
-import { logosReadme, withCatalogTable } from "./docs.js";
+import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
 import { checkOverrideLogo, type IconSet, LOGO_MAX_BYTES, NOT_SELF_CONTAINED, renderLogo } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
@@ -17,8 +17,8 @@ export type LintOptions = {
   dir?: string;
   /** The icon set, to redraw every logo; null checks only what the files themselves show. */
   icons: IconSet | null;
-  /** The README whose catalog table must match; null skips the check (private catalogs). */
-  readmePath?: string | null;
+  /** The docs folder whose generated blocks must match; null skips the check (private catalogs). */
+  docsDir?: string | null;
   /** Keys the catalog is served with (the sandbox's), which no entry may reuse. */
   reservedKeys?: string[];
   allowLoopbackHttp?: boolean;
@@ -196,14 +196,16 @@ export function lintCatalog(opts: LintOptions): LintResult {
     if (readme !== logosReadme(entries, opts.icons))
       problems.push(`${catalogPath(dir, "logos/README.md")}: out of date: run \`portico catalog logos\``);
   }
-  if (problems.length === 0 && opts.readmePath) {
-    const readme = fs.readFileSync(opts.readmePath, "utf8");
-    const next = withCatalogTable(readme, entries);
-    if (next === null) problems.push(`${opts.readmePath}: the catalog table markers are missing`);
-    else if (next !== readme)
-      problems.push(
-        `${opts.readmePath}: the catalog table is out of date: run \`portico catalog lint --readme\``,
-      );
+  if (problems.length === 0 && opts.docsDir) {
+    for (const doc of GENERATED_DOCS) {
+      const file = path.join(opts.docsDir, doc.file);
+      const shown = `docs/${doc.file}`;
+      const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+      const next = withGenerated(text, doc, entries);
+      if (next === null) problems.push(`${shown}: the markers of ${doc.what} are missing`);
+      else if (next !== text)
+        problems.push(`${shown}: ${doc.what} is out of date: run \`portico catalog lint --docs\``);
+    }
   }
   return { entries, problems, categories };
 }

@@ -19,7 +19,7 @@ import {
 } from "./store.js";
 import { unifiedLog, unifiedLogPartial } from "./wire.js";
 
-/** What can happen to an account (README, "History"). */
+/** What can happen to an account (docs/history.md). */
 export const ACCOUNT_EVENT_TYPES = [
   "linked",
   "reconnected",

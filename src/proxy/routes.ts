@@ -68,7 +68,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
     config: { scopes: ["proxy"] },
     schema: {
       operationId: "portico_proxy_raw",
-      tags: ["Portico"],
+      tags: ["Proxy"],
       summary:
         "The same call as /unified/proxy, answered with the provider's own status, headers and bytes (file downloads)",
       headers: ProxyHeaders,
