@@ -139,6 +139,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     logos: ctx.logos,
     rateLimit: publicLimit,
     settings: ctx.projectSettings,
+    providerNames: (session) => ctx.hubConnectors.names(session),
   });
 
   if (ctx.config.console) {
@@ -148,6 +149,12 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
         return err;
       }),
       auth: ctx.consoleAuth,
+      users: ctx.consoleUsers,
+      sso: ctx.consoleSso,
+      linkMinutes: ctx.config.consoleLinkMinutes,
+      invitationHours: ctx.config.consoleInvitationHours,
+      idleMinutes: ctx.config.consoleIdleMinutes,
+      proxy: ctx.proxy,
       tenancy: ctx.tenancy,
       accounts: ctx.accounts,
       browser: ctx.accountsBrowser,

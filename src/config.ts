@@ -1,13 +1,16 @@
+import fs from "node:fs";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { parseKeyring } from "./crypto/keyring.js";
 import type { DatabaseTimeouts } from "./db/database.js";
+import { EnvFileError, parseEnvFile } from "./env-file.js";
 
 /**
- * One schema over process.env. Every variable Portico reads is declared here, with its default;
- * each also needs a row in docs/configuration.md (test/docs/configuration.test.ts checks it).
+ * One schema over process.env (and the .env file: see readSettings below). Every variable Portico
+ * reads is declared here, with its default; each also needs a row in docs/configuration.md
+ * (test/docs/configuration.test.ts checks it).
  */
 const bool = (fallback: boolean) =>
   z
@@ -64,6 +67,13 @@ const isProxyAddress = (v: string) => {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
 
+/** An email domain as single sign-on compares it: lower-case labels, at least two. */
+const isDomain = (v: string) => /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v);
+
+/** Loopback hosts, where a development identity provider may answer over http. */
+const isLoopbackHost = (host: string) =>
+  host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
 const url = z
   .string()
   .optional()
@@ -90,6 +100,11 @@ const envSchema = z.object({
     .optional()
     .refine((v) => !v || isHttpUrl(v), { message: "must be an absolute http(s) URL" }),
   PORTICO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PORTICO_LOG_FORMAT: z
+    .enum(["auto", "pretty", "json"], { message: "must be pretty, json or auto" })
+    .default("auto"),
+  /** Read before everything else (see readSettings); declared so `portico config` shows it. */
+  PORTICO_ENV_FILE: z.string().optional(),
   PORTICO_BODY_LIMIT_BYTES: int(100 * 1024, 1024, 50 * 1024 * 1024),
   PORTICO_HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3600_000),
   PORTICO_HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
@@ -110,6 +125,8 @@ const envSchema = z.object({
         });
       }
     }),
+  /** A file holding the keyring (a Docker or Kubernetes secret), instead of the variable above. */
+  PORTICO_ENCRYPTION_KEYS_FILE: z.string().optional(),
   PORTICO_SANDBOX: bool(true),
   PORTICO_ALLOW_PRIVATE_NETWORKS: bool(false),
   PORTICO_CORS_ORIGINS: z
@@ -153,6 +170,24 @@ const envSchema = z.object({
   PORTICO_CONSOLE: bool(true),
   PORTICO_CONSOLE_LINK_MINUTES: int(15, 1, 24 * 60),
   PORTICO_CONSOLE_IDLE_MINUTES: int(60, 5, 7 * 24 * 60),
+  PORTICO_CONSOLE_INVITATION_HOURS: int(168, 1, 30 * 24),
+  PORTICO_CONSOLE_OIDC_ISSUER: z
+    .string()
+    .optional()
+    .refine((v) => !v || (isHttpUrl(v) && !new URL(v).search && !new URL(v).hash), {
+      message: "must be an absolute http(s) URL without query or fragment",
+    }),
+  PORTICO_CONSOLE_OIDC_CLIENT_ID: z.string().max(500).optional(),
+  PORTICO_CONSOLE_OIDC_CLIENT_SECRET: z.string().max(2000).optional(),
+  PORTICO_CONSOLE_OIDC_ALLOWED_DOMAINS: z
+    .string()
+    .default("")
+    .refine((v) => list(v).every(isDomain), {
+      message: "must be a comma-separated list of email domains (example.com)",
+    }),
+  PORTICO_CONSOLE_OIDC_DEFAULT_ROLE: z
+    .enum(["viewer", "admin", "owner"], { message: "must be viewer, admin or owner" })
+    .default("viewer"),
   PORTICO_REQUEST_LOG_RETENTION_DAYS: int(30, 1, 3650),
   PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: int(365, 1, 3650),
   PORTICO_AUDIT_RETENTION_DAYS: int(365, 1, 3650),
@@ -174,6 +209,8 @@ export type Config = {
   host: string;
   publicUrl: string;
   logLevel: string;
+  /** Log lines for people (coloured, one line each) or for machines (JSON); auto: pretty on a terminal. */
+  logFormat: "auto" | "pretty" | "json";
   bodyLimitBytes: number;
   /** Node's HTTP server: whole request received, headers received, idle keep-alive connection. */
   httpTimeouts: { requestMs: number; headersMs: number; keepAliveMs: number };
@@ -216,11 +253,25 @@ export type Config = {
   console: boolean;
   consoleLinkMinutes: number;
   consoleIdleMinutes: number;
+  /** How long a console invitation link works (once). */
+  consoleInvitationHours: number;
+  /** Single sign-on to the console with OpenID Connect; null when not configured. */
+  consoleOidc: ConsoleOidcConfig | null;
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
   /** Connection health checks (accounts/health.ts): interval (0: off), per-provider bound, poll. */
   healthCheck: { intervalHours: number; concurrency: number; pollSeconds: number };
+};
+
+export type ConsoleOidcConfig = {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Email domains whose verified emails sign in without an invitation (lower case). */
+  allowedDomains: string[];
+  /** The role such a first sign-in gets. */
+  defaultRole: "viewer" | "admin" | "owner";
 };
 
 export class ConfigError extends Error {
@@ -242,11 +293,20 @@ export function parseProcesses(value: string): number {
   return r.data;
 }
 
-/** Reads and validates the environment; throws ConfigError naming every bad variable at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+/**
+ * Reads and validates the settings: by default the environment over the .env file (readSettings),
+ * or exactly the variables given. Throws ConfigError naming every bad variable at once, and the
+ * file line it came from.
+ */
+export function loadConfig(env?: NodeJS.ProcessEnv): Config {
+  const settings = env ? null : readSettings();
+  const parsed = envSchema.safeParse(env ?? settings!.values);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${String(i.path[0])}: ${i.message}${fromFile(settings, String(i.path[0]))}`,
+      ),
+    );
   }
   const e = parsed.data;
   // The server's statement timeout must fire first: it cancels the statement and keeps the
@@ -259,6 +319,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     order.push("PORTICO_HTTP_HEADERS_TIMEOUT_MS: must be at most PORTICO_HTTP_REQUEST_TIMEOUT_MS");
   if (e.PORTICO_SHUTDOWN_DRAIN_MS >= e.PORTICO_SHUTDOWN_TIMEOUT_MS)
     order.push("PORTICO_SHUTDOWN_DRAIN_MS: must be below PORTICO_SHUTDOWN_TIMEOUT_MS");
+  const oidc = e.PORTICO_CONSOLE_OIDC_ISSUER;
+  if (oidc) {
+    for (const name of ["PORTICO_CONSOLE_OIDC_CLIENT_ID", "PORTICO_CONSOLE_OIDC_CLIENT_SECRET"] as const)
+      if (!e[name]) order.push(`${name}: is required with PORTICO_CONSOLE_OIDC_ISSUER`);
+    const issuer = new URL(oidc);
+    if (
+      issuer.protocol !== "https:" &&
+      !(isLoopbackHost(issuer.hostname) && e.PORTICO_ALLOW_PRIVATE_NETWORKS)
+    )
+      order.push(
+        "PORTICO_CONSOLE_OIDC_ISSUER: must be https (http only on a loopback address, with PORTICO_ALLOW_PRIVATE_NETWORKS=true)",
+      );
+  } else
+    for (const name of ["PORTICO_CONSOLE_OIDC_CLIENT_ID", "PORTICO_CONSOLE_OIDC_CLIENT_SECRET"] as const)
+      if (e[name]) order.push(`${name}: needs PORTICO_CONSOLE_OIDC_ISSUER`);
+  const keys = encryptionKeysOf(e.PORTICO_ENCRYPTION_KEYS, e.PORTICO_ENCRYPTION_KEYS_FILE, order);
   if (order.length) throw new ConfigError(order);
   const publicUrl = stripSlash(e.PORTICO_PUBLIC_URL || `http://localhost:${e.PORTICO_PORT}`);
   const dataDir = path.resolve(e.PORTICO_DATA_DIR);
@@ -278,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.PORTICO_HOST,
     publicUrl,
     logLevel: e.PORTICO_LOG_LEVEL,
+    logFormat: e.PORTICO_LOG_FORMAT,
     bodyLimitBytes: e.PORTICO_BODY_LIMIT_BYTES,
     httpTimeouts: {
       requestMs: e.PORTICO_HTTP_REQUEST_TIMEOUT_MS,
@@ -285,7 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveMs: e.PORTICO_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     shutdown: { drainMs: e.PORTICO_SHUTDOWN_DRAIN_MS, timeoutMs: e.PORTICO_SHUTDOWN_TIMEOUT_MS },
-    encryptionKeys: e.PORTICO_ENCRYPTION_KEYS || undefined,
+    encryptionKeys: keys,
     sandbox: e.PORTICO_SANDBOX,
     allowPrivateNetworks: e.PORTICO_ALLOW_PRIVATE_NETWORKS,
     corsOrigins: cors === "*" ? "*" : list(cors),
@@ -313,6 +390,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     console: e.PORTICO_CONSOLE,
     consoleLinkMinutes: e.PORTICO_CONSOLE_LINK_MINUTES,
     consoleIdleMinutes: e.PORTICO_CONSOLE_IDLE_MINUTES,
+    consoleInvitationHours: e.PORTICO_CONSOLE_INVITATION_HOURS,
+    consoleOidc: oidc
+      ? {
+          issuer: oidc,
+          clientId: e.PORTICO_CONSOLE_OIDC_CLIENT_ID!,
+          clientSecret: e.PORTICO_CONSOLE_OIDC_CLIENT_SECRET!,
+          allowedDomains: list(e.PORTICO_CONSOLE_OIDC_ALLOWED_DOMAINS).map((d) => d.toLowerCase()),
+          defaultRole: e.PORTICO_CONSOLE_OIDC_DEFAULT_ROLE,
+        }
+      : null,
     requestLogRetentionDays: e.PORTICO_REQUEST_LOG_RETENTION_DAYS,
     accountEventsRetentionDays: e.PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS,
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,
@@ -322,4 +409,159 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollSeconds: e.PORTICO_HEALTH_CHECK_POLL_SECONDS,
     },
   };
+}
+
+/**
+ * The keyring from PORTICO_ENCRYPTION_KEYS, or read from the file PORTICO_ENCRYPTION_KEYS_FILE
+ * names (a mounted secret keeps it out of the process's environment, where `docker inspect` and
+ * /proc show it); undefined when neither is set (the data directory's keyring file). Problems are
+ * added to `problems`.
+ */
+function encryptionKeysOf(value: string | undefined, file: string | undefined, problems: string[]) {
+  if (!file) return value || undefined;
+  if (value) {
+    problems.push("PORTICO_ENCRYPTION_KEYS_FILE: set it or PORTICO_ENCRYPTION_KEYS, not both");
+    return undefined;
+  }
+  try {
+    const text = fs.readFileSync(file, "utf8").trim();
+    parseKeyring(text);
+    return text;
+  } catch (err) {
+    const why =
+      (err as NodeJS.ErrnoException).code ?? (err as Error).message.replace(/^PORTICO_ENCRYPTION_KEYS: /, "");
+    problems.push(`PORTICO_ENCRYPTION_KEYS_FILE: ${file}: ${why}`);
+    return undefined;
+  }
+}
+
+/** Where a setting's value came from. */
+export type SettingSource =
+  | { kind: "environment" }
+  | { kind: "file"; file: string; line: number }
+  | { kind: "default" };
+
+export type Settings = {
+  /** The variables the schema reads: the environment's, then the file's for those it lacks. */
+  values: NodeJS.ProcessEnv;
+  sources: Map<string, SettingSource>;
+  /** The env file read, absolute; null when there is none. */
+  file: string | null;
+};
+
+/** Every PORTICO_* variable Portico reads. */
+export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
+/**
+ * The settings of the server and of every CLI command, in one place: the environment's PORTICO_*
+ * variables, and for those it does not set, the ones of the env file: `.env` in the working
+ * directory when there is one, or the file PORTICO_ENV_FILE names (set it empty to read none). A
+ * variable present in the environment wins, even empty, as with dotenv and Docker Compose. The
+ * file may hold other variables (Compose reads the same file for its own), which are left alone;
+ * a PORTICO_ name that is no setting is a typo, and an error.
+ */
+export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
+  const values: NodeJS.ProcessEnv = {};
+  const sources = new Map<string, SettingSource>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("PORTICO_")) continue;
+    values[name] = value;
+    sources.set(name, { kind: "environment" });
+  }
+  const named = env.PORTICO_ENV_FILE;
+  const file = named === undefined ? path.resolve(cwd, ".env") : named ? path.resolve(cwd, named) : null;
+  if (!file || (named === undefined && !fs.existsSync(file))) return { values, sources, file: null };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError([`PORTICO_ENV_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`]);
+  }
+  const problems: string[] = [];
+  let entries: ReturnType<typeof parseEnvFile> = [];
+  try {
+    entries = parseEnvFile(text, file);
+  } catch (err) {
+    if (!(err instanceof EnvFileError)) throw err;
+    problems.push(err.message);
+  }
+  for (const { name, value, line } of entries) {
+    if (!name.startsWith("PORTICO_")) continue;
+    if (name === "PORTICO_ENV_FILE" || !SETTING_NAMES.includes(name)) {
+      problems.push(
+        `${file}:${line}: ${name} ${name === "PORTICO_ENV_FILE" ? "names the file from outside it, in the environment" : "is not a Portico setting"}`,
+      );
+      continue;
+    }
+    if (sources.get(name)?.kind === "environment") continue;
+    values[name] = value;
+    sources.set(name, { kind: "file", file, line });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { values, sources, file };
+}
+
+/** " (file:line)" when a setting came from the env file, for messages about its value. */
+const fromFile = (settings: Settings | null, name: string): string => {
+  const where = settings?.sources.get(name);
+  return where?.kind === "file" ? ` (${where.file}:${where.line})` : "";
+};
+
+/** One row of `portico config`. */
+export type EffectiveSetting = { name: string; value: string; source: SettingSource; secret: boolean };
+
+/** Values whose default depends on others, or which Portico resolves (a path made absolute). */
+const EFFECTIVE: Record<string, (c: Config, s: Settings) => string> = {
+  PORTICO_DATA_DIR: (c) => c.dataDir,
+  PORTICO_DATABASE_URL: (c) => c.databaseUrl,
+  PORTICO_PUBLIC_URL: (c) => c.publicUrl,
+  PORTICO_OAUTH_REDIRECT_URL: (c) => c.oauthRedirectUrl,
+  PORTICO_ENCRYPTION_KEYS: (c, s) =>
+    s.values.PORTICO_ENCRYPTION_KEYS_FILE && c.encryptionKeys
+      ? `${maskSetting("PORTICO_ENCRYPTION_KEYS", c.encryptionKeys)} (from PORTICO_ENCRYPTION_KEYS_FILE)`
+      : (c.encryptionKeys ?? `(none: the keyring file ${path.join(c.dataDir, "keyring")})`),
+  PORTICO_ENV_FILE: (_c, s) => s.file ?? "(none)",
+};
+
+/**
+ * Settings whose values are secrets, by name: shown as ******** (the keyring with its key ids).
+ * HEADERS: exporters' headers (OTLP and the like) carry API keys. A setting holding a URL shows
+ * it with any password masked, whatever its name.
+ */
+const SECRET = /(KEYS|SECRET|PASSWORD|TOKEN|HEADERS)$/;
+
+/** A value with its secret parts masked: passwords in URLs, keys (key ids kept), whole secrets. */
+export function maskSetting(name: string, value: string): string {
+  if (name === "PORTICO_ENCRYPTION_KEYS")
+    return value.replace(/([A-Za-z0-9_-]+):[A-Za-z0-9+/=]+/g, "$1:********");
+  if (SECRET.test(name)) return value ? "********" : value;
+  return value
+    .replace(/(\/\/[^/:@\s]*:)[^@/\s]+@/g, "$1********@")
+    .replace(/(password=)[^&\s]+/gi, "$1********");
+}
+
+/**
+ * The effective configuration, as `portico config` prints it: every setting with the value
+ * Portico uses (defaults resolved) and where it came from, secrets masked.
+ */
+export function effectiveSettings(settings: Settings = readSettings()): EffectiveSetting[] {
+  let config: Config;
+  try {
+    config = loadConfig(settings.values);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(err.problems.map((p) => `${p}${fromFile(settings, p.split(":")[0]!)}`));
+  }
+  const parsed = envSchema.parse(settings.values) as Record<string, unknown>;
+  return SETTING_NAMES.map((name) => {
+    const own = EFFECTIVE[name];
+    const v = own ? own(config, settings) : parsed[name];
+    const value = v === undefined ? "(not set)" : String(v);
+    return {
+      name,
+      value: maskSetting(name, value),
+      source: settings.sources.get(name) ?? { kind: "default" },
+      secret: SECRET.test(name) || value !== maskSetting(name, value),
+    };
+  });
 }

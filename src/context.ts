@@ -11,7 +11,9 @@ import type { CatalogEntry } from "./catalog/schema.js";
 import { SandboxStateClient } from "./cluster/sandbox-state.js";
 import type { Config } from "./config.js";
 import { ConsoleAuth } from "./console/auth.js";
+import { ConsoleSso } from "./console/sso.js";
 import { ConsoleStore } from "./console/store.js";
+import { ConsoleUsers } from "./console/users.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
 import { type Database, openDatabase } from "./db/database.js";
@@ -77,6 +79,10 @@ export type Context = {
   history: HistoryService;
   /** Console sign-in links and sessions. */
   consoleAuth: ConsoleAuth;
+  /** Console operators: invitations, roles, removal. */
+  consoleUsers: ConsoleUsers;
+  /** Single sign-on to the console, when PORTICO_CONSOLE_OIDC_ISSUER is set. */
+  consoleSso: ConsoleSso | null;
   /** Request counts shared by every node on the database (per key, per address, replays). */
   rateLimiter: RateLimiter;
   close(): Promise<void>;
@@ -126,7 +132,7 @@ export async function createContext(
     backgroundCheckpoints?: boolean;
   } = {},
 ): Promise<Context> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, config.logFormat);
   const { catalog, logos } = buildCatalog({
     builtIn: config.sandbox ? [{ entries: sandboxEntries(config.publicUrl), logoDir: SANDBOX_LOGO_DIR }] : [],
     publicUrl: config.publicUrl,
@@ -240,6 +246,14 @@ export async function createContext(
     vault,
     config,
   });
+  const consoleStore = new ConsoleStore(database.db);
+  const consoleAuth = new ConsoleAuth(consoleStore, {
+    publicUrl: config.publicUrl,
+    linkMinutes: config.consoleLinkMinutes,
+    idleMinutes: config.consoleIdleMinutes,
+    invitationHours: config.consoleInvitationHours,
+    history,
+  });
   const rateLimiter = new RateLimiter(new RateLimitCounters(database.db), {
     availability: database.availability,
     logger,
@@ -273,12 +287,16 @@ export async function createContext(
     webhooks,
     webhookWorker,
     history,
-    consoleAuth: new ConsoleAuth(new ConsoleStore(database.db), {
-      publicUrl: config.publicUrl,
-      linkMinutes: config.consoleLinkMinutes,
-      idleMinutes: config.consoleIdleMinutes,
+    consoleAuth,
+    consoleUsers: new ConsoleUsers(consoleStore, consoleAuth, tenancy, {
       history,
+      sso: config.consoleOidc
+        ? { allowedDomains: config.consoleOidc.allowedDomains, defaultRole: config.consoleOidc.defaultRole }
+        : undefined,
     }),
+    consoleSso: config.consoleOidc
+      ? new ConsoleSso(config.consoleOidc, { publicUrl: config.publicUrl, vault })
+      : null,
     rateLimiter,
     close: async () => {
       await webhookWorker.stop();

@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { registerAccountCommands } from "./accounts/commands.js";
 import { registerCatalogCommands } from "./catalog/commands.js";
+import { registerConfigCommand } from "./cli/config-command.js";
 import { servePrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfig, parseProcesses } from "./config.js";
 import { registerConsoleCommands } from "./console/commands.js";
@@ -64,6 +65,7 @@ registerConsoleCommands(program);
 registerCatalogCommands(program, {
   reservedKeys: () => sandboxEntries("http://127.0.0.1").flatMap((e) => [e.key, ...e.aliases]),
 });
+registerConfigCommand(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

@@ -9,6 +9,7 @@ import type { ConsoleLink } from "./console/auth.js";
 import { type Context, createContext } from "./context.js";
 import { SYSTEM_ACTOR, safeUserName } from "./history/actor.js";
 import { Lifecycle } from "./http/lifecycle.js";
+import { RELEASE_BUILD } from "./paths.js";
 import { Periodic } from "./workers/scheduler.js";
 
 export type RunningServer = {
@@ -47,7 +48,7 @@ function firstStartBanner(
       ? [
           `Open ${url}/ in a browser and sign in to the console with this one-time link (until ${consoleLink.expires_at}):`,
           `  ${consoleLink.url}`,
-          "  (later: node bin/portico.js console link)",
+          `  (later: ${RELEASE_BUILD ? "portico" : "node bin/portico.js"} console link; invite your team from the console's Users page)`,
           "",
         ]
       : []),

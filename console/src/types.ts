@@ -1,7 +1,66 @@
 /** The console API's answers (see /openapi.json, tag "Console (Portico)"). */
 export type Actor = { type: string; id: string | null; name: string | null };
-export type Me = { operator: string; session_id: string; expires_at: string; idle_expires_at: string };
+export type Role = "viewer" | "admin" | "owner";
+export type Me = {
+  email: string | null;
+  role: Role;
+  operator: string;
+  organization_id: number | null;
+  method: "link" | "invitation" | "sso";
+  session_id: string;
+  expires_at: string;
+  idle_expires_at: string;
+};
 export type Project = { project_id: string; organization_id: number; name: string; created_at: string };
+export type ConsoleUser = {
+  id: string;
+  organization_id: number;
+  email: string;
+  role: Role;
+  status: "invited" | "active";
+  created_at: string;
+  created_by: string | null;
+  last_sign_in_at: string | null;
+};
+export type ConsoleSession = {
+  id: string;
+  operator: string;
+  email: string | null;
+  role: Role;
+  method: "link" | "invitation" | "sso";
+  user_agent: string | null;
+  current: boolean;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+};
+export type Settings = {
+  public_url: string;
+  link_minutes: number;
+  invitation_hours: number;
+  idle_minutes: number;
+  max_session_hours: number;
+  sso: {
+    issuer: string;
+    client_id: string;
+    redirect_uri: string;
+    allowed_domains: string[];
+    default_role: Role;
+  } | null;
+  sso_redirect_uri: string;
+};
+export type DeliveryDetail = {
+  delivery: Delivery;
+  endpoint_url: string;
+  payload: unknown;
+  headers: Record<string, string>;
+};
+export type TryCallResult = {
+  status: number;
+  headers: Record<string, unknown>;
+  data: unknown;
+  duration_ms: number;
+};
 export type Account = {
   id: string;
   provider: string;

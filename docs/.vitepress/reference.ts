@@ -26,15 +26,22 @@ export const titleOf = (tag: string) => tag.replace(/\s*\(Portico\)/, "");
 
 /** Text that is safe in a table cell and in Vue's template (no `{{`, no pipes, one line). */
 function cell(text: string): string {
+  return prose(text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|"));
+}
+
+/**
+ * Prose that may hold `{{...}}` (catalog templates) or a placeholder such as `<email>`: Vue must
+ * read neither as an expression or a tag. A `<` inside a code span is left to Markdown, which
+ * escapes it there itself.
+ */
+function prose(text: string): string {
   return text
-    .replace(/\s*\n\s*/g, " ")
-    .replace(/\|/g, "\\|")
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, "&lt;")))
+    .join("")
     .replace(/\{\{/g, "&#123;&#123;")
     .replace(/\}\}/g, "&#125;&#125;");
 }
-
-/** Prose that may hold `{{...}}` (catalog templates): Vue must not read it as an expression. */
-const prose = (text: string) => text.replace(/\{\{/g, "&#123;&#123;").replace(/\}\}/g, "&#125;&#125;");
 
 const refName = (ref: string) => ref.replace("#/components/schemas/", "").replace(/Input$/, "");
 

@@ -152,7 +152,22 @@ export class HealthChecks {
     if (!(await this.health.claimOne(row, this.owner, Date.now(), this.leaseMs)))
       throw new PorticoError("CONFLICT", `account ${id} is being checked already; try again in a moment`);
     try {
-      return await this.checkRow(row, actor);
+      const view = await this.checkRow(row, actor);
+      // An operator's check (console, CLI) is an action like any other of theirs: audited.
+      if (actor.type === "operator" && this.accounts.history) {
+        const history = this.accounts.history;
+        await this.store.transaction((trx) =>
+          history.audit(trx, {
+            projectId,
+            actor,
+            action: "account.checked",
+            targetType: "account",
+            targetId: id,
+            detail: { result: view.result, detail: view.detail, status: view.status },
+          }),
+        );
+      }
+      return view;
     } finally {
       await this.health.release(row.id, this.owner);
     }

@@ -89,6 +89,16 @@ export async function patchAccount(
     await accounts.announce.record(trx, row, next, replaced ? "credentials_replaced" : "updated", actor, {
       fields,
     });
+    // An operator's edit is a change to configuration like a deletion: in the audit log too.
+    if (actor.type === "operator")
+      await accounts.history?.audit(trx, {
+        projectId,
+        actor,
+        action: replaced ? "account.credentials_replaced" : "account.updated",
+        targetType: "account",
+        targetId: id,
+        detail: { fields },
+      });
   });
   return accounts.toWire(next);
 }

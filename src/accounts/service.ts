@@ -88,6 +88,11 @@ export class AccountsService {
     return this.deps.outbound;
   }
 
+  /** The history, for the audit entries the parts of this slice write. */
+  get history(): HistoryService | undefined {
+    return this.deps.history;
+  }
+
   catalogEntry(provider: string): CatalogEntry | undefined {
     return this.deps.catalog.get(provider);
   }

@@ -39,7 +39,7 @@ export async function servePrimary(config: Config): Promise<void> {
   // Built once here rather than by every worker at once on a fresh clone (the workers then find
   // it; a failure is theirs to log).
   if (config.console) await loadConsoleAssets().catch(() => {});
-  const primary = new Primary(config, createLogger(config.logLevel));
+  const primary = new Primary(config, createLogger(config.logLevel, config.logFormat));
   process.on("SIGINT", () => primary.stop("SIGINT"));
   process.on("SIGTERM", () => primary.stop("SIGTERM"));
   process.exit(await primary.run());

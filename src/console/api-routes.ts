@@ -8,25 +8,36 @@ import { CATEGORIES } from "../catalog/categories.js";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { PorticoError } from "../errors.js";
 import { consoleActor } from "../history/actor.js";
+import { bare, type ProviderStep } from "../history/request-log-hook.js";
 import { RequestLogsQuery, UnifiedLogsPaginated } from "../history/schemas.js";
 import type { HistoryService } from "../history/service.js";
 import { ErrorResponse } from "../http/openapi.js";
 import type { IntegrationsService } from "../integrations/service.js";
+import { toProxyResponseModel } from "../proxy/response-model.js";
+import type { ProxyService } from "../proxy/service.js";
 import type { SessionsService } from "../sessions/service.js";
 import type { ProjectSettings } from "../tenancy/project-settings.js";
 import { parseScopes } from "../tenancy/scopes.js";
 import type { Principal, TenancyService } from "../tenancy/service.js";
 import { DeliverySchema, EndpointSchema, EndpointWithSecret } from "../webhooks/schemas.js";
 import { EVENT_TYPES, type WebhooksService } from "../webhooks/service.js";
-import type { ConsoleAuth } from "./auth.js";
+import { type ConsoleAuth, type ConsoleSession, SESSION_MAX_MS } from "./auth.js";
 import { sessionCookie } from "./cookie.js";
-import { consoleGuard } from "./guard.js";
+import { consoleGuard, declareRole, organizationScope } from "./guard.js";
 import { consoleHealthRoutes } from "./health-routes.js";
 import * as S from "./schemas.js";
 import { consoleSettingsRoutes } from "./settings-routes.js";
+import type { ConsoleSso } from "./sso.js";
+import { teamRoutes } from "./team-routes.js";
+import type { ConsoleUsers } from "./users.js";
 
 export type ConsoleApiOptions = {
   auth: ConsoleAuth;
+  users: ConsoleUsers;
+  sso: ConsoleSso | null;
+  linkMinutes: number;
+  invitationHours: number;
+  idleMinutes: number;
   tenancy: TenancyService;
   accounts: AccountsService;
   browser: AccountsBrowser;
@@ -36,6 +47,7 @@ export type ConsoleApiOptions = {
   logoUrl: (entry: CatalogEntry) => string;
   webhooks: WebhooksService;
   history: HistoryService;
+  proxy: ProxyService;
   publicUrl: string;
   oauthRedirectUrl: string;
   health: HealthChecks;
@@ -57,31 +69,67 @@ const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404
 export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async (app, o) => {
   const publicOrigin = new URL(o.publicUrl).origin;
   const secure = o.publicUrl.startsWith("https:");
+  app.addHook("onRoute", declareRole);
   app.addHook("onRequest", consoleGuard(o.auth, publicOrigin, secure));
+  app.addHook("preHandler", organizationScope(o.tenancy));
 
-  const actor = (request: { consoleSession: { id: string; operator: string } }) =>
-    consoleActor(request.consoleSession.id, request.consoleSession.operator);
+  /** Who does a change, for the audit log and history: the signed-in user, by email. */
+  const actor = (request: { consoleSession: ConsoleSession }) => consoleActor(request.consoleSession);
 
   /** The project in the path, as the principal the services take (the CLI's way, for the console). */
   const project = (projectId: string): Promise<Principal> => o.tenancy.principalFor(projectId, "console");
 
   const entry = (provider: string) => o.catalog.get(provider);
+
+  /**
+   * A connect session an operator opened, in the audit log (API keys' are in the request log):
+   * its owner and provider, never its token.
+   */
+  const auditSession = (
+    request: { consoleSession: ConsoleSession },
+    projectId: string,
+    session: { id: number; origin_owner_id: string; provider?: string | null; expires_at: string },
+    extra: Record<string, string>,
+  ) =>
+    o.history.audit(o.auth.executor, {
+      projectId,
+      actor: actor(request),
+      action: "connect_session.created",
+      targetType: "connect_session",
+      targetId: String(session.id),
+      detail: {
+        origin_owner_id: session.origin_owner_id,
+        provider: session.provider ?? null,
+        expires_at: session.expires_at,
+        ...extra,
+      },
+    });
+
   // Issue 21's routes, in files of their own, behind the same guard.
   await app.register(consoleHealthRoutes, { health: o.health, tenancy: o.tenancy });
   await app.register(consoleSettingsRoutes, { settings: o.settings });
   const schema = <T extends object>(s: T) => ({ tags, security, ...s });
 
   app.get("/me", {
-    schema: schema({ summary: "The signed-in operator", response: { 200: S.Me, ...errors } }),
-    handler: async (request) => ({
-      operator: request.consoleSession.operator,
-      session_id: request.consoleSession.id,
-      expires_at: new Date(request.consoleSession.expiresAt).toISOString(),
-      idle_expires_at: new Date(request.consoleSession.idleExpiresAt).toISOString(),
-    }),
+    role: "viewer",
+    schema: schema({ summary: "The signed-in operator: email and role", response: { 200: S.Me, ...errors } }),
+    handler: async (request) => {
+      const s = request.consoleSession;
+      return {
+        email: s.email,
+        role: s.role,
+        operator: s.operator,
+        organization_id: s.organizationId,
+        method: s.method,
+        session_id: s.id,
+        expires_at: new Date(s.expiresAt).toISOString(),
+        idle_expires_at: new Date(s.idleExpiresAt).toISOString(),
+      };
+    },
   });
 
   app.post("/sign-out", {
+    role: "viewer",
     schema: schema({ summary: "End this console session", response: { 204: z.null(), ...errors } }),
     handler: async (request, reply) => {
       await o.auth.signOut(request.consoleSession);
@@ -93,25 +141,38 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects", {
-    schema: schema({ summary: "Every project", response: { 200: z.array(S.Project), ...errors } }),
-    handler: () => o.tenancy.listProjects(),
+    role: "viewer",
+    schema: schema({
+      summary: "The projects of the operator's organization",
+      response: { 200: z.array(S.Project), ...errors },
+    }),
+    handler: async (request) => {
+      const mine = request.consoleSession.organizationId;
+      return (await o.tenancy.listProjects()).filter((p) => mine === null || p.organization_id === mine);
+    },
   });
 
   app.post("/projects", {
+    role: "admin",
     schema: schema({
       summary: "Create a project",
       body: S.CreateProject,
       response: { 201: S.Project, ...errors },
     }),
     handler: async (request, reply) =>
-      reply
-        .status(201)
-        .send(await o.tenancy.createProject({ name: request.body.name, actor: actor(request) })),
+      reply.status(201).send(
+        await o.tenancy.createProject({
+          name: request.body.name,
+          organizationId: request.consoleSession.organizationId ?? undefined,
+          actor: actor(request),
+        }),
+      ),
   });
 
   // ---- overview -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/overview", {
+    role: "viewer",
     schema: schema({
       summary: "Accounts by status and provider, activity per day, webhooks, refresh failures",
       params: S.ProjectParams,
@@ -145,6 +206,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- accounts -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/accounts", {
+    role: "viewer",
     schema: schema({
       summary: "Accounts, newest first (or matching a search), one keyset page at a time",
       params: S.ProjectParams,
@@ -169,6 +231,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/accounts/:id", {
+    role: "viewer",
     schema: schema({
       summary: "One account",
       params: S.ProjectItemParams,
@@ -183,6 +246,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.patch("/projects/:projectId/accounts/:id", {
+    role: "admin",
     schema: schema({
       summary: "Edit an account's label and metadata",
       params: S.ProjectItemParams,
@@ -196,6 +260,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.delete("/projects/:projectId/accounts/:id", {
+    role: "admin",
     schema: schema({
       summary: "Delete an account and destroy its credentials",
       params: S.ProjectItemParams,
@@ -208,6 +273,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/accounts/:id/reconnect-link", {
+    role: "admin",
     schema: schema({
       summary: "A connect session that re-connects this account (its auth link)",
       params: S.ProjectItemParams,
@@ -225,6 +291,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         provider: account.provider,
         expires_in: request.body.expires_in ?? 7 * 86_400,
       });
+      await auditSession(request, principal.projectId, session, { account_id: account.id });
       return reply.status(201).send({
         session_id: session.id,
         auth_link_url: session.auth_link_url,
@@ -233,7 +300,89 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     },
   });
 
+  app.post("/projects/:projectId/accounts/:id/proxy", {
+    role: "admin",
+    schema: schema({
+      summary: "Try a call: one request to the provider through the proxy, as this account",
+      description:
+        "The same path as POST /unified/proxy (credentials injected, provider's host only); answered as ProxyResponseApiModel plus the call's duration. Recorded in the request log (key: console) and the audit log.",
+      params: S.ProjectItemParams,
+      body: S.TryCall,
+      response: { 200: S.TryCallResult, ...errors, 408: ErrorResponse, 502: ErrorResponse },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      const b = request.body;
+      let body: unknown;
+      if (b.body !== undefined && b.body.trim() !== "" && b.method !== "GET") {
+        try {
+          body = JSON.parse(b.body);
+        } catch {
+          body = b.body;
+        }
+      }
+      const started = Date.now();
+      const call = {
+        account_id: request.params.id,
+        method: b.method,
+        path: bare(b.path),
+        provider: null as string | null,
+        url: null as string | null,
+        status: null as number | null,
+        error: null as string | null,
+        steps: undefined as ProviderStep[] | undefined,
+      };
+      let answered = 200;
+      try {
+        const res = await o.proxy.forward(
+          projectId,
+          request.params.id,
+          { method: b.method, path: b.path, headers: b.headers, body, url: undefined },
+          { actor: actor(request), call },
+        );
+        return { ...toProxyResponseModel(res), duration_ms: Date.now() - started };
+      } catch (err) {
+        call.error = (err as Error).message;
+        answered = err instanceof PorticoError ? err.statusCode : 500;
+        throw err;
+      } finally {
+        const duration = Date.now() - started;
+        // In the request log beside the backend's calls (the account page's recent calls), by
+        // "console" where a key would be; who it was is in the audit log.
+        o.history.recordRequest({
+          project_id: projectId,
+          created_at: started,
+          duration_ms: duration,
+          method: "POST",
+          service: "proxy",
+          route: request.routeOptions.url ?? "",
+          path: bare(request.url),
+          status: answered,
+          key_id: null,
+          key_prefix: "console",
+          account_id: request.params.id.slice(0, 255),
+          provider: call.provider,
+          provider_method: call.method,
+          provider_path: call.path,
+          provider_url: call.url,
+          provider_status: call.status,
+          error: call.error,
+          provider_steps: call.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
+        });
+        await o.history.audit(o.auth.executor, {
+          projectId,
+          actor: actor(request),
+          action: "account.proxy_called",
+          targetType: "account",
+          targetId: request.params.id,
+          detail: { method: b.method, path: call.path, status: call.status, error: call.error },
+        });
+      }
+    },
+  });
+
   app.get("/projects/:projectId/accounts/:id/events", {
+    role: "viewer",
     schema: schema({
       summary: "An account's timeline, newest first",
       params: S.ProjectItemParams,
@@ -247,6 +396,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/accounts/:id/requests", {
+    role: "viewer",
     schema: schema({
       summary: "An account's recent proxied calls",
       params: S.ProjectItemParams,
@@ -266,6 +416,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- connect --------------------------------------------------------------------------------
 
   app.post("/projects/:projectId/connect-sessions", {
+    role: "admin",
     schema: schema({
       summary: "Create a connect session and its auth link",
       params: S.ProjectParams,
@@ -285,6 +436,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         expires_in: b.expires_in ?? null,
         multiple: b.multiple ?? null,
       });
+      await auditSession(request, principal.projectId, session, {});
       return reply.status(201).send({
         session_id: session.id,
         auth_link_url: session.auth_link_url,
@@ -319,6 +471,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   };
 
   app.get("/projects/:projectId/integrations", {
+    role: "viewer",
     schema: schema({
       summary: "The catalog, with what this project offers and its OAuth apps",
       params: S.ProjectParams,
@@ -335,6 +488,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.put("/projects/:projectId/integrations/:provider", {
+    role: "admin",
     schema: schema({
       summary: "Enable or disable a provider, and set its OAuth app",
       params: S.ProjectProviderParams,
@@ -363,6 +517,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- webhooks -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/webhooks", {
+    role: "viewer",
     schema: schema({
       summary: "Webhook endpoints",
       params: S.ProjectParams,
@@ -375,6 +530,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/webhooks", {
+    role: "admin",
     schema: schema({
       summary: "Add an endpoint; its signing secret is in this answer only",
       params: S.ProjectParams,
@@ -397,6 +553,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/webhooks/:id/rotate-secret", {
+    role: "admin",
     schema: schema({
       summary: "A new signing secret, shown once; the old one signs too during the overlap",
       params: S.ProjectItemParams,
@@ -413,6 +570,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
 
   for (const action of ["enable", "disable"] as const)
     app.post(`/projects/:projectId/webhooks/:id/${action}`, {
+      role: "admin",
       schema: schema({
         summary: action === "enable" ? "Resume an endpoint" : "Pause an endpoint (deliveries wait)",
         params: S.ProjectItemParams,
@@ -425,6 +583,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     });
 
   app.delete("/projects/:projectId/webhooks/:id", {
+    role: "admin",
     schema: schema({
       summary: "Remove an endpoint and its pending deliveries",
       params: S.ProjectItemParams,
@@ -437,6 +596,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/webhooks/deliveries", {
+    role: "viewer",
     schema: schema({
       summary: "The project's deliveries to every endpoint, newest first, optionally of one state",
       description:
@@ -454,7 +614,34 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     },
   });
 
+  app.get("/projects/:projectId/webhooks/deliveries/:deliveryId", {
+    role: "viewer",
+    schema: schema({
+      summary: "One delivery with its payload and headers (signatures never shown)",
+      params: S.DeliveryParams,
+      response: { 200: S.DeliveryDetail, ...errors },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      return o.webhooks.delivery(projectId, request.params.deliveryId);
+    },
+  });
+
+  app.post("/projects/:projectId/webhooks/:id/test", {
+    role: "admin",
+    schema: schema({
+      summary: "Send a test event to this endpoint (whatever events it subscribes to)",
+      params: S.ProjectItemParams,
+      response: { 202: S.TestEvent, ...errors, 409: ErrorResponse },
+    }),
+    handler: async (request, reply) => {
+      const { projectId } = await project(request.params.projectId);
+      return reply.status(202).send(await o.webhooks.sendTest(projectId, request.params.id, actor(request)));
+    },
+  });
+
   app.get("/projects/:projectId/webhooks/:id/deliveries", {
+    role: "viewer",
     schema: schema({
       summary: "An endpoint's deliveries, newest first, with every attempt",
       params: S.ProjectItemParams,
@@ -473,6 +660,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/webhooks/replay", {
+    role: "admin",
     schema: schema({
       summary: "Send one event again, or every event since a time",
       params: S.ProjectParams,
@@ -499,6 +687,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- API keys -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/api-keys", {
+    role: "viewer",
     schema: schema({
       summary: "API keys (prefixes only)",
       params: S.ProjectParams,
@@ -511,6 +700,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/api-keys", {
+    role: "admin",
     schema: schema({
       summary: "Create an API key; the key is in this answer only",
       params: S.ProjectParams,
@@ -530,6 +720,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/api-keys/:id/revoke", {
+    role: "admin",
     schema: schema({
       summary: "Revoke an API key",
       params: S.ProjectItemParams,
@@ -547,6 +738,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- logs -----------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/logs/requests", {
+    role: "viewer",
     schema: schema({
       summary: "The request log (the Request Logs API's filters and cursor)",
       params: S.ProjectParams,
@@ -560,6 +752,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/logs/events", {
+    role: "viewer",
     schema: schema({
       summary: "The project's account events, newest first",
       params: S.ProjectParams,
@@ -583,6 +776,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/logs/audit", {
+    role: "viewer",
     schema: schema({
       summary: "The project's audit log, newest first",
       params: S.ProjectParams,
@@ -590,11 +784,14 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
       response: { 200: S.AuditPage, ...errors },
     }),
     handler: async (request) => {
-      const { projectId } = await project(request.params.projectId);
+      const { projectId, organizationId } = await project(request.params.projectId);
       const q = request.query;
       return o.history.listAudit(
         {
           projectId,
+          // Its organization's own entries too (operators invited, roles changed, sign-ins), and
+          // the installation's (break-glass links).
+          organizationId,
           actorId: q.actor_id || undefined,
           targetId: q.target_id || undefined,
           from: q.start_date ? Date.parse(q.start_date) : undefined,
@@ -603,5 +800,18 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         { next: q.next },
       );
     },
+  });
+
+  // ---- operators and sessions -----------------------------------------------------------------
+
+  await app.register(teamRoutes, {
+    auth: o.auth,
+    users: o.users,
+    sso: o.sso,
+    publicUrl: o.publicUrl,
+    linkMinutes: o.linkMinutes,
+    invitationHours: o.invitationHours,
+    idleMinutes: o.idleMinutes,
+    maxSessionHours: SESSION_MAX_MS / 3600_000,
   });
 };

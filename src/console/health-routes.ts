@@ -4,7 +4,6 @@ import { AccountHealth } from "../accounts/schemas.js";
 import { consoleActor } from "../history/actor.js";
 import { ErrorResponse } from "../http/openapi.js";
 import type { TenancyService } from "../tenancy/service.js";
-import { READ, WRITE } from "./access.js";
 import { ProjectItemParams } from "./schemas.js";
 
 const tags = ["Console (Portico)"];
@@ -17,7 +16,7 @@ export const consoleHealthRoutes: FastifyPluginAsyncZod<{
   tenancy: TenancyService;
 }> = async (app, { health, tenancy }) => {
   app.get("/projects/:projectId/accounts/:id/health", {
-    config: READ,
+    role: "viewer",
     schema: {
       tags,
       security,
@@ -32,7 +31,7 @@ export const consoleHealthRoutes: FastifyPluginAsyncZod<{
   });
 
   app.post("/projects/:projectId/accounts/:id/check", {
-    config: WRITE,
+    role: "admin",
     schema: {
       tags,
       security,
@@ -42,8 +41,7 @@ export const consoleHealthRoutes: FastifyPluginAsyncZod<{
     },
     handler: async (request) => {
       const { project_id } = await tenancy.requireProject(request.params.projectId);
-      const s = request.consoleSession;
-      return health.check(project_id, request.params.id, consoleActor(s.id, s.operator));
+      return health.check(project_id, request.params.id, consoleActor(request.consoleSession));
     },
   });
 };

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { CATEGORIES } from "../catalog/categories.js";
 import { EXPIRES_IN, Metadata } from "../sessions/schemas.js";
-import { EndpointSchema } from "../webhooks/schemas.js";
+import { DeliverySchema, EndpointSchema } from "../webhooks/schemas.js";
 import { EVENT_TYPES } from "../webhooks/service.js";
 import { DELIVERY_STATES } from "../webhooks/store.js";
+import { ROLES } from "./roles.js";
 
 /** The console's own API (`/console/api`): Portico's, not StackOne's; cookie-authenticated. */
 
@@ -17,9 +18,17 @@ export const Actor = z
   })
   .meta({ id: "ConsoleActor" });
 
+const Role = z
+  .enum(ROLES)
+  .describe("owner: everything, operators too; admin: everything else; viewer: reads only");
+
 export const Me = z
   .object({
-    operator: z.string(),
+    email: z.string().nullable().describe("The console user's email; null for a break-glass link"),
+    role: Role,
+    operator: z.string().describe("The email, or the name a break-glass link was given"),
+    organization_id: z.number().nullable().describe("null: a break-glass session over every organization"),
+    method: z.enum(["link", "invitation", "sso"]).describe("How this session signed in"),
     session_id: z.string(),
     expires_at: iso,
     idle_expires_at: iso.describe("When the session ends if no console request comes before"),
@@ -257,7 +266,9 @@ export const EventsQuery = z.object({
 });
 
 export const AuditQuery = z.object({
-  actor_id: text(255).optional().describe("An API key id, a console session id, or cli"),
+  actor_id: text(255)
+    .optional()
+    .describe("An API key id, a console user id (cu_...), a console session id, or cli"),
   target_id: text(255).optional().describe("An account, key, endpoint id or a provider key"),
   start_date: z.iso.datetime({ offset: true }).optional(),
   end_date: z.iso.datetime({ offset: true }).optional(),
@@ -281,3 +292,116 @@ export const AuditPage = z
     next: z.string().nullable(),
   })
   .meta({ id: "ConsoleAuditPage" });
+
+// ---- operators ---------------------------------------------------------------------------------
+
+export const OrganizationParams = z.object({ organizationId: z.coerce.number().int().min(1) });
+export const OrganizationItemParams = OrganizationParams.extend({ id: z.string().min(1).max(100) });
+export const ItemParams = z.object({ id: z.string().min(1).max(100) });
+
+export const ConsoleUser = z
+  .object({
+    id: z.string(),
+    organization_id: z.number(),
+    email: z.string(),
+    role: Role,
+    status: z.enum(["invited", "active"]).describe("invited: has not signed in yet"),
+    created_at: iso,
+    created_by: z.string().nullable(),
+    last_sign_in_at: iso.nullable(),
+  })
+  .meta({ id: "ConsoleUser" });
+
+export const InviteUser = z.object({ email: z.string().trim().min(3).max(254), role: Role });
+
+export const Invitation = z
+  .object({
+    user: ConsoleUser,
+    url: z.string().describe("The one-time invitation link: shown once, to hand on"),
+    expires_at: iso,
+  })
+  .meta({ id: "ConsoleInvitation" });
+
+export const SetRole = z.object({ role: Role });
+
+export const ConsoleSessionView = z
+  .object({
+    id: z.string(),
+    operator: z.string(),
+    email: z.string().nullable(),
+    role: Role,
+    method: z.enum(["link", "invitation", "sso"]),
+    user_agent: z.string().nullable(),
+    current: z.boolean().describe("The session this request comes from"),
+    created_at: iso,
+    last_seen_at: iso,
+    expires_at: iso.describe("When it ends at the latest (idle or not)"),
+  })
+  .meta({ id: "ConsoleSession" });
+
+export const Settings = z
+  .object({
+    public_url: z.string(),
+    link_minutes: z.number(),
+    invitation_hours: z.number(),
+    idle_minutes: z.number(),
+    max_session_hours: z.number(),
+    sso: z
+      .object({
+        issuer: z.string(),
+        client_id: z.string(),
+        redirect_uri: z.string().describe("Register this with the identity provider"),
+        allowed_domains: z.array(z.string()),
+        default_role: Role,
+      })
+      .nullable()
+      .describe("null: single sign-on is not configured"),
+    sso_redirect_uri: z
+      .string()
+      .describe("<public URL>/console/sso/callback, to register when setting it up"),
+  })
+  .meta({ id: "ConsoleSettings" });
+
+// ---- tools -------------------------------------------------------------------------------------
+
+export const TryCall = z.object({
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+  path: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2048)
+    .refine((p) => p.startsWith("/"), { message: "must start with /" }),
+  headers: z.record(z.string().max(200), z.string().max(4000)).optional(),
+  body: z
+    .string()
+    .max(64 * 1024)
+    .optional()
+    .describe("Sent as it is; JSON when it parses as JSON"),
+});
+
+export const TryCallResult = z
+  .object({
+    status: z.number().describe("The provider's status"),
+    headers: z.record(z.string(), z.unknown()).describe("The provider's response headers"),
+    data: z.unknown().describe("As /unified/proxy answers it: JSON, text, or base64 for bytes"),
+    duration_ms: z.number(),
+  })
+  .meta({ id: "ConsoleTryCallResult" });
+
+export const DeliveryDetail = z
+  .object({
+    delivery: DeliverySchema,
+    endpoint_url: z.string(),
+    payload: z.unknown().describe("The JSON body every attempt sends"),
+    headers: z
+      .record(z.string(), z.string())
+      .describe("The headers of the last attempt (or of the next); signatures are never shown"),
+  })
+  .meta({ id: "ConsoleDeliveryDetail" });
+
+export const DeliveryParams = ProjectParams.extend({ deliveryId: z.string().min(1).max(100) });
+
+export const TestEvent = z
+  .object({ event_id: z.string(), delivery_id: z.string() })
+  .meta({ id: "ConsoleTestEvent" });

@@ -5,7 +5,7 @@ import { consoleActor } from "../history/actor.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { PROJECT_LOGO_MAX_BYTES } from "../tenancy/logo-sanitizer.js";
 import type { ProjectSettings } from "../tenancy/project-settings.js";
-import { READ, WRITE } from "./access.js";
+import type { ConsoleSession } from "./auth.js";
 import { ProjectParams } from "./schemas.js";
 
 const tags = ["Console (Portico)"];
@@ -47,11 +47,10 @@ export const consoleSettingsRoutes: FastifyPluginAsyncZod<{ settings: ProjectSet
   app,
   { settings },
 ) => {
-  const actor = (r: { consoleSession: { id: string; operator: string } }) =>
-    consoleActor(r.consoleSession.id, r.consoleSession.operator);
+  const actor = (r: { consoleSession: ConsoleSession }) => consoleActor(r.consoleSession);
 
   app.get("/projects/:projectId/settings", {
-    config: READ,
+    role: "viewer",
     schema: {
       tags,
       security,
@@ -63,7 +62,7 @@ export const consoleSettingsRoutes: FastifyPluginAsyncZod<{ settings: ProjectSet
   });
 
   app.patch("/projects/:projectId/settings", {
-    config: WRITE,
+    role: "admin",
     schema: {
       tags,
       security,
@@ -76,7 +75,7 @@ export const consoleSettingsRoutes: FastifyPluginAsyncZod<{ settings: ProjectSet
   });
 
   app.put("/projects/:projectId/settings/logo", {
-    config: WRITE,
+    role: "admin",
     // A 64 KiB logo in base64 is larger than a small PORTICO_BODY_LIMIT_BYTES allows.
     bodyLimit: 128 * 1024,
     schema: {
@@ -95,7 +94,7 @@ export const consoleSettingsRoutes: FastifyPluginAsyncZod<{ settings: ProjectSet
   });
 
   app.delete("/projects/:projectId/settings/logo", {
-    config: WRITE,
+    role: "admin",
     schema: {
       tags,
       security,

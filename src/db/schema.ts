@@ -285,6 +285,8 @@ export interface AuditLogTable {
   target_id: string | null;
   detail: string | null;
   created_at: number;
+  /** The organization of an entry that concerns none of its projects alone (a console user). */
+  organization_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** Counters per project and UTC day (days since the epoch), e.g. connect sessions opened. */
@@ -303,6 +305,26 @@ export interface ConsoleLinksTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  /** An invitation: the console user it signs in. Null: a break-glass link (owner). */
+  user_id: string | null;
+  /** A break-glass link's organization; null covers every organization. */
+  organization_id: number | null;
+}
+
+/** Console operators, by email, per organization. Removed ones stay, so single sign-on cannot re-add them. */
+export interface ConsoleUsersTable {
+  id: string;
+  organization_id: number;
+  /** Lower case. */
+  email: string;
+  role: string;
+  /** invited (never signed in), active, or removed. */
+  status: string;
+  created_at: number;
+  /** Who invited them (an email, a shell user), or "single sign-on". */
+  created_by: string | null;
+  updated_at: number;
+  last_sign_in_at: number | null;
 }
 
 /** Signed-in console browsers; the cookie's SHA-256 only. */
@@ -314,6 +336,15 @@ export interface ConsoleSessionsTable {
   last_seen_at: number;
   /** Absolute end; the idle end is last_seen_at plus the configured idle time. */
   expires_at: number;
+  /** The console user; null for a break-glass session (`portico console link`). */
+  user_id: string | null;
+  /** Null: every organization (a break-glass session without one). */
+  organization_id: number | null;
+  /** A break-glass session's role (owner); a user's session follows the user's current role. */
+  role: string;
+  /** How it signed in: link, invitation or sso. */
+  method: string;
+  user_agent: string | null;
 }
 
 /** Requests counted per limited bucket (an API key, a client address) and minute, by every node. */
@@ -343,6 +374,7 @@ export interface DB {
   history_daily: HistoryDailyTable;
   console_links: ConsoleLinksTable;
   console_sessions: ConsoleSessionsTable;
+  console_users: ConsoleUsersTable;
   rate_limit_counters: RateLimitCountersTable;
   health_check_leases: HealthCheckLeasesTable;
   project_logos: ProjectLogosTable;

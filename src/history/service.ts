@@ -45,6 +45,8 @@ export type AccountEventInput = {
 
 export type AuditInput = {
   projectId: string | null;
+  /** For an entry of no single project (a console user, a sign-in): the organization it concerns. */
+  organizationId?: number | null;
   actor: Actor;
   action: string;
   targetType?: string | null;
@@ -66,6 +68,7 @@ export type AccountEventView = {
 export type AuditView = {
   id: string;
   project_id: string | null;
+  organization_id: number | null;
   actor: Actor;
   action: string;
   target_type: string | null;
@@ -140,6 +143,7 @@ export class HistoryService {
     await this.store.insertAudit(ex, {
       id: sortableId("aud_", at),
       project_id: e.projectId,
+      organization_id: e.organizationId ?? null,
       actor_type: e.actor.type,
       actor_id: e.actor.id,
       actor_name: e.actor.name,
@@ -270,7 +274,7 @@ export class HistoryService {
     opts: { limit?: number; next?: string } = {},
   ): Promise<{ data: AuditView[]; next: string | null }> {
     const limit = Math.min(opts.limit ?? 50, 1000);
-    const scope = `audit:${f.projectId ?? "*"}`;
+    const scope = `audit:${f.projectId ?? "*"}:${f.organizationId ?? "*"}`;
     const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
     return newestFirst(rows, limit, scope, auditView);
   }
@@ -374,6 +378,7 @@ function auditView(r: AuditRow): AuditView {
   return {
     id: r.id,
     project_id: r.project_id,
+    organization_id: r.organization_id === null ? null : Number(r.organization_id),
     actor: actorOf(r),
     action: r.action,
     target_type: r.target_type,

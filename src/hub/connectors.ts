@@ -95,6 +95,12 @@ export class HubConnectors {
     return entries.map((e) => this.toIntegration(e, categories));
   }
 
+  /** Provider key -> name of what the session may offer: the hosted page names what got connected. */
+  async names(session: SessionRow): Promise<Record<string, string>> {
+    const list = JSON.parse(await this.listJson(session)) as HubIntegration[];
+    return Object.fromEntries(list.map((i) => [i.provider, i.name]));
+  }
+
   /** The entry for an integration id, if this session may use it. */
   async find(session: SessionRow, integrationId: string): Promise<CatalogEntry | undefined> {
     const entry = this.catalog.get(integrationId);

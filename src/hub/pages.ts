@@ -7,6 +7,7 @@ import { z } from "zod";
 import { escapeHtml, htmlDocument as layout, messageCard, sendHtml } from "../http/html.js";
 import { fromRoot } from "../paths.js";
 import type { SessionsService } from "../sessions/service.js";
+import type { SessionRow } from "../sessions/store.js";
 import type { ProjectSettings, ProjectSettingsView } from "../tenancy/project-settings.js";
 import { brandFooter, brandHeader, brandStyle, hubTheme, withQuery } from "./brand.js";
 
@@ -20,6 +21,8 @@ export type PagesOptions = {
   rateLimit?: onRequestHookHandler;
   /** Projects' brand and redirects (tenancy slice). */
   settings: ProjectSettings;
+  /** Provider key -> name of what a session may offer, so the success banner names the provider. */
+  providerNames?: (session: SessionRow) => Promise<Record<string, string>>;
 };
 
 const require = createRequire(import.meta.url);
@@ -84,6 +87,7 @@ export const pagesRoutes: FastifyPluginAsyncZod<PagesOptions> = async (app, opts
       const redirects = opts.settings.redirectsFor(brand, session);
       const base = escapeHtml(opts.publicUrl());
       const theme = hubTheme(brand.accent_color);
+      const names = opts.providerNames ? await opts.providerNames(session) : {};
       return html(
         reply,
         200,
@@ -92,7 +96,7 @@ export const pagesRoutes: FastifyPluginAsyncZod<PagesOptions> = async (app, opts
           branded(
             brand,
             `<stackone-hub token="${escapeHtml(request.query.token!)}" base-url="${base}" app-url="${base}" height="640px" show-footer-links="false"${theme ? ` theme="${escapeHtml(theme)}"` : ""}></stackone-hub>
-<p id="status" hidden></p>`,
+<p id="status" role="status" hidden data-names="${escapeHtml(JSON.stringify(names))}"></p>`,
             redirects,
           ),
           ["/embedded/assets/hub.js", "/embedded/assets/page.js"],

@@ -131,6 +131,22 @@ export class TenancyService {
     );
   }
 
+  /**
+   * An organization's id when it exists (404 otherwise), or without one the first organization:
+   * the one a single-organization installation has.
+   */
+  async organization(id?: number): Promise<number> {
+    if (id === undefined) {
+      const first = await this.store.firstOrganizationId();
+      if (first === undefined)
+        throw new PorticoError("NOT_FOUND", "organization: none yet (run portico init)");
+      return first;
+    }
+    if (!(await this.store.organizationExists(id)))
+      throw new PorticoError("NOT_FOUND", `organization: ${id} not found`);
+    return id;
+  }
+
   async listProjects(): Promise<ProjectView[]> {
     return (await this.store.listProjects()).map(projectView);
   }

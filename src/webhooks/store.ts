@@ -9,6 +9,9 @@ import type { DB, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTa
 export const DELIVERY_STATES = ["backlog", "retrying", "waiting", "delivered", "failed"] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
+/** The type of the event an operator sends to one endpoint to try it ("send a test event"). */
+export const TEST_EVENT = "webhook.test";
+
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
 export type EventRow = Selectable<WebhookEventsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -95,6 +98,7 @@ export class WebhooksStore {
       .executeTakeFirst();
   }
 
+  /** A time range's events, oldest first; a test event was for its endpoint, not for a replay. */
   eventsBetween(projectId: string, from: number, to: number, limit: number): Promise<EventRow[]> {
     return this.db
       .selectFrom("webhook_events")
@@ -102,6 +106,7 @@ export class WebhooksStore {
       .where("project_id", "=", projectId)
       .where("created_at", ">=", from)
       .where("created_at", "<=", to)
+      .where("type", "!=", TEST_EVENT)
       .orderBy("created_at")
       .orderBy("id")
       .limit(limit)
@@ -191,7 +196,7 @@ export class WebhooksStore {
 
   listDeliveries(
     projectId: string,
-    f: { endpointId?: string; eventId?: string; state?: DeliveryState; limit: number },
+    f: { endpointId?: string; eventId?: string; deliveryId?: string; state?: DeliveryState; limit: number },
   ) {
     let q = this.db
       .selectFrom("webhook_deliveries as d")
@@ -212,6 +217,7 @@ export class WebhooksStore {
       .where("d.project_id", "=", projectId);
     if (f.endpointId) q = q.where("d.endpoint_id", "=", f.endpointId);
     if (f.eventId) q = q.where("d.event_id", "=", f.eventId);
+    if (f.deliveryId) q = q.where("d.id", "=", f.deliveryId);
     if (f.state === "delivered" || f.state === "failed") q = q.where("d.status", "=", f.state);
     else if (f.state) q = q.where("d.status", "=", "pending");
     if (f.state === "retrying") q = q.where("d.attempts", ">", 0);

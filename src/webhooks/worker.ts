@@ -4,7 +4,7 @@ import { generateId } from "../crypto/tokens.js";
 import type { DatabaseAvailability } from "../db/availability.js";
 import { PorticoError } from "../errors.js";
 import type { WebhooksService } from "./service.js";
-import { signedHeaders } from "./signing.js";
+import { signedHeaders, WEBHOOK_USER_AGENT } from "./signing.js";
 import type { ClaimedDelivery, WebhooksStore } from "./store.js";
 
 export type WebhookWorkerOptions = {
@@ -168,7 +168,7 @@ export class WebhookWorker {
         url: new URL(d.url),
         headers: {
           ...signedHeaders(secrets, d.event_id, d.payload, started),
-          "user-agent": "Portico-Webhooks/1",
+          "user-agent": WEBHOOK_USER_AGENT,
         },
         body: d.payload,
         timeoutMs: this.opts.timeoutMs,

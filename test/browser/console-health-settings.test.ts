@@ -57,7 +57,7 @@ describe.skipIf(!browserAvailable())("console in a real browser: health, hosted 
   });
 
   it("sets the hosted page's brand, uploads a logo and sets the redirects", async () => {
-    await page.goto(`${s.url}/console/projects/${s.projectId}/settings`);
+    await page.goto(`${s.url}/console/projects/${s.projectId}/hosted-page`);
     await page.getByRole("heading", { level: 1, name: "Hosted page" }).waitFor();
     await page.getByLabel("Display name").fill("Acme Payroll");
     await page.getByLabel("Accent colour").fill("#0A7C5A");

@@ -2,6 +2,7 @@ import zlib from "node:zlib";
 import Fastify from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { declareRole } from "../../src/console/guard.js";
 import { consoleHealthRoutes } from "../../src/console/health-routes.js";
 import { consoleSettingsRoutes } from "../../src/console/settings-routes.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "../../src/http/validation.js";
@@ -171,25 +172,26 @@ for (const dialect of DIALECTS) {
       expect(list.find((k) => k.name === "links")?.scopes).toBe("connect");
     });
 
-    it("declares every console route of issue 21 as a read or a write (for role rules)", async () => {
+    it("declares the role each console route of issue 21 needs (a viewer may look, not check or change)", async () => {
       const seen: string[] = [];
       const app = Fastify().withTypeProvider<ZodTypeProvider>();
       app.setValidatorCompiler(zodValidatorCompiler);
       app.setSerializerCompiler(jsonSerializerCompiler);
+      app.addHook("onRoute", declareRole);
       app.addHook("onRoute", (r) => {
-        if (r.method !== "HEAD") seen.push(`${r.method} ${r.url} ${r.config?.consoleAccess}`);
+        if (r.method !== "HEAD") seen.push(`${r.method} ${r.url} ${r.config?.consoleRole}`);
       });
       await app.register(consoleHealthRoutes, { health: s.ctx.health, tenancy: s.ctx.tenancy });
       await app.register(consoleSettingsRoutes, { settings: s.ctx.projectSettings });
       await app.ready();
       await app.close();
       expect(seen.sort()).toEqual([
-        "DELETE /projects/:projectId/settings/logo write",
-        "GET /projects/:projectId/accounts/:id/health read",
-        "GET /projects/:projectId/settings read",
-        "PATCH /projects/:projectId/settings write",
-        "POST /projects/:projectId/accounts/:id/check write",
-        "PUT /projects/:projectId/settings/logo write",
+        "DELETE /projects/:projectId/settings/logo admin",
+        "GET /projects/:projectId/accounts/:id/health viewer",
+        "GET /projects/:projectId/settings viewer",
+        "PATCH /projects/:projectId/settings admin",
+        "POST /projects/:projectId/accounts/:id/check admin",
+        "PUT /projects/:projectId/settings/logo admin",
       ]);
     });
   });

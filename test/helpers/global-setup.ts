@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import pg from "pg";
 import { CHROMIUM, PG_URL, REQUIRE_ALL } from "./env.js";
+import { missingForImage } from "./image.js";
 import { pgBin } from "./own-postgres.js";
 
 /**
@@ -29,6 +30,11 @@ export default async function setup(): Promise<void> {
   if (!chromium)
     console.warn(
       `\n!! Chromium not found at ${CHROMIUM}: browser suites will be skipped (apt-get install -y chromium).\n`,
+    );
+  const image = missingForImage();
+  if (image.length)
+    console.warn(
+      `\n!! The container image suite needs ${image.join(", ")}: it will be skipped${REQUIRE_ALL ? " and counted as failed" : ""} (apt-get install -y podman buildah mmdebstrap).\n`,
     );
   process.env.PORTICO_TEST_HAS_POSTGRES = postgres ? "1" : "0";
   // Two test files at a time, each with servers and spawned processes, share one PostgreSQL with

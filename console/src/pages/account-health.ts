@@ -14,7 +14,12 @@ const RESULT_TEXT: Record<string, string> = {
  * The account page's health panel: when the credentials were last checked with the provider, what
  * that found, when the next check is due, and a button to check now.
  */
-export async function healthSection(base: string, notify: (m: string) => void, onChange: () => void) {
+export async function healthSection(
+  base: string,
+  canCheck: boolean,
+  notify: (m: string) => void,
+  onChange: () => void,
+) {
   const body = h("div");
   const section = h(
     "section",
@@ -74,7 +79,8 @@ export async function healthSection(base: string, notify: (m: string) => void, o
             { className: "hint" },
             "This provider's catalog entry has no verification request to check with.",
           ),
-      h("div", { className: "actions" }, button),
+      // Running a check talks to the provider and may change the account: admins and owners only.
+      canCheck ? h("div", { className: "actions" }, button) : null,
     );
   };
   draw(await api<AccountHealth>("GET", `${base}/health`));

@@ -1,10 +1,22 @@
 import { api } from "../api.js";
-import { actionForm, badge, copyable, dangerButton, field, h, replace, table, time } from "../dom.js";
-import type { PageContext } from "../main.js";
+import type { PageContext } from "../context.js";
+import {
+  actionForm,
+  badge,
+  copyable,
+  dangerButton,
+  field,
+  h,
+  replace,
+  roleNote,
+  table,
+  time,
+} from "../dom.js";
 import type { ApiKey } from "../types.js";
 
 export async function apiKeysPage(ctx: PageContext): Promise<void> {
   const base = `/projects/${ctx.projectId}/api-keys`;
+  const admin = ctx.can("admin");
   replace(ctx.main, h("h1", null, "API keys"), h("p", { className: "loading" }, "Loading…"));
   const shown = h("div", { "aria-live": "polite" });
   const list = h("div");
@@ -14,7 +26,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<void> {
       list,
       table(
         "API keys",
-        ["Name", "Prefix", "Scope", "Created", "Expires", "Last used", "Status", ""],
+        ["Name", "Prefix", "Scope", "Created", "Expires", "Last used", "Status", ...(admin ? [""] : [])],
         keys.map((k) => [
           k.name ?? "—",
           h("code", null, k.prefix),
@@ -27,22 +39,26 @@ export async function apiKeysPage(ctx: PageContext): Promise<void> {
             : k.expires_at && Date.parse(k.expires_at) <= Date.now()
               ? badge("expired")
               : badge("active"),
-          k.revoked_at
-            ? ""
-            : dangerButton(
-                "Revoke",
-                k.prefix,
-                {
-                  title: "Revoke this key?",
-                  text: `${k.prefix} stops working within seconds, on every node.`,
-                  confirm: "Revoke key",
-                },
-                async () => {
-                  await api("POST", `${base}/${k.id}/revoke`);
-                  ctx.notify(`Revoked ${k.prefix}`);
-                  await render();
-                },
-              ),
+          ...(admin
+            ? [
+                k.revoked_at
+                  ? ""
+                  : dangerButton(
+                      "Revoke",
+                      k.prefix,
+                      {
+                        title: "Revoke this key?",
+                        text: `${k.prefix} stops working within seconds, on every node.`,
+                        confirm: "Revoke key",
+                      },
+                      async () => {
+                        await api("POST", `${base}/${k.id}/revoke`);
+                        ctx.notify(`Revoked ${k.prefix}`);
+                        await render();
+                      },
+                    ),
+              ]
+            : []),
         ]),
       ),
     );
@@ -97,5 +113,12 @@ export async function apiKeysPage(ctx: PageContext): Promise<void> {
   );
 
   await render();
-  replace(ctx.main, h("h1", null, "API keys"), shown, list, create);
+  replace(
+    ctx.main,
+    h("h1", null, "API keys"),
+    admin ? null : roleNote(ctx.me.role, "admin", "creating and revoking keys"),
+    shown,
+    list,
+    admin ? create : null,
+  );
 }

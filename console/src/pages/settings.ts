@@ -1,117 +1,87 @@
 import { api } from "../api.js";
-import { actionForm, field, h, replace } from "../dom.js";
-import type { PageContext } from "../main.js";
-import type { ProjectSettings } from "../types.js";
+import type { PageContext } from "../context.js";
+import { badge, copyable, h, replace } from "../dom.js";
+import type { Role, Settings } from "../types.js";
+import { ROLE_TEXT } from "../words.js";
+
+const ROLES: Role[] = ["owner", "admin", "viewer"];
 
 /**
- * The project's hosted page: its brand (display name, logo, accent colour, support link) and
- * where it sends the end user after linking, or after a cancel or an error.
+ * How people sign in to this console: invitations, break-glass links, session limits, and single
+ * sign-on with OpenID Connect (its settings come from the environment; the redirect URI to
+ * register with the identity provider is shown, with a button to copy it).
  */
 export async function settingsPage(ctx: PageContext): Promise<void> {
-  const base = `/projects/${ctx.projectId}/settings`;
-  replace(ctx.main, h("h1", null, "Hosted page"), h("p", { className: "loading" }, "Loading…"));
-  const s = await api<ProjectSettings>("GET", base);
-  const reload = () => ctx.navigate(location.pathname, { replace: true });
-
-  const input = (name: string, value: string | null, type = "text") =>
-    h("input", { type, name, value: value ?? "", autocomplete: "off" });
-  const displayName = input("display_name", s.display_name);
-  const accent = input("accent_color", s.accent_color, "text");
-  accent.setAttribute("pattern", "#[0-9A-Fa-f]{6}");
-  accent.setAttribute("placeholder", "#1F6FEB");
-  const support = input("support_url", s.support_url, "text");
-  support.setAttribute("placeholder", "https://help.example.com or mailto:help@example.com");
-  const brand = actionForm(
-    { className: "stack narrow", "aria-labelledby": "brand-heading" },
-    async () => {
-      await api("PATCH", base, {
-        display_name: displayName.value.trim() || null,
-        accent_color: accent.value.trim() || null,
-        support_url: support.value.trim() || null,
-      });
-      ctx.notify("Brand saved");
-      reload();
-    },
-    h("h2", { id: "brand-heading" }, "Brand"),
-    field("Display name", displayName, "Shown above the hub on the hosted page and its error pages."),
-    field("Accent colour", accent, "A #RRGGBB colour for the page and the hub's buttons."),
-    field("Support link", support),
-    h("div", { className: "actions" }, h("button", { type: "submit", className: "primary" }, "Save brand")),
-  );
-
-  const file = h("input", { type: "file", name: "logo", accept: "image/svg+xml,image/png" });
-  const logo = actionForm(
-    { className: "stack narrow", "aria-labelledby": "logo-heading" },
-    async () => {
-      const f = file.files?.[0];
-      if (!f) throw new Error("Choose an SVG or PNG file first.");
-      if (f.size > 64 * 1024) throw new Error("The logo may be at most 64 KiB.");
-      const bytes = new Uint8Array(await f.arrayBuffer());
-      let binary = "";
-      for (const b of bytes) binary += String.fromCharCode(b);
-      await api("PUT", `${base}/logo`, { content_base64: btoa(binary) });
-      ctx.notify("Logo uploaded");
-      reload();
-    },
-    h("h2", { id: "logo-heading" }, "Logo"),
-    s.logo_url
-      ? h("p", null, h("img", { src: s.logo_url, alt: "The current logo", className: "brand-preview" }))
-      : h("p", { className: "empty" }, "No logo yet."),
-    field("SVG or PNG, at most 64 KiB", file, "Scripts, links and metadata are removed before it is stored."),
-    h(
-      "div",
-      { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, "Upload logo"),
-      s.logo_url
-        ? h(
-            "button",
-            {
-              type: "button",
-              onClick: async () => {
-                await api("DELETE", `${base}/logo`);
-                ctx.notify("Logo removed");
-                reload();
-              },
-            },
-            "Remove logo",
-          )
-        : null,
-    ),
-  );
-
-  const origins = h("textarea", { name: "allowed_origins", rows: "3", className: "mono" });
-  origins.value = s.allowed_origins.join("\n");
-  const success = input("success_url", s.success_url);
-  const error = input("error_url", s.error_url);
-  const redirects = actionForm(
-    { className: "stack narrow", "aria-labelledby": "redirects-heading" },
-    async () => {
-      await api("PATCH", base, {
-        allowed_origins: origins.value
-          .split(/[\s,]+/)
-          .map((o) => o.trim())
-          .filter(Boolean),
-        success_url: success.value.trim() || null,
-        error_url: error.value.trim() || null,
-      });
-      ctx.notify("Redirects saved");
-      reload();
-    },
-    h("h2", { id: "redirects-heading" }, "After linking"),
+  replace(ctx.main, h("h1", null, "Settings"), h("p", { className: "loading" }, "Loading…"));
+  const s = await api<Settings>("GET", "/settings");
+  const hours = (n: number) =>
+    n >= 48 && n % 24 === 0 ? `${n / 24} days` : `${n.toLocaleString()} hour${n === 1 ? "" : "s"}`;
+  const minutes = (n: number) => `${n.toLocaleString()} minute${n === 1 ? "" : "s"}`;
+  const row = (k: string, v: Node | string) => [h("dt", null, k), h("dd", null, v)];
+  replace(
+    ctx.main,
+    h("h1", null, "Settings"),
     h(
       "p",
-      { className: "hint" },
-      "The hosted page sends the end user to the success URL with account_id and provider added, and to the error URL with a reason (cancelled, session_expired). A session may name its own (the portico field). Embedded hubs are not redirected.",
+      null,
+      "How people sign in to this console. These settings come from Portico's environment (PORTICO_CONSOLE_*).",
     ),
-    field("Allowed origins (one per line)", origins, "Redirect URLs must be on one of these."),
-    field("Success URL", success),
-    field("Cancel or error URL", error),
     h(
-      "div",
-      { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, "Save redirects"),
+      "section",
+      { "aria-labelledby": "sign-in" },
+      h("h2", { id: "sign-in" }, "Sign-in"),
+      h(
+        "dl",
+        { className: "fields" },
+        row("Invitation links", `work once, for ${hours(s.invitation_hours)}`),
+        row(
+          "Break-glass links",
+          `portico console link: owners, from a shell; work once, for ${minutes(s.link_minutes)}`,
+        ),
+        row(
+          "Sessions end",
+          `after ${minutes(s.idle_minutes)} without use, and after ${hours(s.max_session_hours)} in any case`,
+        ),
+      ),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "sso" },
+      h("h2", { id: "sso" }, "Single sign-on (OpenID Connect)"),
+      s.sso
+        ? h(
+            "dl",
+            { className: "fields" },
+            row("Identity provider", h("code", null, s.sso.issuer)),
+            row("Client id", h("code", null, s.sso.client_id)),
+            row(
+              "Allowed email domains",
+              s.sso.allowed_domains.length ? s.sso.allowed_domains.join(", ") : "none: invited emails only",
+            ),
+            row("Role of a first sign-in", badge(s.sso.default_role, `role-${s.sso.default_role}`)),
+          )
+        : h(
+            "p",
+            null,
+            'Not configured. Set PORTICO_CONSOLE_OIDC_ISSUER, PORTICO_CONSOLE_OIDC_CLIENT_ID and PORTICO_CONSOLE_OIDC_CLIENT_SECRET (and PORTICO_CONSOLE_OIDC_ALLOWED_DOMAINS) to offer "Sign in with SSO".',
+          ),
+      copyable("Redirect URI", s.sso?.redirect_uri ?? s.sso_redirect_uri),
+      h(
+        "p",
+        { className: "hint" },
+        "Register this redirect URI with the identity provider's client for Portico.",
+      ),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "roles" },
+      h("h2", { id: "roles" }, "Roles"),
+      h(
+        "dl",
+        { className: "fields roles" },
+        ROLES.map((r) => [h("dt", null, badge(r, `role-${r}`)), h("dd", null, ROLE_TEXT[r])]),
+      ),
+      h("p", null, h("a", { href: ctx.href("/users") }, "Users and their roles")),
     ),
   );
-
-  replace(ctx.main, h("h1", null, "Hosted page"), h("div", { className: "columns" }, brand, logo), redirects);
 }
