@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { accountHealthRoutes } from "./accounts/health-routes.js";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import { loadConsoleAssets } from "./console/assets.js";
@@ -15,6 +16,7 @@ import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { addressRateLimit, asHook, INTERNAL_CALLER, keyRateLimit } from "./http/rate-limit-hooks.js";
 import { registerReadiness } from "./http/readiness.js";
+import { registerScopeCheck } from "./http/scope-hook.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
@@ -106,8 +108,11 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       ),
     );
     api.addHook("onResponse", requestLogHook(ctx.history));
+    // API-key scopes, from each route's declaration (after the key is known).
+    registerScopeCheck(api);
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
+    await api.register(accountHealthRoutes, { prefix: "/portico/v1", health: ctx.health });
     await api.register(catalogRoutes, {
       catalog: ctx.catalog,
       integrations: ctx.integrations,
@@ -145,6 +150,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
     rateLimit: publicLimit,
+    settings: ctx.projectSettings,
     providerNames: (session) => ctx.hubConnectors.names(session),
   });
 
@@ -173,6 +179,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       publicUrl: ctx.config.publicUrl,
       oauthRedirectUrl: ctx.config.oauthRedirectUrl,
       signInLimit: failedAuth("console"),
+      health: ctx.health,
+      settings: ctx.projectSettings,
     });
   }
 

@@ -290,6 +290,9 @@ const envSchema = z.object({
   PORTICO_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   PORTICO_METRICS_PORT: int(9464, 0, 65535),
   ...otelSchema,
+  PORTICO_HEALTH_CHECK_INTERVAL_HOURS: int(24, 0, 24 * 365),
+  PORTICO_HEALTH_CHECK_CONCURRENCY: int(4, 1, 100),
+  PORTICO_HEALTH_CHECK_POLL_SECONDS: int(60, 1, 3600),
 });
 
 /** Where and how spans are exported (OTLP over HTTP), and which are kept. */
@@ -378,6 +381,8 @@ export type Config = {
   metrics: { host: string; port: number } | null;
   /** OTLP trace export, from the standard OTEL_* variables; null when they ask for none. */
   traces: TracesConfig | null;
+  /** Connection health checks (accounts/health.ts): interval (0: off), per-provider bound, poll. */
+  healthCheck: { intervalHours: number; concurrency: number; pollSeconds: number };
 };
 
 export type ConsoleOidcConfig = {
@@ -565,6 +570,11 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
     auditRetentionDays: e.PORTICO_AUDIT_RETENTION_DAYS,
     metrics: e.PORTICO_METRICS_PORT ? { host: e.PORTICO_METRICS_HOST, port: e.PORTICO_METRICS_PORT } : null,
     traces: tracesConfig(e),
+    healthCheck: {
+      intervalHours: e.PORTICO_HEALTH_CHECK_INTERVAL_HOURS,
+      concurrency: e.PORTICO_HEALTH_CHECK_CONCURRENCY,
+      pollSeconds: e.PORTICO_HEALTH_CHECK_POLL_SECONDS,
+    },
   };
 }
 

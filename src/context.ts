@@ -1,6 +1,8 @@
 import cluster from "node:cluster";
 import type { Logger } from "pino";
 import { AccountsBrowser } from "./accounts/browse.js";
+import { HealthChecks, nextCheckAt } from "./accounts/health.js";
+import { HealthStore } from "./accounts/health-store.js";
 import { AccountsService } from "./accounts/service.js";
 import { AccountsStore } from "./accounts/store.js";
 import { buildCatalog } from "./catalog/build.js";
@@ -32,12 +34,14 @@ import { OAuthClient } from "./oauth/oauth-client.js";
 import { TokenManager } from "./oauth/token-manager.js";
 import { refreshDueAt } from "./oauth/token-schedule.js";
 import { ProxyService } from "./proxy/service.js";
-import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
+import { SANDBOX_LOGO_DIR, SANDBOX_OAUTH_APP, sandboxEntries } from "./sandbox/entries.js";
 import { SandboxOAuthState, type SandboxOAuthStore } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
 import { telemetry } from "./telemetry/telemetry.js";
+import { ProjectSettings } from "./tenancy/project-settings.js";
 import { TenancyService } from "./tenancy/service.js";
+import { SettingsStore } from "./tenancy/settings-store.js";
 import { TenancyStore } from "./tenancy/store.js";
 import { WebhooksService } from "./webhooks/service.js";
 import { WebhooksStore } from "./webhooks/store.js";
@@ -57,12 +61,16 @@ export type Context = {
   logoUrl: (entry: CatalogEntry) => string;
   outbound: Outbound;
   tenancy: TenancyService;
+  /** Projects' hosted-page brand and redirects. */
+  projectSettings: ProjectSettings;
   integrations: IntegrationsService;
   sessions: SessionsService;
   accounts: AccountsService;
   /** The operator console's keyset pages and counts over accounts. */
   accountsBrowser: AccountsBrowser;
   hubConnectors: HubConnectors;
+  /** Connection health checks: scheduled, on demand, and from proxied calls. */
+  health: HealthChecks;
   tokens: TokenManager;
   attempts: AttemptsService;
   proxy: ProxyService;
@@ -128,7 +136,7 @@ export async function createContext(
 ): Promise<Context> {
   const logger = opts.logger ?? createLogger(config.logLevel, config.logFormat);
   const { catalog, logos } = buildCatalog({
-    sandbox: config.sandbox,
+    builtIn: config.sandbox ? [{ entries: sandboxEntries(config.publicUrl), logoDir: SANDBOX_LOGO_DIR }] : [],
     publicUrl: config.publicUrl,
     extraDirs: config.catalogDirs,
     allowLoopbackHttp: config.allowPrivateNetworks,
@@ -176,8 +184,14 @@ export async function createContext(
     history,
     { logger, projectName: async (id) => (await tenancy.getProject(id))?.name },
   );
+  const projectSettings = new ProjectSettings(new SettingsStore(database.db), {
+    publicUrl: config.publicUrl,
+    redirectOrigins: config.redirectOrigins,
+    history,
+  });
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,
+    checkRedirects: (projectId, urls) => projectSettings.checkSessionRedirects(projectId, urls),
     accountProvider: (projectId, id) => accountsStore.providerOf(projectId, id),
     catalogEntry: (provider) => catalog.get(provider),
     history,
@@ -186,6 +200,7 @@ export async function createContext(
     marginMs: config.tokenRefreshMarginSeconds * 1000,
     idleMs: config.tokenIdleRefreshHours * 3600_000,
   };
+  const healthIntervalMs = config.healthCheck.intervalHours * 3600_000;
   const webhooksStore = new WebhooksStore(database.db, database.dialect);
   const webhooks = new WebhooksService(webhooksStore, vault, outbound, {
     allowPrivateNetworks: config.allowPrivateNetworks,
@@ -207,6 +222,7 @@ export async function createContext(
     sessions,
     events: (trx, event, account, projectId) => webhooks.record(trx, event, account, projectId),
     refreshAt: (tokens, now) => refreshDueAt(tokens, now, schedule),
+    healthCheckAt: (now) => (healthIntervalMs > 0 ? nextCheckAt(now, healthIntervalMs) : null),
     history,
   });
   const hubConnectors = new HubConnectors(catalog, integrations, logoUrl);
@@ -215,6 +231,14 @@ export async function createContext(
     marginMs: schedule.marginMs,
     logger,
   });
+  const health = new HealthChecks(
+    accounts,
+    accountsStore,
+    new HealthStore(database.db, database.dialect),
+    catalog,
+    (row, opts) => tokens.valuesFor(row, opts),
+    { intervalMs: healthIntervalMs, concurrencyPerProvider: config.healthCheck.concurrency, logger },
+  );
   const attempts = new AttemptsService({
     store: new AttemptsStore(database.db),
     sessions,
@@ -250,14 +274,18 @@ export async function createContext(
     logoUrl,
     outbound,
     tenancy,
+    projectSettings,
     integrations,
     sessions,
     accounts,
     accountsBrowser: new AccountsBrowser(database.db, database.dialect, (row) => accounts.toWire(row)),
     hubConnectors,
+    health,
     tokens,
     attempts,
-    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
+    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs, (row, status) =>
+      health.observe(row, status),
+    ),
     sandboxOAuth: cluster.isWorker
       ? new SandboxStateClient(config.sandboxTokenTtlSeconds)
       : new SandboxOAuthState(config.sandboxTokenTtlSeconds),

@@ -2,6 +2,7 @@ import cluster from "node:cluster";
 import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
+import { registerAccountCommands } from "./accounts/commands.js";
 import { registerCatalogCommands } from "./catalog/commands.js";
 import { registerConfigCommand } from "./cli/config-command.js";
 import { servePrimary } from "./cluster/primary.js";
@@ -15,6 +16,7 @@ import { PorticoError } from "./errors.js";
 import { registerHistoryCommands } from "./history/commands.js";
 import { registerIntegrationCommands } from "./integrations/commands.js";
 import { openApiDocument } from "./openapi-document.js";
+import { sandboxEntries } from "./sandbox/entries.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
 import { registerTenancyCommands } from "./tenancy/commands.js";
@@ -54,12 +56,15 @@ program
 registerDbCommands(program);
 registerTenancyCommands(program);
 registerSessionCommands(program);
+registerAccountCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);
 registerHistoryCommands(program);
 registerConsoleCommands(program);
-registerCatalogCommands(program);
+registerCatalogCommands(program, {
+  reservedKeys: () => sandboxEntries("http://127.0.0.1").flatMap((e) => [e.key, ...e.aliases]),
+});
 registerConfigCommand(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */

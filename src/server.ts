@@ -78,6 +78,13 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.database.availability,
     ).start(),
     new Periodic(
+      "health-checks",
+      ctx.config.healthCheck.pollSeconds * 1000,
+      () => ctx.health.runDue(),
+      ctx.logger,
+      ctx.database.availability,
+    ).start(),
+    new Periodic(
       "housekeeping",
       3600_000,
       async () => {

@@ -6,6 +6,7 @@ import { accountsPage } from "./pages/accounts.js";
 import { apiKeysPage } from "./pages/api-keys.js";
 import { connectPage } from "./pages/connect.js";
 import { deliveryPage } from "./pages/delivery.js";
+import { hostedPagePage } from "./pages/hosted-page.js";
 import { integrationsPage } from "./pages/integrations.js";
 import { logsPage } from "./pages/logs.js";
 import { overviewPage } from "./pages/overview.js";
@@ -29,6 +30,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/webhooks\/([^/]+)$/, nav: "webhooks", title: "Deliveries", render: deliveriesPage },
   { pattern: /^\/api-keys$/, nav: "api-keys", title: "API keys", render: apiKeysPage },
   { pattern: /^\/logs$/, nav: "logs", title: "Logs", render: logsPage },
+  { pattern: /^\/hosted-page$/, nav: "hosted-page", title: "Hosted page", render: hostedPagePage },
   { pattern: /^\/users$/, nav: "users", title: "Users", render: usersPage },
   { pattern: /^\/sessions$/, nav: "", title: "Your sessions", render: sessionsPage },
   { pattern: /^\/settings$/, nav: "settings", title: "Settings", render: settingsPage },
@@ -42,6 +44,7 @@ const NAV: [string, string, string][] = [
   ["webhooks", "/webhooks", "Webhooks"],
   ["api-keys", "/api-keys", "API keys"],
   ["logs", "/logs", "Logs"],
+  ["hosted-page", "/hosted-page", "Hosted page"],
   ["users", "/users", "Users"],
   ["settings", "/settings", "Settings"],
 ];

@@ -77,6 +77,26 @@ export type Account = {
   created_at: string;
   updated_at: string;
 };
+export type AccountHealth = {
+  account_id: string;
+  status: string;
+  checkable: boolean;
+  last_checked_at: string | null;
+  result: string | null;
+  detail: string | null;
+  next_check_at: string | null;
+};
+export type ProjectSettings = {
+  project_id: string;
+  name: string;
+  display_name: string | null;
+  accent_color: string | null;
+  support_url: string | null;
+  logo_url: string | null;
+  success_url: string | null;
+  error_url: string | null;
+  allowed_origins: string[];
+};
 export type Page<T> = { data: T[]; next: string | null };
 export type AccountEvent = {
   id: string;
@@ -157,6 +177,8 @@ export type ApiKey = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  scopes: string;
+  expires_at: string | null;
 };
 export type RequestLog = {
   request_id: string;

@@ -6,7 +6,6 @@ import { print } from "../cli/output.js";
 import { loadConfig } from "../config.js";
 import { Outbound } from "../http/outbound.js";
 import { fromRoot } from "../paths.js";
-import { sandboxEntries } from "../sandbox/entries.js";
 import { buildCatalog } from "./build.js";
 import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { lintCatalog } from "./lint.js";
@@ -46,8 +45,6 @@ function describe(reports: ProviderReport[]): string {
   return lines.join("\n");
 }
 
-const reservedKeys = () => sandboxEntries("http://127.0.0.1").flatMap((e) => [e.key, ...e.aliases]);
-
 async function requireIconSet() {
   const icons = await loadIconSet();
   if (!icons)
@@ -57,7 +54,12 @@ async function requireIconSet() {
   return icons;
 }
 
-export function registerCatalogCommands(program: Command): void {
+/**
+ * `reservedKeys`: the keys of the entries served beside the catalog (the sandbox's), which no
+ * catalog entry may take; given by the caller, so the catalog stands without knowing its users.
+ */
+export function registerCatalogCommands(program: Command, opts: { reservedKeys: () => string[] }): void {
+  const reservedKeys = opts.reservedKeys;
   const catalog = program.command("catalog").description("The provider catalog (catalog/*.yaml)");
 
   catalog
@@ -88,6 +90,7 @@ export function registerCatalogCommands(program: Command): void {
         docsDir: shipped ? DOCS : null,
         reservedKeys: reservedKeys(),
         entriesOnly: opts.entriesOnly === true,
+        overrideKeys: shipped ? [] : [...loadCatalogFiles().map((e) => e.key), ...reservedKeys()],
       });
       const ok = result.problems.length === 0;
       print(
@@ -140,9 +143,14 @@ export function registerCatalogCommands(program: Command): void {
       if (root === CATALOG_DIR) fs.writeFileSync(path.join(dir, "README.md"), logosReadme(entries, icons));
       print(
         opts.json,
-        { simple_icons: icons.version, logos: entries.length, written },
+        {
+          simple_icons: icons.version,
+          svg_logos: icons.logos?.version ?? null,
+          logos: entries.length,
+          written,
+        },
         () =>
-          `${entries.length} logos from simple-icons ${icons.version}; ${written.length} written${
+          `${entries.length} logos from simple-icons ${icons.version} and SVG Logos ${icons.logos?.version ?? "(not installed)"}; ${written.length} written${
             written.length ? `: ${written.join(", ")}` : ""
           }`,
       );
@@ -159,7 +167,6 @@ export function registerCatalogCommands(program: Command): void {
     .action(async (opts) => {
       const config = loadConfig();
       const { catalog: served } = buildCatalog({
-        sandbox: false,
         publicUrl: config.publicUrl,
         extraDirs: config.catalogDirs,
         allowLoopbackHttp: config.allowPrivateNetworks,

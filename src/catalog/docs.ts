@@ -1,4 +1,4 @@
-import type { IconSet } from "./logo.js";
+import { type IconSet, LOGO_SOURCES, logoSource } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
 
 /**
@@ -119,10 +119,13 @@ export function logosReadme(entries: readonly CatalogEntry[], set: IconSet): str
     .sort((a, b) => a.key.localeCompare(b.key))
     .map((e) => {
       const slug = e.brand?.simple_icons;
+      const source = logoSource(e.brand);
       const origin = slug
         ? `simple-icons \`${slug}\` (${set.bySlug.get(slug)?.title ?? "?"}), fill ${e.brand!.color}`
-        : `monogram on ${e.brand?.color}`;
-      return `| \`${e.logo}\` | ${cell(e.name)} | ${origin} |`;
+        : source === "logos"
+          ? `SVG Logos \`${e.brand!.logos}\`, its own colours`
+          : `monogram on ${e.brand?.color}`;
+      return `| \`${e.logo}\` | ${cell(e.name)} | ${origin} | ${LOGO_SOURCES[source].licence} |`;
     });
   return `# Provider logos
 
@@ -141,13 +144,20 @@ the provider a user is connecting to; their use here implies no affiliation or e
   viewBox; only \`fill\` is set on the root element to the brand colour from simple-icons' own data.
   simple-icons' disclaimer applies: the icons are trademarks of their owners and may be subject to
   their brand guidelines.
-- **Monograms**: for brands simple-icons does not carry, a rounded square in the brand's primary
+- **SVG Logos** (https://github.com/gilbarbara/logos, npm package \`@iconify-json/logos\` version
+  ${set.logos?.version ?? "(not installed)"}, a pinned dev dependency), released under CC0 1.0 Universal. Used where
+  simple-icons lacks the brand (the entry's \`brand.logos\` names the icon): the icon's body is used
+  unchanged, in its own viewBox and with its own colours, titled with the provider's name.
+- **Monograms**: for brands neither set carries, a rounded square in the brand's primary
   colour with the initials of the provider's name (the first two words), drawn for this project.
-  They stand in until simple-icons carries the brand; then the entry's \`brand.simple_icons\` names
-  it and the logos are regenerated.
+  They stand in until a set carries the brand; then the entry's \`brand\` names it and the logos
+  are regenerated.
 
-| File | Provider | Origin |
-| --- | --- | --- |
+An operator can replace any provider's logo without editing this folder: put \`logos/<key>.svg\` (or
+\`.png\`, at most 64 KiB, self-contained) in a directory of \`PORTICO_CATALOG_DIRS\`.
+
+| File | Provider | Source | Licence |
+| --- | --- | --- | --- |
 ${rows.join("\n")}
 `;
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { CATEGORIES } from "./categories.js";
 import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
-import { type IconSet, LOGO_MAX_BYTES, renderLogo } from "./logo.js";
+import { checkOverrideLogo, type IconSet, LOGO_MAX_BYTES, NOT_SELF_CONTAINED, renderLogo } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
 import { isSecretField, oauthParams, statusList, templateNames } from "./schema.js";
 import { DNS_LABEL, hostPart } from "./template.js";
@@ -24,6 +24,8 @@ export type LintOptions = {
   allowLoopbackHttp?: boolean;
   /** Check the entries only, not the files drawn from them (logos, tables): for new entries. */
   entriesOnly?: boolean;
+  /** Providers served beside this directory whose logo it may override (`logos/<key>.svg|png`). */
+  overrideKeys?: string[];
 };
 
 export type LintResult = {
@@ -138,6 +140,9 @@ function lintEntry(
   const slug = entry.brand?.simple_icons;
   const icon = slug ? icons?.bySlug.get(slug) : undefined;
   if (slug && icons && !icon) at("brand.simple_icons", `simple-icons ${icons.version} has no "${slug}"`);
+  const logosName = entry.brand?.logos;
+  if (logosName && icons?.logos && !icons.logos.icons.has(logosName))
+    at("brand.logos", `SVG Logos ${icons.logos.version} has no "${logosName}"`);
   if (icon && entry.brand!.color.toUpperCase() !== `#${icon.hex.toUpperCase()}`)
     at("brand.color", `simple-icons' colour for ${slug} is #${icon.hex}`);
   if (entry.logo !== `${entry.key}.svg`) at("logo", `must be ${entry.key}.svg`);
@@ -148,13 +153,14 @@ function lintEntry(
   const svg = fs.readFileSync(file, "utf8");
   if (Buffer.byteLength(svg) > LOGO_MAX_BYTES)
     at("logo", `${Buffer.byteLength(svg)} bytes, more than ${LOGO_MAX_BYTES}`);
-  if (/<script|<foreignObject|\bon[a-z]+\s*=|(?:href|url)\s*[=(]\s*["']?\s*(?:https?:|\/\/|data:)/i.test(svg))
+  if (NOT_SELF_CONTAINED.test(svg))
     at("logo", "must be self-contained: no scripts, event handlers or outside references");
   if (!entry.brand) return out;
   if (icons) {
-    if ((icon || slug === null) && svg !== renderLogo(entry.name, entry.brand, icons))
+    const drawable = icon || (slug === null && (!logosName || icons.logos?.icons.has(logosName)));
+    if (drawable && svg !== renderLogo(entry.name, entry.brand, icons))
       at("logo", `${entry.logo} is not what brand draws: run \`portico catalog logos\``);
-  } else if (!svg.includes(`fill="${entry.brand.color}"`)) {
+  } else if (!logosName && !svg.includes(`fill="${entry.brand.color}"`)) {
     at("logo", `${entry.logo} does not use brand.color ${entry.brand.color}`);
   }
   return out;
@@ -188,6 +194,12 @@ export function lintCatalog(opts: LintOptions): LintResult {
   const used = new Set(entries.map((e) => e.logo));
   if (fs.existsSync(logoDir)) {
     for (const f of fs.readdirSync(logoDir).sort()) {
+      const override = /^([a-z0-9-]+)\.(svg|png)$/.exec(f)?.[1];
+      if (override && opts.overrideKeys?.includes(override) && !entries.some((e) => e.key === override)) {
+        const problem = checkOverrideLogo(path.join(logoDir, f));
+        if (problem) problems.push(`${catalogPath(dir, `logos/${f}`)}: ${problem}`);
+        continue;
+      }
       if (f !== "README.md" && !used.has(f))
         problems.push(`${catalogPath(dir, `logos/${f}`)}: no entry uses this logo`);
     }

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AccountsBrowser } from "../accounts/browse.js";
+import type { HealthChecks } from "../accounts/health.js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Catalog } from "../catalog/catalog.js";
 import { CATEGORIES } from "../catalog/categories.js";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { PorticoError } from "../errors.js";
 import { consoleActor } from "../history/actor.js";
-import { bare } from "../history/request-log-hook.js";
+import { bare, type ProviderStep } from "../history/request-log-hook.js";
 import { RequestLogsQuery, UnifiedLogsPaginated } from "../history/schemas.js";
 import type { HistoryService } from "../history/service.js";
 import { ErrorResponse } from "../http/openapi.js";
@@ -15,13 +16,17 @@ import type { IntegrationsService } from "../integrations/service.js";
 import { toProxyResponseModel } from "../proxy/response-model.js";
 import type { ProxyService } from "../proxy/service.js";
 import type { SessionsService } from "../sessions/service.js";
+import type { ProjectSettings } from "../tenancy/project-settings.js";
+import { parseScopes } from "../tenancy/scopes.js";
 import type { Principal, TenancyService } from "../tenancy/service.js";
 import { DeliverySchema, EndpointSchema, EndpointWithSecret } from "../webhooks/schemas.js";
 import { EVENT_TYPES, type WebhooksService } from "../webhooks/service.js";
 import { type ConsoleAuth, type ConsoleSession, SESSION_MAX_MS } from "./auth.js";
 import { sessionCookie } from "./cookie.js";
 import { consoleGuard, declareRole, organizationScope } from "./guard.js";
+import { consoleHealthRoutes } from "./health-routes.js";
 import * as S from "./schemas.js";
+import { consoleSettingsRoutes } from "./settings-routes.js";
 import type { ConsoleSso } from "./sso.js";
 import { teamRoutes } from "./team-routes.js";
 import type { ConsoleUsers } from "./users.js";
@@ -45,6 +50,8 @@ export type ConsoleApiOptions = {
   proxy: ProxyService;
   publicUrl: string;
   oauthRedirectUrl: string;
+  health: HealthChecks;
+  settings: ProjectSettings;
 };
 
 const DAY_MS = 86_400_000;
@@ -97,6 +104,10 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         ...extra,
       },
     });
+
+  // Issue 21's routes, in files of their own, behind the same guard.
+  await app.register(consoleHealthRoutes, { health: o.health, tenancy: o.tenancy });
+  await app.register(consoleSettingsRoutes, { settings: o.settings });
   const schema = <T extends object>(s: T) => ({ tags, security, ...s });
 
   app.get("/me", {
@@ -321,6 +332,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         url: null as string | null,
         status: null as number | null,
         error: null as string | null,
+        steps: undefined as ProviderStep[] | undefined,
       };
       let answered = 200;
       try {
@@ -357,6 +369,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
           provider_url: call.url,
           provider_status: call.status,
           error: call.error,
+          provider_steps: call.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
         });
         await o.history.audit(o.auth.executor, {
           projectId,
@@ -699,11 +712,13 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     }),
     handler: async (request, reply) => {
       const { projectId } = await project(request.params.projectId);
-      return reply
-        .status(201)
-        .send(
-          await o.tenancy.createApiKey(projectId, request.body.name || undefined, { actor: actor(request) }),
-        );
+      return reply.status(201).send(
+        await o.tenancy.createApiKey(projectId, request.body.name || undefined, {
+          actor: actor(request),
+          scopes: request.body.scopes ? parseScopes(request.body.scopes, "scopes") : undefined,
+          expiresInMs: request.body.expires_in === undefined ? undefined : request.body.expires_in * 1000,
+        }),
+      );
     },
   });
 

@@ -239,6 +239,8 @@ export const ApiKey = z
     last_used_at: iso.nullable(),
     revoked_at: iso.nullable(),
     wire_profile: z.string().describe("project: the project's setting"),
+    scopes: z.string().describe("full, or a comma list of read, connect, proxy"),
+    expires_at: iso.nullable(),
   })
   .meta({ id: "ConsoleApiKey" });
 
@@ -246,7 +248,21 @@ export const CreatedApiKey = ApiKey.extend({ api_key: z.string().describe("Shown
   id: "ConsoleCreatedApiKey",
 });
 
-export const CreateApiKey = z.object({ name: text(200).optional() });
+export const CreateApiKey = z.object({
+  name: text(200).optional(),
+  scopes: z
+    .array(z.enum(["full", "read", "connect", "proxy"]))
+    .min(1)
+    .max(4)
+    .optional(),
+  expires_in: z
+    .number()
+    .int()
+    .min(60)
+    .max(3650 * 86_400)
+    .optional()
+    .describe("Seconds until the key stops working"),
+});
 
 export const EventsQuery = z.object({
   type: text(50).optional(),

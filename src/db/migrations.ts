@@ -9,6 +9,7 @@ import { rateLimits } from "./migrations/006-rate-limits.js";
 import { history } from "./migrations/007-history.js";
 import { coveringOwnerIndex } from "./migrations/009-covering-owner-index.js";
 import { refusedRequests } from "./migrations/010-refused-requests.js";
+import { healthScopesBranding } from "./migrations/011-health-scopes-branding.js";
 import { consoleUsers } from "./migrations/013-console-users.js";
 import type { AnyDb } from "./migrations/support.js";
 
@@ -29,6 +30,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     "007_history": history(dialect),
     "009_covering_owner_index": coveringOwnerIndex(dialect),
     "010_refused_requests": refusedRequests,
+    "011_health_scopes_branding": healthScopesBranding,
     "013_console_users": consoleUsers(dialect),
   };
 }

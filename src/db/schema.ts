@@ -25,6 +25,24 @@ export interface ProjectsTable {
   wire_profile: string | null;
   /** API calls per minute per key for this project; null follows PORTICO_RATE_LIMIT_PER_MINUTE, 0 is off. */
   rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Branding of the hosted page (tenancy/branding.ts); null: Portico's defaults. */
+  display_name: string | null;
+  accent_color: string | null;
+  support_url: string | null;
+  /** Where the hosted page sends the end user after linking, or after cancelling or failing. */
+  success_url: string | null;
+  error_url: string | null;
+  /** JSON array of origins the redirect URLs may point at. */
+  allowed_origins: string | null;
+}
+
+/** A project's uploaded logo, sanitised, base64 (text on both dialects). */
+export interface ProjectLogosTable {
+  project_id: string;
+  content_type: string;
+  data: string;
+  sha256: string;
+  updated_at: number;
 }
 
 export interface ApiKeysTable {
@@ -38,6 +56,10 @@ export interface ApiKeysTable {
   revoked_at: number | null;
   /** Overrides the project's wire profile for this key's callers; null: the project's. */
   wire_profile: string | null;
+  /** Comma list of scopes (tenancy/scopes.ts); null is full access. */
+  scopes: string | null;
+  /** When the key stops working; null: never. */
+  expires_at: number | null;
 }
 
 export interface ConnectSessionsTable {
@@ -59,6 +81,9 @@ export interface ConnectSessionsTable {
   external_trigger_token: string;
   /** The account this session linked, so later submissions from it can only edit that account. */
   linked_account_id: string | null;
+  /** Portico's extension: where the hosted page goes after linking, or after a cancel or error. */
+  success_url: string | null;
+  error_url: string | null;
   expires_in: number;
   expires_at: number;
   created_at: number;
@@ -93,6 +118,19 @@ export interface AccountsTable {
   refresh_lease_until: number | null;
   refresh_lease_owner: string | null;
   last_refreshed_at: number | null;
+  /** Connection health (accounts/health.ts): last check, its result and detail, the next one. */
+  health_checked_at: number | null;
+  health_result: string | null;
+  health_detail: string | null;
+  health_next_at: number | null;
+}
+
+/** Checks under way: one row per account being checked, counted per provider to bound them. */
+export interface HealthCheckLeasesTable {
+  account_id: string;
+  provider: string;
+  owner: string;
+  until: number;
 }
 
 export interface IntegrationsTable {
@@ -231,6 +269,8 @@ export interface RequestLogTable {
   provider_status: number | null;
   /** Portico's own error message when the call failed before or without the provider's answer. */
   error: string | null;
+  /** JSON of every attempt when the proxy retried (status, start, duration); null: one attempt. */
+  provider_steps: string | null;
 }
 
 /** Operator and API-key actions that change configuration. */
@@ -345,4 +385,6 @@ export interface DB {
   console_sessions: ConsoleSessionsTable;
   console_users: ConsoleUsersTable;
   rate_limit_counters: RateLimitCountersTable;
+  health_check_leases: HealthCheckLeasesTable;
+  project_logos: ProjectLogosTable;
 }

@@ -31,6 +31,7 @@ const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
   provider_path: null,
   provider_url: null,
   provider_status: null,
+  provider_steps: null,
   error: null,
   ...over,
 });

@@ -13,7 +13,12 @@ export type ProxiedCall = {
   url: string | null;
   status: number | null;
   error: string | null;
+  /** Each attempt when the proxy retried (one step each in the request log). */
+  steps?: ProviderStep[];
 };
+
+/** One attempt of a proxied call: the provider's status (null: no answer), when and how long. */
+export type ProviderStep = { status: number | null; started_at: number; duration_ms: number };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -86,7 +91,8 @@ export function requestLogHook(history: HistoryService) {
         key_prefix: principal.keyPrefix,
         account_id:
           call?.account_id ??
-          (route.startsWith("/accounts/:id") && typeof params?.id === "string"
+          ((route.startsWith("/accounts/:id") || route.startsWith("/portico/v1/accounts/:id")) &&
+          typeof params?.id === "string"
             ? params.id.slice(0, 255)
             : null),
         provider: call?.provider ?? null,
@@ -95,6 +101,7 @@ export function requestLogHook(history: HistoryService) {
         provider_url: call?.url ?? null,
         provider_status: call?.status ?? null,
         error: call?.error ?? null,
+        provider_steps: call?.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
       });
     }
     done();

@@ -65,7 +65,7 @@ export type AuditFilter = {
   targetId?: string;
 };
 
-/** SQLite allows 32766 bound values per statement; PostgreSQL 65535. Rows of 19 columns: 512 each. */
+/** SQLite allows 32766 bound values per statement; PostgreSQL 65535. Rows of 20 columns: 512 each. */
 const INSERT_CHUNK = 512;
 
 /**
@@ -101,6 +101,7 @@ const REQUEST_LOG_COLUMNS = [
   "provider_url",
   "provider_status",
   "error",
+  "provider_steps",
 ] as const satisfies readonly (keyof RequestLogRow)[];
 
 /** Persistence of the history: account events, the request log, the audit log, daily counters. */

@@ -70,6 +70,7 @@ export const OPERATION_GUIDES: Record<string, string> = {
     "- `account_id` opens the hub in edit mode for that account (re-authentication); `multiple: true` always creates a new account instead of re-connecting the owner's existing one.",
     "- `expires_in` is in seconds, 60 to 2,592,000 (default 1800). The token can be used until then, by the hub's many calls.",
     "- `label`, `metadata` (a JSON object of at most 16 KB) and `type` (`production` or `test`) are copied onto the linked account.",
+    "- `portico` (Portico's extension, not sent by StackOne's SDKs): `success_url` and `error_url` where the hosted page sends the end user afterwards, on the project's allowed origins.",
   ].join("\n"),
   stackone_authenticate_connect_session: [
     "Checks a session token (for example one your frontend sent back) and answers the session it belongs to. An unknown, expired or other project's token is the same 400.",
@@ -88,6 +89,16 @@ export const OPERATION_GUIDES: Record<string, string> = {
   stackone_delete_account:
     "Deletes the account and destroys its stored credentials, then answers the deleted account (200, as StackOne does). An `account.deleted` webhook follows.",
   stackone_get_account_meta_info: "The account's provider and category.",
+  portico_get_account_health: [
+    "Portico's own: what the account's last health check found (`result`: `ok`, `rejected`, `inconclusive`, `refresh_failed`, `unsupported`), when it ran and when the next is due.",
+    "",
+    "Portico checks every account with its provider's verification request every `PORTICO_HEALTH_CHECK_INTERVAL_HOURS`, and counts proxied calls as checks. None of this is added to the LinkedAccount.",
+  ].join("\n"),
+  portico_check_account: [
+    "Portico's own: checks the account's credentials with its provider now and answers what it found.",
+    "",
+    "A refusal is confirmed by a second verification request before the account goes to `error` (`status_reasons` code `credentials_rejected`, `account.updated` and `account.error` webhooks); a success brings an account in error back to `active`. A 409 means another check of the account is under way.",
+  ].join("\n"),
   stackone_list_connectors_meta:
     "Every provider of the catalog with its category, logo and `active` for your project. `include` is accepted for compatibility.",
   stackone_get_connector_meta: "One provider of the catalog by its key, for example `bamboohr`.",
@@ -98,6 +109,7 @@ export const OPERATION_GUIDES: Record<string, string> = {
     "- `method` (default `get`), `headers` and `body` are forwarded; your own `authorization` header is dropped.",
     "- A success comes back as `{status, headers, data}`: the provider's status, its headers, and its body (JSON as it is; other text as a string; bytes base64-encoded).",
     "- A provider's error keeps its status, in StackOne's error body with the provider's answer in `provider_errors[0].raw`. A provider that does not answer in time is a 408; one that cannot be reached, a 502.",
+    "- A 429 is retried for every method, a 502, 503 or 504 for idempotent ones, up to 5 times after `Retry-After`, within the time limit; you get the last answer. `x-portico-retry: off` turns retries off for one call.",
     "",
     "For a file download use `POST /portico/v1/proxy/raw`, which answers the provider's bytes as they are.",
   ].join("\n"),

@@ -7,6 +7,7 @@ import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
 import { telemetry } from "../telemetry/telemetry.js";
 import { proxySuccessStatus, toProxyResponseModel } from "./response-model.js";
+import { NO_RETRY_HEADER, retriesWanted } from "./retry.js";
 import { ProxyHeaders, ProxyRequestBody, ProxyResponseApiModel } from "./schemas.js";
 import type { ProxyResult, ProxyService } from "./service.js";
 
@@ -30,6 +31,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
       .forward(request.principal.projectId, accountId, request.body, {
         actor: apiKeyActor(request.principal),
         call,
+        retries: retriesWanted(request.headers[NO_RETRY_HEADER]),
       })
       .catch((err: Error) => {
         call.error = err.message;
@@ -39,6 +41,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   };
 
   app.post("/unified/proxy", {
+    config: { scopes: ["proxy"] },
     schema: {
       operationId: "stackone_proxy_request",
       tags: ["Proxy"],
@@ -65,6 +68,7 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   });
 
   app.post("/portico/v1/proxy/raw", {
+    config: { scopes: ["proxy"] },
     schema: {
       operationId: "portico_proxy_raw",
       tags: ["Proxy"],

@@ -28,7 +28,8 @@ function refuse(lead: (call: string) => string) {
 }
 
 export const unifiedDataRoutes: FastifyPluginAsync = async (app) => {
-  const hidden = { schema: { hide: true } };
+  // Every API key, whatever its scope, gets the same 501 (http/scope-hook.ts).
+  const hidden = { schema: { hide: true }, config: { scopes: "any" as const } };
   for (const category of UNIFIED_CATEGORIES) {
     const onRequest = refuse(
       (call) =>

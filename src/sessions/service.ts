@@ -24,6 +24,11 @@ export type SessionsDeps = {
   catalogEntry: (provider: string) => Pick<CatalogEntry, "key" | "categories"> | undefined;
   /** Counts sessions opened per day (the console's chart); in memory, never on the request's path. */
   history?: Pick<HistoryService, "sessionOpened">;
+  /** Checks a session's own redirect URLs against its project's allowed origins (tenancy slice). */
+  checkRedirects?: (
+    projectId: string,
+    urls: { success_url?: string | null; error_url?: string | null },
+  ) => Promise<void>;
   now?: () => number;
 };
 
@@ -51,6 +56,7 @@ export class SessionsService {
   async create(principal: Principal, input: ConnectSessionCreate): Promise<ConnectSessionTokenAuthLink> {
     const entry = this.checkNamed(input);
     if (input.account_id) await this.checkAccount(principal, input, entry);
+    if (input.portico) await this.deps.checkRedirects?.(principal.projectId, input.portico);
     const token = generateSecret(PREFIX.sessionToken);
     const now = this.now();
     const expiresIn = input.expires_in ?? EXPIRES_IN.default;
@@ -73,6 +79,8 @@ export class SessionsService {
       integration_id: input.integration_id || null,
       external_trigger_token: generateUuid(),
       linked_account_id: null,
+      success_url: input.portico?.success_url ?? null,
+      error_url: input.portico?.error_url ?? null,
       expires_in: expiresIn,
       expires_at: now + expiresIn * 1000,
       created_at: now,
@@ -182,6 +190,15 @@ export class SessionsService {
     }
     if (!row || row.expires_at <= now) return null;
     return row;
+  }
+
+  /**
+   * The session a token names even after it expired (until housekeeping forgets it a day later):
+   * the hosted page's error page wears its project's brand and sends the user to its error URL.
+   */
+  async findEvenExpired(token: string | undefined): Promise<SessionRow | null> {
+    if (!token?.startsWith(PREFIX.sessionToken) || token.length > 200) return null;
+    return (await this.store.findByTokenHash(sha256(token))) ?? null;
   }
 
   /** Marks the account a session linked first; false when another account got there first. */

@@ -384,7 +384,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await page.reload();
     await loaded(page, "Overview");
     const reached: string[] = [];
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < 16; i++) {
       await page.keyboard.press("Tab");
       reached.push(
         await page.evaluate(() => {
@@ -393,7 +393,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
         }),
       );
     }
-    expect(reached.slice(0, 14)).toEqual([
+    expect(reached.slice(0, 15)).toEqual([
       "Skip to content",
       "Portico",
       "project-switcher",
@@ -406,6 +406,7 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       "Webhooks",
       "API keys",
       "Logs",
+      "Hosted page",
       "Users",
       "Settings",
     ]);

@@ -271,6 +271,31 @@ for (const dialect of DIALECTS) {
             action: /^account\.updated$/,
             run: () => as(adminCookie, "PATCH", `${p}/accounts/${accountId}`, { label: "Main" }),
           },
+          "POST /projects/{projectId}/accounts/{id}/check": {
+            who: "admin",
+            action: /^account\.checked$/,
+            run: () => as(adminCookie, "POST", `${p}/accounts/${accountId}/check`),
+          },
+          "PATCH /projects/{projectId}/settings": {
+            who: "admin",
+            action: /^project\.settings_updated$/,
+            run: () => as(adminCookie, "PATCH", `${p}/settings`, { display_name: "Audited Co" }),
+          },
+          "PUT /projects/{projectId}/settings/logo": {
+            who: "admin",
+            action: /^project\.logo_updated$/,
+            run: () =>
+              as(adminCookie, "PUT", `${p}/settings/logo`, {
+                content_base64: Buffer.from(
+                  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>',
+                ).toString("base64"),
+              }),
+          },
+          "DELETE /projects/{projectId}/settings/logo": {
+            who: "admin",
+            action: /^project\.logo_removed$/,
+            run: () => as(adminCookie, "DELETE", `${p}/settings/logo`),
+          },
           "POST /projects/{projectId}/accounts/{id}/reconnect-link": {
             who: "admin",
             action: /^connect_session\.created$/,

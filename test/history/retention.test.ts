@@ -27,6 +27,7 @@ const request = (projectId: string, at: number, path = "/accounts"): RequestReco
   provider_url: null,
   provider_status: null,
   error: null,
+  provider_steps: null,
 });
 
 /** Retention: the cleanup job deletes what is older than each setting, in batches, and nothing else. */

@@ -14,6 +14,7 @@ import { profileForUserAgent } from "../../src/http/wire-profile.js";
 import { redactUrl } from "../../src/logger.js";
 import { toProxyResponseModel } from "../../src/proxy/response-model.js";
 import { HEADER_NAME } from "../../src/proxy/service.js";
+import { SANDBOX_LOGO_DIR, sandboxEntries } from "../../src/sandbox/entries.js";
 import { apiKeyFromBasic } from "../../src/tenancy/api-key-auth.js";
 
 /**
@@ -40,7 +41,11 @@ function fastest(run: () => unknown): number {
   return best;
 }
 
-const { catalog } = buildCatalog({ sandbox: true, publicUrl: "http://localhost:4000", extraDirs: [] });
+const { catalog } = buildCatalog({
+  publicUrl: "http://localhost:4000",
+  extraDirs: [],
+  builtIn: [{ entries: sandboxEntries("http://localhost:4000"), logoDir: SANDBOX_LOGO_DIR }],
+});
 const entries = catalog.list();
 const bamboo = catalog.get("bamboohr")!;
 

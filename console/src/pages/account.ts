@@ -18,6 +18,7 @@ import {
 } from "../dom.js";
 import type { Account, AccountEvent, AuthLink, Page, RequestLog, TryCallResult } from "../types.js";
 import { actorText, detailText, eventText } from "../words.js";
+import { healthSection } from "./account-health.js";
 
 const json = (label: string, v: unknown) =>
   v === null || v === undefined || (typeof v === "object" && Object.keys(v).length === 0)
@@ -127,12 +128,13 @@ export async function accountPage(ctx: PageContext): Promise<void> {
     }
     throw err;
   }
-  const [events, calls] = await Promise.all([
+  const admin = ctx.can("admin");
+  const [events, calls, health] = await Promise.all([
     api<Page<AccountEvent>>("GET", `${base}/events`),
     api<Page<RequestLog>>("GET", `${base}/requests`),
+    healthSection(base, admin, ctx.notify, () => ctx.navigate(location.pathname, { replace: true })),
   ]);
   const a = detail.account;
-  const admin = ctx.can("admin");
 
   const linkArea = h("div", { className: "link-area" });
   const reconnect = h(
@@ -276,6 +278,7 @@ export async function accountPage(ctx: PageContext): Promise<void> {
           : roleNote(ctx.me.role, "admin", "re-connecting, editing, deleting and trying calls"),
       ),
     ),
+    health,
     admin ? tryCallForm(ctx, base, a) : null,
     h(
       "section",
@@ -305,7 +308,7 @@ export async function accountPage(ctx: PageContext): Promise<void> {
       h("h2", { id: "calls" }, "Recent proxied calls"),
       table(
         "Recent proxied calls",
-        ["Time", "Request", "Provider status", "Status", "Duration (ms)", "By", "Error"],
+        ["Time", "Request", "Provider status", "Attempts", "Status", "Duration (ms)", "By", "Error"],
         calls.data.map((c) => [
           time(c.event_datetime),
           h(
@@ -314,7 +317,8 @@ export async function accountPage(ctx: PageContext): Promise<void> {
             `${c.step_requests?.[0]?.http_method ?? ""} `,
             breakable(c.step_requests?.[0]?.path ?? ""),
           ),
-          c.step_requests?.[0]?.status ?? "—",
+          c.step_requests?.at(-1)?.status ?? "—",
+          c.step_requests?.length ?? "—",
           badge(String(c.status), c.status < 400 ? "ok" : "error"),
           c.duration,
           c.source_value ?? "—",
