@@ -9,6 +9,22 @@ const MAX_EXCERPT = 2048;
 
 const excerpt = (res: OutboundResponse) => res.body.toString("utf8", 0, MAX_EXCERPT);
 
+/** The entry's verification request for these credentials (the same for linking and checks). */
+function verificationRequest(
+  entry: CatalogEntry,
+  verify: NonNullable<CatalogEntry["verify"]>,
+  values: TemplateValues,
+) {
+  const request = buildProviderRequest(entry, values, {
+    method: verify.method,
+    path: verify.path,
+    body: verify.body === undefined ? undefined : JSON.stringify(verify.body),
+    headers: verify.body === undefined ? {} : { "content-type": "application/json" },
+    timeoutMs: VERIFY_TIMEOUT_MS,
+  });
+  return { ...request, maxBodyBytes: 1024 * 1024 };
+}
+
 /**
  * Checks credentials with the entry's verification request before anything is saved.
  * Refused -> 400 whose message the hub shows, with the provider's answer as `provider_response`;
@@ -20,16 +36,10 @@ export async function verifyCredentials(
   values: TemplateValues,
 ): Promise<void> {
   if (!entry.verify) return;
-  const request = buildProviderRequest(entry, values, {
-    method: entry.verify.method,
-    path: entry.verify.path,
-    body: entry.verify.body === undefined ? undefined : JSON.stringify(entry.verify.body),
-    headers: entry.verify.body === undefined ? {} : { "content-type": "application/json" },
-    timeoutMs: VERIFY_TIMEOUT_MS,
-  });
+  const request = verificationRequest(entry, entry.verify, values);
   let res: OutboundResponse;
   try {
-    res = await outbound.request({ ...request, maxBodyBytes: 1024 * 1024 });
+    res = await outbound.request(request);
   } catch (err) {
     const reason = err instanceof PorticoError ? err.message : String(err);
     throw new PorticoError(
@@ -105,16 +115,9 @@ export async function probeCredentials(
   values: TemplateValues,
 ): Promise<Probe> {
   if (!entry.verify) return { outcome: "inconclusive", status: null, detail: "no verification request" };
-  const request = buildProviderRequest(entry, values, {
-    method: entry.verify.method,
-    path: entry.verify.path,
-    body: entry.verify.body === undefined ? undefined : JSON.stringify(entry.verify.body),
-    headers: entry.verify.body === undefined ? {} : { "content-type": "application/json" },
-    timeoutMs: VERIFY_TIMEOUT_MS,
-  });
   let res: OutboundResponse;
   try {
-    res = await outbound.request({ ...request, maxBodyBytes: 1024 * 1024 });
+    res = await outbound.request(verificationRequest(entry, entry.verify, values));
   } catch (err) {
     return { outcome: "inconclusive", status: null, detail: (err as Error).message };
   }
