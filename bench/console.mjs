@@ -112,6 +112,8 @@ async function runDialect(dialect) {
     // The seeded accounts were linked over 400 days; their events are kept as seeded, not purged
     // by the first housekeeping run while the pages are timed.
     PORTICO_ACCOUNT_EVENTS_RETENTION_DAYS: "3650",
+    // Metrics on, as shipped, on a port of this run's own (9464 may be another server's).
+    PORTICO_METRICS_PORT: String(await freePort()),
   };
   const bin = path.join(ROOT, "bin", "portico.js");
   let server;

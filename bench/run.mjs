@@ -4,18 +4,21 @@
 //   npm run bench                      full run: SQLite, and PostgreSQL when reachable
 //   npm run bench -- --smoke           a few seconds, small data: keeps the suite from rotting (CI)
 //   npm run bench -- --dialect sqlite  one dialect;  --duration 20  seconds per measurement
-//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and their floors)
+//   npm run bench -- --only proxy      the scenarios whose name contains "proxy" (and their floors);
+//                                      --only telemetry: metrics and traces on vs off alone
 //   npm run bench -- --profile DIR     also CPU-profile the servers (DIR/<dialect>/, DIR/floor-<path>/)
 //                                      and write DIR/summary.md: time per request by bucket
-//   (a partial run, --only or --dialect, writes bench/results/partial.* and never the README)
-//   npm run bench -- --write-readme    also replace the README's benchmark table
-//   npm run bench -- --render --write-readme   rebuild the tables from bench/results/latest.json
+//   (a partial run, --only or --dialect, writes bench/results/partial.* and never the docs)
+//   npm run bench -- --write-docs      also replace the benchmark table in docs/performance.md
+//   npm run bench -- --render --write-docs   rebuild the tables from bench/results/latest.json
+//   (each dialect also measures session create with metrics and traces on against both off)
 //
 // The Portico server, the baseline server and the load generator (autocannon) each run in their
 // own process; with taskset and two or more CPUs the servers are pinned to CPU 0 and the load
 // generator (and the proxy's upstream) to CPU 1. Only 127.0.0.1 is contacted.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -50,9 +53,9 @@ const LIMITS_TEXT = `rate limits off (${Object.entries(LIMITS)
 
 const log = (...a) => console.error("[bench]", ...a);
 
-// The floor: the least work each hot path must do, in a bare Fastify handler (the project's shared
-// ../shared/perf/floor.mjs). Its ratio beside Portico's shows what is Portico's own cost.
-const FLOOR = process.env.PORTICO_BENCH_FLOOR ?? path.resolve(ROOT, "..", "shared", "perf", "floor.mjs");
+// The floor: the least work each hot path must do, in a bare Fastify handler (bench/floor.mjs). Its
+// ratio beside Portico's shows what is Portico's own cost.
+const FLOOR = process.env.PORTICO_BENCH_FLOOR ?? path.resolve(ROOT, "bench", "floor.mjs");
 // The scenario each of the floor's paths stands beside.
 const FLOOR_SCENARIOS = {
   create: "session create",
@@ -307,7 +310,7 @@ async function measureOnly(base, sc, watchPid) {
 /**
  * The floor for each path it has (create, authenticate, get) that `modes` names: its ratio against
  * the same baseline, the CPU it spends per request, and with --profile its CPU profile in
- * DIR/floor-<mode>/. Empty when ../shared/perf/floor.mjs is not beside the clone.
+ * DIR/floor-<mode>/. Empty when PORTICO_BENCH_FLOOR names a file that is not there.
  */
 async function measureFloors(baseline, modes) {
   if (!fs.existsSync(FLOOR)) {
@@ -386,6 +389,8 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     PORTICO_LOG_LEVEL: "warn",
     PORTICO_ALLOW_PRIVATE_NETWORKS: "true",
     PORTICO_CATALOG_DIRS: catalogDir,
+    // Metrics are on by default: measured as shipped, on a port of this run's own.
+    PORTICO_METRICS_PORT: String(await freePort()),
     ...LIMITS,
   };
   const rows = [];
@@ -438,6 +443,8 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
       PORTICO_PORT: String(portOff),
       PORTICO_REQUEST_LOG: "off",
       PORTICO_WORKERS: "false",
+      // Metrics on as beside it, on a port of its own.
+      PORTICO_METRICS_PORT: String(await freePort()),
     });
     const baseOff = `http://127.0.0.1:${portOff}`;
     await waitHttp(`${baseOff}/healthz`, serverOff);
@@ -638,6 +645,7 @@ async function runProcesses() {
       // info: the workers' "Portico listening" lines say when all of them serve (requests are
       // never logged at any level below debug).
       PORTICO_LOG_LEVEL: "info",
+      PORTICO_METRICS_PORT: String(await freePort()),
       ...LIMITS,
     };
     const init = JSON.parse(
@@ -720,22 +728,201 @@ async function runProcesses() {
   }
 }
 
+// ---- metrics and traces ------------------------------------------------------------------------
+
+/**
+ * An OTLP/HTTP receiver that takes every export and answers at once, as a collector would: the
+ * traces row measures what producing and sending spans costs Portico, not a collector's speed.
+ */
+async function startOtlpSink() {
+  let spans = 0;
+  const server = http.createServer((req, res) => {
+    let bytes = 0;
+    req.on("data", (c) => {
+      bytes += c.length;
+    });
+    req.on("end", () => {
+      if (bytes) spans++;
+      res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    exports: () => spans,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/** The order the telemetry rows' servers take their slices in: each first, second and last in turn. */
+const ROTATIONS = [
+  ["off", "metrics", "traces"],
+  ["metrics", "traces", "off"],
+  ["traces", "off", "metrics"],
+];
+
+/** What `--only` matches to run the telemetry rows. */
+const TELEMETRY_NAMES = [
+  "telemetry",
+  "session create: metrics on vs off",
+  "session create: metrics and traces on vs off",
+];
+
+/**
+ * Session create with metrics on (the default) and with metrics and traces on (every request
+ * sampled, exported over OTLP/protobuf to a local sink), each against a server with both off, in
+ * the same run. The three servers (each on a database of its own, all pinned to the server CPU)
+ * run side by side and take the load in turns, a short slice each, round after round: on a busy
+ * machine a run of each in a row said more about the neighbours at that moment than about the
+ * telemetry. The ratio is throughput on over off, over every slice; the CPU ratio (server CPU
+ * time a request, on over off) is the steadier of the two.
+ */
+async function runTelemetry(dialect) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `portico-bench-telemetry-${dialect}-`));
+  const sink = await startOtlpSink();
+  const modes = {
+    off: { PORTICO_METRICS_PORT: "0" },
+    metrics: { PORTICO_METRICS_PORT: String(await freePort()) },
+    traces: {
+      PORTICO_METRICS_PORT: String(await freePort()),
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    },
+  };
+  const servers = {};
+  try {
+    for (const mode of Object.keys(modes)) {
+      fs.mkdirSync(path.join(dir, mode));
+      const database = await createDatabase(dialect, path.join(dir, mode), `portico_bench_telemetry_${mode}`);
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const env = {
+        PORTICO_DATABASE_URL: database.url,
+        PORTICO_DATA_DIR: path.join(dir, mode, "data"),
+        PORTICO_PORT: String(port),
+        PORTICO_PUBLIC_URL: base,
+        PORTICO_LOG_LEVEL: "warn",
+        // A process of its own each: a small pool keeps three of them well within PostgreSQL's limit.
+        PORTICO_DATABASE_POOL_SIZE: "10",
+        ...LIMITS,
+        ...modes[mode],
+      };
+      const init = JSON.parse(
+        execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
+          env: { ...process.env, ...env },
+          encoding: "utf8",
+        }),
+      );
+      const server = start(
+        SERVER_CPU,
+        [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"],
+        env,
+      );
+      servers[mode] = { server, database, runs: [] };
+      await waitHttp(`${base}/healthz`, server);
+      servers[mode].cfg = {
+        url: `${base}/connect_sessions`,
+        method: "POST",
+        headers: { authorization: basic(init.api_key), "content-type": "application/json" },
+        body: SESSION_BODY,
+        connections: CONNECTIONS,
+      };
+      await load({ ...servers[mode].cfg, amount: WARMUP_REQUESTS });
+    }
+    // Each mode gets three times the usual measurement in all, in 2 s slices taken in turns.
+    const slice = SMOKE ? 1 : 2;
+    const slices = SMOKE ? 1 : Math.max(1, Math.round((DURATION * 3) / slice));
+    for (let i = 0; i < slices; i++)
+      for (const mode of ROTATIONS[i % ROTATIONS.length]) {
+        const s = servers[mode];
+        s.runs.push(await load({ ...s.cfg, duration: slice }, s.server.child.pid));
+      }
+    if (sink.exports() === 0) throw new Error("the traces run exported no spans");
+    const summary = (runs) => {
+      const requests = runs.reduce((a, r) => a + r.requests, 0);
+      const cpu = runs.every((r) => r.cpu_us_per_request !== null)
+        ? runs.reduce((a, r) => a + r.cpu_us_per_request * r.requests, 0) / requests
+        : null;
+      const med = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
+      return {
+        rps: requests / (runs.length * slice),
+        cpu,
+        p50_ms: med("p50_ms"),
+        p99_ms: med("p99_ms"),
+        rss: Math.max(...runs.map((r) => r.peak_rss_mb ?? 0)) || null,
+        errors: runs.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
+      };
+    };
+    const off = summary(servers.off.runs);
+    for (const mode of Object.keys(modes)) {
+      const m = summary(servers[mode].runs);
+      log(
+        `${dialect} session create, telemetry ${mode}: ${Math.round(m.rps)} req/s, ${Math.round(m.cpu)} µs CPU a request (${slices} slices of ${slice} s)`,
+      );
+    }
+    const row = (mode, scenario, target) => {
+      const on = summary(servers[mode].runs);
+      return {
+        scenario,
+        dialect,
+        path: "session create",
+        telemetry: mode,
+        slices,
+        rps: Math.round(on.rps),
+        baseline_rps: Math.round(off.rps),
+        ratio: Number((on.rps / off.rps).toFixed(2)),
+        p50_ms: on.p50_ms,
+        p99_ms: on.p99_ms,
+        baseline_p50_ms: off.p50_ms,
+        baseline_p99_ms: off.p99_ms,
+        rss_mb: on.rss,
+        target_ratio: target,
+        cpu_us_per_request: on.cpu === null ? null : Math.round(on.cpu),
+        baseline_cpu_us_per_request: off.cpu === null ? null : Math.round(off.cpu),
+        cpu_ratio: on.cpu && off.cpu ? Number((on.cpu / off.cpu).toFixed(2)) : null,
+        errors: on.errors + off.errors,
+      };
+    };
+    return [
+      row("metrics", "session create: metrics on vs off", 0.95),
+      row("traces", "session create: metrics and traces on vs off", null),
+    ];
+  } finally {
+    for (const s of Object.values(servers)) {
+      await stop(s.server);
+      await s.database.drop();
+    }
+    await sink.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
+/**
+ * The results table. A ratio is Portico's throughput over the baseline's in the same run (a bare
+ * Fastify route answering the same JSON, or the upstream called directly for the proxy); the floor's
+ * ratio is the least work the path must do, measured the same way, and "of the floor" is Portico's
+ * ratio over the floor's: the share of what any implementation could reach here that Portico reaches.
+ */
 function markdown(rows) {
   const head =
-    "| scenario | dialect | req/s | baseline req/s | ratio (target) | floor ratio | of the floor | req/s, log off (on/off) | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+    "| scenario | dialect | req/s | baseline req/s | ratio to baseline | floor's ratio | of the floor | req/s, log off (on/off) | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+  const share = (r) => (r.floor_ratio ? `${Math.round((100 * r.ratio) / r.floor_ratio)}%` : "-");
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} (${r.target_ratio ?? "-"}) | ${r.floor_ratio ?? "-"} | ${r.of_floor ?? "-"} | ${r.rps_log_off ? `${r.rps_log_off} (${r.log_effect})` : "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} | ${r.floor_ratio ?? "-"} | ${share(r)} | ${r.rps_log_off ? `${r.rps_log_off} (${r.log_effect})` : "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : r.baseline_cpu_us_per_request ? ` (${r.baseline_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
-  const notes = rows.filter((r) => r.processes).map(processesNote);
-  for (const r of rows.filter(
-    (x, i, all) => x.log_bytes_per_request && all.findIndex((y) => y.dialect === x.dialect) === i,
-  ))
-    notes.push(
-      `Request log on ${r.dialect}: ${r.log_bytes_per_request} bytes on disk a logged request, indexes included (${r.log_rows} requests of the runs above).`,
-    );
+  const notes = [
+    ...rows.filter((r) => r.processes).map(processesNote),
+    ...(rows.some((r) => r.telemetry) ? [telemetryNote(rows.find((r) => r.telemetry).slices)] : []),
+    ...rows
+      .filter((x, i, all) => x.log_bytes_per_request && all.findIndex((y) => y.dialect === x.dialect) === i)
+      .map(
+        (r) =>
+          `Request log on ${r.dialect}: ${r.log_bytes_per_request} bytes on disk a logged request, indexes included (${r.log_rows} requests of the runs above); "req/s, log off" is the same path on a server beside it with PORTICO_REQUEST_LOG=off, measured right after.`,
+      ),
+  ];
   return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 
@@ -744,7 +931,12 @@ function processesNote(r) {
   return `Processes row: ${r.path} on ${r.dialect} with \`portico serve --processes 2\` (${r.rps} req/s) against \`--processes 1\` (${r.baseline_rps} req/s), ratio ${r.ratio}; server and load generator unpinned, sharing the machine's ${r.cpus} cores; RSS is the primary and both workers together.`;
 }
 
-/** Writes latest/smoke .json and .md (and the README block), from rows measured now or earlier. */
+/** What the telemetry rows measure. */
+function telemetryNote(slices) {
+  return `Telemetry rows: session create on three servers side by side, with metrics and traces off (PORTICO_METRICS_PORT=0, no OTEL_* variables), with metrics on (the default), and with metrics and traces on (every request sampled, OTLP/protobuf to a local receiver), taking the load in turns (${slices} slices each, rotated order); CPU µs a request is the server's, off in brackets.`;
+}
+
+/** Writes latest/smoke .json and .md (and the docs' block), from rows measured now or earlier. */
 function writeResults(rows, header) {
   const table = markdown(rows);
   console.log(`\n${table}\n`);
@@ -754,11 +946,12 @@ function writeResults(rows, header) {
   const file = SMOKE ? "smoke" : partial ? "partial" : "latest";
   fs.writeFileSync(path.join(OUT_DIR, `${file}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   fs.writeFileSync(path.join(OUT_DIR, `${file}.md`), `${header}\n\n${table}\n`);
-  if (flag("--write-readme") && !SMOKE && !partial) {
-    const readme = path.join(ROOT, "README.md");
-    const text = fs.readFileSync(readme, "utf8");
+  // --write-readme is the former name: the table moved from the README to the docs site.
+  if ((flag("--write-docs") || flag("--write-readme")) && !SMOKE && !partial) {
+    const page = path.join(ROOT, "docs", "performance.md");
+    const text = fs.readFileSync(page, "utf8");
     const block = `<!-- bench:start -->\n${fs.readFileSync(path.join(OUT_DIR, "latest.md"), "utf8")}<!-- bench:end -->`;
-    fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
+    fs.writeFileSync(page, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block));
   }
 }
 
@@ -810,12 +1003,17 @@ const rows = [];
 const profiled = [];
 let floors = {};
 try {
+  // Smoke runs leave the floors out: they only keep the scenarios working, and CI time is shared.
   const floorModes = Object.entries(FLOOR_SCENARIOS)
-    .filter(([, name]) => !ONLY || name.includes(ONLY))
+    .filter(([, name]) => !SMOKE && (!ONLY || name.includes(ONLY)))
     .map(([mode]) => mode);
   floors = await measureFloors(baselineUrl, floorModes);
-  for (const d of dialects)
-    rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
+  for (const d of dialects) {
+    // --only telemetry: the telemetry rows alone (no seeding, no other scenario).
+    if (ONLY !== "telemetry")
+      rows.push(...(await runDialect(d, baselineUrl, upstreamUrl, upstreamPort, floors)));
+    if (!ONLY || TELEMETRY_NAMES.some((n) => n.includes(ONLY))) rows.push(...(await runTelemetry(d)));
+  }
   if (wanted.includes("sqlite") && !ONLY) rows.push(...(await runProcesses()));
 } finally {
   await stop(baselineProc);

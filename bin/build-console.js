@@ -2,7 +2,8 @@
 // Builds the operator console's browser assets (console/: TypeScript and CSS) into one script and
 // one stylesheet with esbuild, the project's own build tool: no CDN, no external fonts. The output
 // lives in node_modules/.cache/portico-console/<hash of the sources>/ and is made on the first
-// start (or by `npm run build`), then reused until a source changes. Never committed.
+// start, then reused until a source changes. Never committed. The release build (`npm run build`,
+// bin/build.js) writes the same bundle into dist/console/.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -30,6 +31,30 @@ function stampOf(sources, esbuildVersion) {
 }
 
 /**
+ * Bundles the console into `outdir`: one script, one stylesheet (hashed names) and manifest.json
+ * naming them, which is what the server reads.
+ */
+export async function bundleConsole(esbuild, outdir) {
+  const result = await esbuild.build({
+    entryPoints: { app: path.join(SRC, "src", "main.ts") },
+    bundle: true,
+    format: "esm",
+    target: ["chrome110", "firefox110", "safari16"],
+    minify: true,
+    outdir,
+    entryNames: "[name]-[hash]",
+    metafile: true,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  const out = Object.keys(result.metafile.outputs).map((p) => path.basename(p));
+  const names = { js: out.find((f) => f.endsWith(".js")), css: out.find((f) => f.endsWith(".css")) };
+  if (!names.js || !names.css) throw new Error(`console build made ${out.join(", ")}`);
+  fs.writeFileSync(path.join(outdir, "manifest.json"), JSON.stringify(names));
+  return names;
+}
+
+/**
  * The built console: `{ dir, js, css }` (file names inside dir), built first when missing. Each
  * version of the sources is written once into a temporary folder and renamed into place, so
  * processes starting together never read a half-written build.
@@ -43,22 +68,7 @@ export async function buildConsole() {
 
   const tmp = path.join(CACHE, `.tmp-${process.pid}-${Date.now()}`);
   try {
-    const result = await esbuild.build({
-      entryPoints: { app: path.join(SRC, "src", "main.ts") },
-      bundle: true,
-      format: "esm",
-      target: ["chrome110", "firefox110", "safari16"],
-      minify: true,
-      outdir: tmp,
-      entryNames: "[name]-[hash]",
-      metafile: true,
-      legalComments: "none",
-      logLevel: "silent",
-    });
-    const out = Object.keys(result.metafile.outputs).map((p) => path.basename(p));
-    const names = { js: out.find((f) => f.endsWith(".js")), css: out.find((f) => f.endsWith(".css")) };
-    if (!names.js || !names.css) throw new Error(`console build made ${out.join(", ")}`);
-    fs.writeFileSync(path.join(tmp, "manifest.json"), JSON.stringify(names));
+    await bundleConsole(esbuild, tmp);
   } finally {
     // The build runs in an esbuild service process, which would otherwise live as long as Portico.
     await esbuild.stop();

@@ -1,7 +1,8 @@
 // Compiles Portico's TypeScript sources to JavaScript once, so a start runs plain JavaScript: tsx
 // compiles in a loader thread of its own, which cost 60 to 90 MB of memory and a second of start-up
 // per command. The copy lives in node_modules/.cache/portico (gone with `npm ci`) and is rebuilt
-// when a source file changes. No build step for users: the first start makes it.
+// when a source file changes. No build step for users: the first start makes it. The release build
+// (`npm run build`, bin/build.js) writes the same compilation into dist/ instead.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -31,8 +32,26 @@ function stampOf(files, esbuildVersion) {
 }
 
 /**
+ * Compiles every source file of src/ into `<outdir>/src`, one JavaScript module per TypeScript
+ * module (no bundle: paths.ts finds the package's root from where the code runs). Node 20 is the
+ * oldest Node Portico supports, so a release build targets it whatever Node builds it.
+ */
+export async function compileSources(esbuild, outdir, opts = {}) {
+  await esbuild.build({
+    entryPoints: opts.files ?? sources(),
+    outdir: path.join(outdir, "src"),
+    outbase: SRC,
+    format: "esm",
+    platform: "node",
+    target: opts.target ?? `node${process.versions.node.split(".")[0]}`,
+    sourcemap: opts.sourcemap ?? "linked",
+    logLevel: "silent",
+  });
+}
+
+/**
  * The compiled entry point (src/main.js in the cache), built first if missing or stale; null when
- * it cannot be built here (no esbuild, a read-only install), and the caller falls back to tsx.
+ * it cannot be built here (no esbuild, a read-only clone), and the caller falls back to tsx.
  *
  * Each version of the sources gets a folder named by its stamp that is written once, by renaming
  * a finished build into place, and never changed: starts racing each other (a test suite, several
@@ -49,16 +68,7 @@ export async function compiledEntry() {
     if (fs.existsSync(entry)) return entry;
 
     const tmp = path.join(CACHE, `.tmp-${process.pid}-${Date.now()}`);
-    await esbuild.build({
-      entryPoints: files,
-      outdir: path.join(tmp, "src"),
-      outbase: SRC,
-      format: "esm",
-      platform: "node",
-      target: `node${process.versions.node.split(".")[0]}`,
-      sourcemap: "linked",
-      logLevel: "silent",
-    });
+    await compileSources(esbuild, tmp, { files });
     // The build runs in an esbuild service process, which would otherwise live as long as Portico.
     await esbuild.stop();
     try {

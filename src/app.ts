@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { accountHealthRoutes } from "./accounts/health-routes.js";
 import { accountsRoutes } from "./accounts/routes.js";
 import { catalogRoutes } from "./catalog/routes.js";
 import { loadConsoleAssets } from "./console/assets.js";
@@ -9,22 +10,26 @@ import { requestLogHook } from "./history/request-log-hook.js";
 import { requestLogRoutes } from "./history/routes.js";
 import { clientErrorHandler, MAX_PARAM_LENGTH } from "./http/client-errors.js";
 import { createErrorHandler, notFoundHandler } from "./http/error-handler.js";
+import { failedAuthLimit } from "./http/failed-auth-limit.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { Lifecycle } from "./http/lifecycle.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { addressRateLimit, asHook, INTERNAL_CALLER, keyRateLimit } from "./http/rate-limit-hooks.js";
 import { registerReadiness } from "./http/readiness.js";
+import { registerScopeCheck } from "./http/scope-hook.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./http/validation.js";
 import { pagesRoutes } from "./hub/pages.js";
 import { hubRoutes } from "./hub/routes.js";
 import { oauthNavigationRoutes } from "./oauth/routes.js";
 import { proxyRoutes } from "./proxy/routes.js";
+import { unifiedDataRoutes } from "./proxy/unified-data.js";
 import { SANDBOX_HOST } from "./sandbox/entries.js";
 import { sandboxIndexHtml } from "./sandbox/index-page.js";
 import { sandboxOAuthServer } from "./sandbox/oauth-server.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
 import { sessionsRoutes } from "./sessions/routes.js";
+import { telemetry } from "./telemetry/telemetry.js";
 import { apiKeyAuth } from "./tenancy/api-key-auth.js";
 import { VERSION } from "./version.js";
 import { webhookRoutes } from "./webhooks/routes.js";
@@ -60,6 +65,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Request metrics and server spans, when `serve` turned them on: first, so every route has them.
+  telemetry.instrumentHttp(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(jsonSerializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -88,23 +95,34 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
   registerReadiness(app, ctx.database, ctx.config.readyzTimeoutMs, lifecycle);
 
   const addressLimit = addressRateLimit(ctx.rateLimiter, ctx.config.publicRateLimitPerMinute);
+  // Failed authentication, per address and surface (API keys, hub tokens, console sign-in).
+  const failedAuth = (surface: string) =>
+    failedAuthLimit(ctx.rateLimiter, ctx.config.failedAuthLimitPerMinute, surface);
   const publicLimit = addressLimit ? asHook(addressLimit) : undefined;
 
   // The StackOne-compatible API: every route here needs an API key and is scoped to its project.
   await app.register(async (api) => {
     api.addHook(
       "onRequest",
-      apiKeyAuth(ctx.tenancy, keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute)),
+      apiKeyAuth(
+        ctx.tenancy,
+        keyRateLimit(ctx.rateLimiter, ctx.config.rateLimitPerMinute),
+        failedAuth("api-key"),
+      ),
     );
     api.addHook("onRoute", requestLogHook(ctx.history));
+    // API-key scopes, from each route's declaration (after the key is known).
+    registerScopeCheck(api);
     await api.register(sessionsRoutes, { sessions: ctx.sessions });
     await api.register(accountsRoutes, { accounts: ctx.accounts });
+    await api.register(accountHealthRoutes, { prefix: "/portico/v1", health: ctx.health });
     await api.register(catalogRoutes, {
       catalog: ctx.catalog,
       integrations: ctx.integrations,
       logoUrl: ctx.logoUrl,
     });
     await api.register(proxyRoutes, { proxy: ctx.proxy });
+    await api.register(unifiedDataRoutes);
     await api.register(webhookRoutes, {
       prefix: "/portico/v1",
       webhooks: ctx.webhooks,
@@ -122,6 +140,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     connectors: ctx.hubConnectors,
     corsOrigins: ctx.config.corsOrigins,
     refusalLimit: addressLimit ?? undefined,
+    failedAuth: failedAuth("hub"),
   });
   await app.register(oauthNavigationRoutes, {
     attempts: ctx.attempts,
@@ -134,6 +153,8 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     frameAncestors: ctx.config.corsOrigins,
     logos: ctx.logos,
     rateLimit: publicLimit,
+    settings: ctx.projectSettings,
+    providerNames: (session) => ctx.hubConnectors.names(session),
   });
 
   if (ctx.config.console) {
@@ -143,6 +164,12 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
         return err;
       }),
       auth: ctx.consoleAuth,
+      users: ctx.consoleUsers,
+      sso: ctx.consoleSso,
+      linkMinutes: ctx.config.consoleLinkMinutes,
+      invitationHours: ctx.config.consoleInvitationHours,
+      idleMinutes: ctx.config.consoleIdleMinutes,
+      proxy: ctx.proxy,
       tenancy: ctx.tenancy,
       accounts: ctx.accounts,
       browser: ctx.accountsBrowser,
@@ -154,6 +181,9 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
       history: ctx.history,
       publicUrl: ctx.config.publicUrl,
       oauthRedirectUrl: ctx.config.oauthRedirectUrl,
+      signInLimit: failedAuth("console"),
+      health: ctx.health,
+      settings: ctx.projectSettings,
     });
   }
 

@@ -1,6 +1,8 @@
 import cluster from "node:cluster";
 import type { Logger } from "pino";
 import { AccountsBrowser } from "./accounts/browse.js";
+import { HealthChecks, nextCheckAt } from "./accounts/health.js";
+import { HealthStore } from "./accounts/health-store.js";
 import { AccountsService } from "./accounts/service.js";
 import { AccountsStore } from "./accounts/store.js";
 import { buildCatalog } from "./catalog/build.js";
@@ -9,12 +11,15 @@ import type { CatalogEntry } from "./catalog/schema.js";
 import { SandboxStateClient } from "./cluster/sandbox-state.js";
 import type { Config } from "./config.js";
 import { ConsoleAuth } from "./console/auth.js";
+import { ConsoleSso } from "./console/sso.js";
 import { ConsoleStore } from "./console/store.js";
+import { ConsoleUsers } from "./console/users.js";
 import { aad, Vault, type VaultError } from "./crypto/envelope.js";
 import { loadKeyring } from "./crypto/keyring.js";
-import { type Database, openDatabase } from "./db/database.js";
+import { type Database, dialectOf, openDatabase } from "./db/database.js";
 import { migrateUrl } from "./db/migrations.js";
 import { RateLimitCounters } from "./db/rate-limit-counters.js";
+import { RefusedRequestsStore } from "./history/refused-requests-store.js";
 import { openRequestLog } from "./history/request-log-open.js";
 import { HistoryService } from "./history/service.js";
 import { HistoryStore } from "./history/store.js";
@@ -30,11 +35,14 @@ import { OAuthClient } from "./oauth/oauth-client.js";
 import { TokenManager } from "./oauth/token-manager.js";
 import { refreshDueAt } from "./oauth/token-schedule.js";
 import { ProxyService } from "./proxy/service.js";
-import { SANDBOX_OAUTH_APP } from "./sandbox/entries.js";
+import { SANDBOX_LOGO_DIR, SANDBOX_OAUTH_APP, sandboxEntries } from "./sandbox/entries.js";
 import { SandboxOAuthState, type SandboxOAuthStore } from "./sandbox/oauth-server.js";
 import { SessionsService } from "./sessions/service.js";
 import { SessionsStore } from "./sessions/store.js";
+import { telemetry } from "./telemetry/telemetry.js";
+import { ProjectSettings } from "./tenancy/project-settings.js";
 import { TenancyService } from "./tenancy/service.js";
+import { SettingsStore } from "./tenancy/settings-store.js";
 import { TenancyStore } from "./tenancy/store.js";
 import { WebhooksService } from "./webhooks/service.js";
 import { WebhooksStore } from "./webhooks/store.js";
@@ -54,12 +62,16 @@ export type Context = {
   logoUrl: (entry: CatalogEntry) => string;
   outbound: Outbound;
   tenancy: TenancyService;
+  /** Projects' hosted-page brand and redirects. */
+  projectSettings: ProjectSettings;
   integrations: IntegrationsService;
   sessions: SessionsService;
   accounts: AccountsService;
   /** The operator console's keyset pages and counts over accounts. */
   accountsBrowser: AccountsBrowser;
   hubConnectors: HubConnectors;
+  /** Connection health checks: scheduled, on demand, and from proxied calls. */
+  health: HealthChecks;
   tokens: TokenManager;
   attempts: AttemptsService;
   proxy: ProxyService;
@@ -70,6 +82,10 @@ export type Context = {
   history: HistoryService;
   /** Console sign-in links and sessions. */
   consoleAuth: ConsoleAuth;
+  /** Console operators: invitations, roles, removal. */
+  consoleUsers: ConsoleUsers;
+  /** Single sign-on to the console, when PORTICO_CONSOLE_OIDC_ISSUER is set. */
+  consoleSso: ConsoleSso | null;
   /** Request counts shared by every node on the database (per key, per address, replays). */
   rateLimiter: RateLimiter;
   close(): Promise<void>;
@@ -119,9 +135,9 @@ export async function createContext(
     backgroundCheckpoints?: boolean;
   } = {},
 ): Promise<Context> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, config.logFormat);
   const { catalog, logos } = buildCatalog({
-    sandbox: config.sandbox,
+    builtIn: config.sandbox ? [{ entries: sandboxEntries(config.publicUrl), logoDir: SANDBOX_LOGO_DIR }] : [],
     publicUrl: config.publicUrl,
     extraDirs: config.catalogDirs,
     allowLoopbackHttp: config.allowPrivateNetworks,
@@ -134,6 +150,7 @@ export async function createContext(
     timeouts: config.databaseTimeouts,
     logger,
     backgroundCheckpoints: opts.backgroundCheckpoints ?? true,
+    observer: telemetry.queryObserver(dialectOf(config.databaseUrl)),
   });
   try {
     await checkKeyring(database, vault);
@@ -163,6 +180,7 @@ export async function createContext(
     requestLogRetentionDays: config.requestLogRetentionDays,
     accountEventsRetentionDays: config.accountEventsRetentionDays,
     auditRetentionDays: config.auditRetentionDays,
+    refusedStore: new RefusedRequestsStore(database.db),
   });
   const tenancy = new TenancyService(new TenancyStore(database.db), {
     apiKeyCacheSeconds: config.apiKeyCacheSeconds,
@@ -175,9 +193,16 @@ export async function createContext(
     config.sandbox ? { "sandbox-crm": SANDBOX_OAUTH_APP } : {},
     Date.now,
     history,
+    { logger, projectName: async (id) => (await tenancy.getProject(id))?.name },
   );
+  const projectSettings = new ProjectSettings(new SettingsStore(database.db), {
+    publicUrl: config.publicUrl,
+    redirectOrigins: config.redirectOrigins,
+    history,
+  });
   const sessions = new SessionsService(new SessionsStore(database.db), {
     config,
+    checkRedirects: (projectId, urls) => projectSettings.checkSessionRedirects(projectId, urls),
     accountProvider: (projectId, id) => accountsStore.providerOf(projectId, id),
     catalogEntry: (provider) => catalog.get(provider),
     history,
@@ -186,6 +211,7 @@ export async function createContext(
     marginMs: config.tokenRefreshMarginSeconds * 1000,
     idleMs: config.tokenIdleRefreshHours * 3600_000,
   };
+  const healthIntervalMs = config.healthCheck.intervalHours * 3600_000;
   const webhooksStore = new WebhooksStore(database.db, database.dialect);
   const webhooks = new WebhooksService(webhooksStore, vault, outbound, {
     allowPrivateNetworks: config.allowPrivateNetworks,
@@ -207,6 +233,7 @@ export async function createContext(
     sessions,
     events: (trx, event, account, projectId) => webhooks.record(trx, event, account, projectId),
     refreshAt: (tokens, now) => refreshDueAt(tokens, now, schedule),
+    healthCheckAt: (now) => (healthIntervalMs > 0 ? nextCheckAt(now, healthIntervalMs) : null),
     history,
   });
   const hubConnectors = new HubConnectors(catalog, integrations, logoUrl);
@@ -215,6 +242,14 @@ export async function createContext(
     marginMs: schedule.marginMs,
     logger,
   });
+  const health = new HealthChecks(
+    accounts,
+    accountsStore,
+    new HealthStore(database.db, database.dialect),
+    catalog,
+    (row, opts) => tokens.valuesFor(row, opts),
+    { intervalMs: healthIntervalMs, concurrencyPerProvider: config.healthCheck.concurrency, logger },
+  );
   const attempts = new AttemptsService({
     store: new AttemptsStore(database.db),
     sessions,
@@ -226,6 +261,14 @@ export async function createContext(
     client: oauthClient,
     vault,
     config,
+  });
+  const consoleStore = new ConsoleStore(database.db);
+  const consoleAuth = new ConsoleAuth(consoleStore, {
+    publicUrl: config.publicUrl,
+    linkMinutes: config.consoleLinkMinutes,
+    idleMinutes: config.consoleIdleMinutes,
+    invitationHours: config.consoleInvitationHours,
+    history,
   });
   const rateLimiter = new RateLimiter(new RateLimitCounters(database.db), {
     availability: database.availability,
@@ -242,26 +285,34 @@ export async function createContext(
     logoUrl,
     outbound,
     tenancy,
+    projectSettings,
     integrations,
     sessions,
     accounts,
     accountsBrowser: new AccountsBrowser(database.db, database.dialect, (row) => accounts.toWire(row)),
     hubConnectors,
+    health,
     tokens,
     attempts,
-    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs),
+    proxy: new ProxyService(accounts, tokens, catalog, outbound, config.proxyTimeoutMs, (row, status) =>
+      health.observe(row, status),
+    ),
     sandboxOAuth: cluster.isWorker
       ? new SandboxStateClient(config.sandboxTokenTtlSeconds)
       : new SandboxOAuthState(config.sandboxTokenTtlSeconds),
     webhooks,
     webhookWorker,
     history,
-    consoleAuth: new ConsoleAuth(new ConsoleStore(database.db), {
-      publicUrl: config.publicUrl,
-      linkMinutes: config.consoleLinkMinutes,
-      idleMinutes: config.consoleIdleMinutes,
+    consoleAuth,
+    consoleUsers: new ConsoleUsers(consoleStore, consoleAuth, tenancy, {
       history,
+      sso: config.consoleOidc
+        ? { allowedDomains: config.consoleOidc.allowedDomains, defaultRole: config.consoleOidc.defaultRole }
+        : undefined,
     }),
+    consoleSso: config.consoleOidc
+      ? new ConsoleSso(config.consoleOidc, { publicUrl: config.publicUrl, vault })
+      : null,
     rateLimiter,
     close: async () => {
       await webhookWorker.stop();

@@ -55,6 +55,22 @@ export class PorticoError extends Error {
   }
 }
 
+/**
+ * The same error with its message and every string of its body passed through `redact` (an
+ * account's secrets removed from what a failed provider call says; catalog/redact.ts).
+ */
+export function redactError(err: PorticoError, redact: (text: string) => string): PorticoError {
+  const deep = (v: unknown): unknown =>
+    typeof v === "string"
+      ? redact(v)
+      : Array.isArray(v)
+        ? v.map(deep)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]))
+          : v;
+  return new PorticoError(err.code, redact(err.message), deep(err.extras) as ErrorExtras, err.headers);
+}
+
 export type ErrorBody = { statusCode: number; message: string; timestamp: string } & ErrorExtras;
 
 export function errorBody(statusCode: number, message: string, extras: ErrorExtras = {}): ErrorBody {

@@ -1,4 +1,5 @@
-import pino, { type Logger } from "pino";
+import pino, { type Logger, type LoggerOptions } from "pino";
+import { prettyStream, wantsColors } from "./pretty-log.js";
 
 /** Query parameters whose values are secrets: session tokens, OAuth codes and state. */
 const SECRET_PARAMS = /([?&](?:token|code|state|access_token|refresh_token|client_secret)=)[^&#]*/gi;
@@ -7,10 +8,17 @@ export const redactUrl = (url: string): string => url.replace(SECRET_PARAMS, "$1
 
 /**
  * pino with redaction of every place a secret can appear: auth headers, cookies, session tokens
- * in URLs, and any credential-looking key in logged objects.
+ * in URLs, and any credential-looking key in logged objects. Lines go to standard output (or
+ * standard error: the CLI keeps stdout for its answers) as JSON for machines, or pretty for people
+ * (`auto`: pretty when that output is a terminal); the redaction applies to both.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(
+  level: string,
+  format: "auto" | "pretty" | "json" = "auto",
+  fd: 1 | 2 = 1,
+): Logger {
+  const out = fd === 1 ? process.stdout : process.stderr;
+  const options: LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -36,5 +44,8 @@ export function createLogger(level: string): Logger {
         ip: req.ip,
       }),
     },
-  });
+  };
+  if (format === "pretty" || (format === "auto" && out.isTTY === true))
+    return pino(options, prettyStream(out, wantsColors(out)));
+  return fd === 1 ? pino(options) : pino(options, pino.destination(2));
 }

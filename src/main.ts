@@ -1,7 +1,10 @@
 import cluster from "node:cluster";
+import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
+import { registerAccountCommands } from "./accounts/commands.js";
 import { registerCatalogCommands } from "./catalog/commands.js";
+import { registerConfigCommand } from "./cli/config-command.js";
 import { servePrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfig, parseProcesses } from "./config.js";
 import { registerConsoleCommands } from "./console/commands.js";
@@ -12,6 +15,8 @@ import { registerDbCommands } from "./db/commands.js";
 import { PorticoError } from "./errors.js";
 import { registerHistoryCommands } from "./history/commands.js";
 import { registerIntegrationCommands } from "./integrations/commands.js";
+import { openApiDocument } from "./openapi-document.js";
+import { sandboxEntries } from "./sandbox/entries.js";
 import { serve } from "./server.js";
 import { registerSessionCommands } from "./sessions/commands.js";
 import { registerTenancyCommands } from "./tenancy/commands.js";
@@ -38,15 +43,29 @@ program
     return config.processes > 1 && cluster.isPrimary ? servePrimary(config) : serve(config);
   });
 
+program
+  .command("openapi")
+  .description("Print the OpenAPI document that /openapi.json serves (no server or database needed)")
+  .option("--out <file>", "write it to this file instead of stdout")
+  .action(async (opts: { out?: string }) => {
+    const json = `${JSON.stringify(await openApiDocument(loadConfig()), null, 2)}\n`;
+    if (opts.out) fs.writeFileSync(opts.out, json);
+    else process.stdout.write(json);
+  });
+
 registerDbCommands(program);
 registerTenancyCommands(program);
 registerSessionCommands(program);
+registerAccountCommands(program);
 registerIntegrationCommands(program);
 registerWebhookCommands(program);
 registerKeyCommands(program);
 registerHistoryCommands(program);
 registerConsoleCommands(program);
-registerCatalogCommands(program);
+registerCatalogCommands(program, {
+  reservedKeys: () => sandboxEntries("http://127.0.0.1").flatMap((e) => [e.key, ...e.aliases]),
+});
+registerConfigCommand(program);
 
 /** Expected failures print one clear line; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string {

@@ -9,6 +9,9 @@ import type { ConsoleLink } from "./console/auth.js";
 import { type Context, createContext } from "./context.js";
 import { SYSTEM_ACTOR, safeUserName } from "./history/actor.js";
 import { Lifecycle } from "./http/lifecycle.js";
+import { createLogger } from "./logger.js";
+import { RELEASE_BUILD } from "./paths.js";
+import { startTelemetry } from "./telemetry/service.js";
 import { Periodic } from "./workers/scheduler.js";
 
 export type RunningServer = {
@@ -47,7 +50,7 @@ function firstStartBanner(
       ? [
           `Open ${url}/ in a browser and sign in to the console with this one-time link (until ${consoleLink.expires_at}):`,
           `  ${consoleLink.url}`,
-          "  (later: node bin/portico.js console link)",
+          `  (later: ${RELEASE_BUILD ? "portico" : "node bin/portico.js"} console link; invite your team from the console's Users page)`,
           "",
         ]
       : []),
@@ -91,6 +94,13 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.database.availability,
     ).start(),
     new Periodic(
+      "health-checks",
+      ctx.config.healthCheck.pollSeconds * 1000,
+      () => ctx.health.runDue(),
+      ctx.logger,
+      ctx.database.availability,
+    ).start(),
+    new Periodic(
       "housekeeping",
       3600_000,
       async () => {
@@ -130,14 +140,20 @@ export async function prepare(config: Config): Promise<Context> {
 
 /** Starts Portico: migrate, first-start initialization, HTTP, background workers, graceful stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  // Before the database opens: its statements are observed from the first.
+  const telemetry = await startTelemetry(config, createLogger(config.logLevel, config.logFormat));
   const ctx = await prepare(config);
   const lifecycle = new Lifecycle();
   const app = await buildApp(ctx, lifecycle);
   let address: string;
   try {
     address = await app.listen({ port: config.port, host: config.host });
+    telemetry?.watch(ctx);
+    await telemetry?.listen();
   } catch (err) {
+    await app.close();
     await ctx.close();
+    await telemetry?.close();
     throw err;
   }
   ctx.logger.info(
@@ -162,6 +178,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await lifecycle.stopAccepting(CLOSE_GRACE_MS);
       await Promise.all([app.close(), stopping]);
       await ctx.close();
+      await telemetry?.close();
     })();
     return closing;
   };

@@ -58,6 +58,13 @@ export const time = (iso: string | null | undefined): Child => {
 export const badge = (text: string, kind = text): HTMLElement =>
   h("span", { className: `badge badge-${kind.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}` }, text);
 
+/** "Redirect URI" -> "redirect URI", "API key" -> "API key": lower case, acronyms kept. */
+export const lowerLabel = (label: string): string =>
+  label
+    .split(" ")
+    .map((w) => (w.length > 1 && w === w.toUpperCase() ? w : w.toLowerCase()))
+    .join(" ");
+
 /** Text in a read-only input with a Copy button (and the result said to screen readers). */
 export function copyable(label: string, value: string, opts: { open?: boolean } = {}): HTMLElement {
   const input = h("input", { type: "text", readonly: true, value, className: "mono" });
@@ -81,7 +88,7 @@ export function copyable(label: string, value: string, opts: { open?: boolean } 
     h(
       "div",
       { className: "actions" },
-      h("button", { type: "button", onClick: copy }, `Copy ${label.toLowerCase()}`),
+      h("button", { type: "button", onClick: copy }, `Copy ${lowerLabel(label)}`),
       opts.open
         ? h(
             "a",
@@ -123,44 +130,97 @@ export function confirmDialog(title: string, text: string, action: string): Prom
   });
 }
 
+/** A number as a number: tabular figures, grouped by the reader's locale. */
+export const num = (n: number): HTMLElement => h("span", { className: "num" }, n.toLocaleString());
+
+/**
+ * A long identifier, path or URL that may break after its separators (/ . _ - ? & =) and nowhere
+ * else: narrow screens wrap it there instead of in the middle of a word.
+ */
+export function breakable(text: string): DocumentFragment {
+  const out = document.createDocumentFragment();
+  for (const part of text.split(/(?<=[/._?&=-])/)) {
+    if (out.childNodes.length) out.append(document.createElement("wbr"));
+    out.append(part);
+  }
+  return out;
+}
+
+/** Preformatted JSON or text that may scroll sideways: focusable, so the keyboard scrolls it too. */
+export const codeBlock = (label: string, value: unknown): HTMLElement =>
+  h(
+    "pre",
+    { className: "json", tabindex: "0", role: "region", "aria-label": label },
+    typeof value === "string" ? value : JSON.stringify(value, null, 2),
+  );
+
+/**
+ * A table. Columns whose cells are all numbers are numeric (right-aligned, tabular figures). On a
+ * phone each row stacks into a card of label and value (styles.css), so cells never wrap inside
+ * a word; explicit ARIA roles keep it a table for assistive technology when CSS changes its display.
+ */
 export const table = (
   caption: string,
   head: string[],
   rows: Child[][],
   empty = "Nothing yet.",
-): HTMLElement =>
-  rows.length === 0
-    ? h("p", { className: "empty" }, empty)
-    : h(
-        "div",
-        // Scrolls sideways on narrow screens: focusable, so the keyboard can scroll it too.
-        { className: "table-wrap", role: "group", "aria-label": caption, tabindex: "0" },
+): HTMLElement => {
+  if (rows.length === 0) return h("p", { className: "empty" }, empty);
+  const numeric = head.map((_, i) =>
+    rows.every((r) => typeof r[i] === "number" || r[i] === "—" || r[i] === null || r[i] === undefined),
+  );
+  return h(
+    "div",
+    // Scrolls sideways when wide: focusable, so the keyboard can scroll it too.
+    { className: "table-wrap", role: "group", "aria-label": caption, tabindex: "0" },
+    h(
+      "table",
+      { role: "table" },
+      h("caption", { className: "visually-hidden" }, caption),
+      h(
+        "thead",
+        { role: "rowgroup" },
         h(
-          "table",
-          null,
-          h("caption", { className: "visually-hidden" }, caption),
-          h(
-            "thead",
-            null,
-            h(
-              "tr",
-              null,
-              head.map((c) => h("th", { scope: "col" }, c)),
-            ),
+          "tr",
+          { role: "row" },
+          head.map((c, i) =>
+            h("th", { scope: "col", role: "columnheader", className: numeric[i] ? "num" : undefined }, c),
           ),
+        ),
+      ),
+      h(
+        "tbody",
+        { role: "rowgroup" },
+        rows.map((r) =>
           h(
-            "tbody",
-            null,
-            rows.map((r) =>
+            "tr",
+            { role: "row" },
+            r.map((c, i) =>
               h(
-                "tr",
-                null,
-                r.map((c) => h("td", null, c)),
+                "td",
+                { role: "cell", "data-label": head[i] ?? "", className: numeric[i] ? "num" : undefined },
+                typeof c === "number" ? c.toLocaleString() : c,
               ),
             ),
           ),
         ),
-      );
+      ),
+    ),
+  );
+};
+
+/**
+ * Said where the operator's role cannot change what the page shows: what they may do, and which
+ * role the rest needs. The controls themselves are hidden or disabled beside it.
+ */
+export function roleNote(have: string, need: string, changes = "changes here"): HTMLElement {
+  const article = (role: string) => (role === "viewer" ? "a" : "an");
+  return h(
+    "p",
+    { className: "note", role: "note" },
+    `You are ${article(have)} ${have}: you can look, and ${changes} need the ${need} role.`,
+  );
+}
 
 export function alertBox(message: string): HTMLElement {
   return h("p", { className: "alert", role: "alert" }, message);

@@ -1,7 +1,66 @@
 /** The console API's answers (see /openapi.json, tag "Console (Portico)"). */
 export type Actor = { type: string; id: string | null; name: string | null };
-export type Me = { operator: string; session_id: string; expires_at: string; idle_expires_at: string };
+export type Role = "viewer" | "admin" | "owner";
+export type Me = {
+  email: string | null;
+  role: Role;
+  operator: string;
+  organization_id: number | null;
+  method: "link" | "invitation" | "sso";
+  session_id: string;
+  expires_at: string;
+  idle_expires_at: string;
+};
 export type Project = { project_id: string; organization_id: number; name: string; created_at: string };
+export type ConsoleUser = {
+  id: string;
+  organization_id: number;
+  email: string;
+  role: Role;
+  status: "invited" | "active";
+  created_at: string;
+  created_by: string | null;
+  last_sign_in_at: string | null;
+};
+export type ConsoleSession = {
+  id: string;
+  operator: string;
+  email: string | null;
+  role: Role;
+  method: "link" | "invitation" | "sso";
+  user_agent: string | null;
+  current: boolean;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+};
+export type Settings = {
+  public_url: string;
+  link_minutes: number;
+  invitation_hours: number;
+  idle_minutes: number;
+  max_session_hours: number;
+  sso: {
+    issuer: string;
+    client_id: string;
+    redirect_uri: string;
+    allowed_domains: string[];
+    default_role: Role;
+  } | null;
+  sso_redirect_uri: string;
+};
+export type DeliveryDetail = {
+  delivery: Delivery;
+  endpoint_url: string;
+  payload: unknown;
+  headers: Record<string, string>;
+};
+export type TryCallResult = {
+  status: number;
+  headers: Record<string, unknown>;
+  data: unknown;
+  duration_ms: number;
+};
 export type Account = {
   id: string;
   provider: string;
@@ -17,6 +76,26 @@ export type Account = {
   metadata: Record<string, unknown> | null;
   created_at: string;
   updated_at: string;
+};
+export type AccountHealth = {
+  account_id: string;
+  status: string;
+  checkable: boolean;
+  last_checked_at: string | null;
+  result: string | null;
+  detail: string | null;
+  next_check_at: string | null;
+};
+export type ProjectSettings = {
+  project_id: string;
+  name: string;
+  display_name: string | null;
+  accent_color: string | null;
+  support_url: string | null;
+  logo_url: string | null;
+  success_url: string | null;
+  error_url: string | null;
+  allowed_origins: string[];
 };
 export type Page<T> = { data: T[]; next: string | null };
 export type AccountEvent = {
@@ -45,6 +124,7 @@ export type Overview = {
   };
   refresh_failures: { last_7_days: number; accounts_in_error: number };
   request_log_dropped: number;
+  refused_last_24h: number;
 };
 export type Integration = {
   provider: string;
@@ -60,6 +140,8 @@ export type Integration = {
     default_scopes: string[];
     built_in_app: boolean;
   } | null;
+  /** Why end users cannot connect it although it is enabled (operators only). */
+  problem: string | null;
 };
 export type Endpoint = {
   id: string;
@@ -95,6 +177,8 @@ export type ApiKey = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  scopes: string;
+  expires_at: string | null;
 };
 export type RequestLog = {
   request_id: string;
@@ -120,3 +204,5 @@ export type AuditEntry = {
   detail: Record<string, unknown> | null;
   created_at: string;
 };
+
+export type RefusedCount = { key_id: string; minute: string; count: number };

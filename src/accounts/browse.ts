@@ -1,5 +1,5 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
-import { type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
+import { type CursorValue, cursorScope, decodeCursor, encodeCursor } from "../db/cursor.js";
 import type { Dialect } from "../db/database.js";
 import type { DB } from "../db/schema.js";
 import { type AccountCounts, AccountCountsStore } from "./counts.js";
@@ -70,7 +70,7 @@ export class AccountsBrowser {
 
   private async newest(projectId: string, f: BrowseFilter, n: number, cursor?: string) {
     const scope = "accounts:newest";
-    const after = decodeCursor(scope, cursor, 2, "cursor");
+    const after = decodeCursor(scope, cursor, ["time", "text"], "cursor");
     let query = this.base(projectId, f);
     if (after) query = query.where(sql<boolean>`(created_at, id) < (${after[0]}, ${after[1]})`);
     const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(n).execute();
@@ -83,15 +83,9 @@ export class AccountsBrowser {
     let idAfter: CursorValue[] | undefined;
     let nameAfter: CursorValue[] | undefined;
     if (cursor) {
-      const scope = (() => {
-        try {
-          return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))[0];
-        } catch {
-          return null;
-        }
-      })();
-      if (scope === byName) nameAfter = decodeCursor(byName, cursor, 2, "cursor");
-      else idAfter = decodeCursor(byId, cursor, 3, "cursor");
+      if (cursorScope(cursor) === byName)
+        nameAfter = decodeCursor(byName, cursor, ["text", "text"], "cursor");
+      else idAfter = decodeCursor(byId, cursor, ["text", "time", "text"], "cursor");
     }
     const c = this.bytewise;
     const chars = [...q].length;

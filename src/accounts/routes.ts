@@ -22,6 +22,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
   { accounts },
 ) => {
   app.get("/accounts", {
+    config: { scopes: ["read", "proxy"] },
     schema: {
       operationId: "stackone_list_linked_accounts",
       tags: ["Accounts"],
@@ -37,6 +38,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
   });
 
   app.get("/accounts/:id", {
+    config: { scopes: ["read", "proxy"] },
     schema: {
       operationId: "stackone_get_account",
       tags: ["Accounts"],
@@ -51,6 +53,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
   });
 
   app.patch("/accounts/:id", {
+    config: { scopes: [] },
     schema: {
       operationId: "stackone_update_account",
       tags: ["Accounts"],
@@ -69,6 +72,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
   });
 
   app.delete("/accounts/:id", {
+    config: { scopes: [] },
     schema: {
       operationId: "stackone_delete_account",
       tags: ["Accounts"],
@@ -81,6 +85,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<{ accounts: AccountsService }
   });
 
   app.get("/accounts/:id/meta", {
+    config: { scopes: ["read", "proxy"] },
     schema: {
       operationId: "stackone_get_account_meta_info",
       tags: ["Accounts"],

@@ -84,3 +84,21 @@ export const PatchAccount = z
   })
   .meta({ id: "PatchAccountExternalDto" });
 export type PatchAccount = z.infer<typeof PatchAccount>;
+
+/** Portico's own view of an account's connection health: never part of the LinkedAccount. */
+export const AccountHealth = z
+  .object({
+    account_id: z.string(),
+    status: z.string().describe("The account's status after the check: active, error..."),
+    checkable: z.boolean().describe("False when the provider's catalog entry has no verification request"),
+    last_checked_at: z.iso.datetime().nullable(),
+    result: z
+      .string()
+      .nullable()
+      .describe(
+        "ok, rejected (the provider refused the credentials), inconclusive, refresh_failed, unsupported",
+      ),
+    detail: z.string().nullable().describe("What the provider answered, e.g. HTTP 401"),
+    next_check_at: z.iso.datetime().nullable(),
+  })
+  .meta({ id: "PorticoAccountHealth" });

@@ -4,7 +4,7 @@ import { createSession, hubFetch, linkSandboxHris, SANDBOX_HRIS_KEY } from "../.
 import { startTestServer, type TestServer } from "../../test/helpers/test-server.js";
 import { AccountsStore } from "./store.js";
 
-/** The linking rules of the README, on both dialects, through the hub API the web component calls. */
+/** The linking rules of docs/concepts.md, on both dialects, through the hub API the web component calls. */
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialectAvailable(dialect))(`linking rules on ${dialect}`, () => {
     let s: TestServer;

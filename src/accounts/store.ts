@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from "kysely";
-import type { Dialect } from "../db/database.js";
+import { asideRowsOf, type Dialect } from "../db/database.js";
 import { QueryShapes } from "../db/query-shapes.js";
 import type { AccountsTable, DB } from "../db/schema.js";
 
@@ -218,6 +218,25 @@ export class AccountsStore {
       .orderBy("next_refresh_at")
       .limit(limit)
       .execute();
+  }
+
+  /**
+   * Accounts of every project by status and provider: the operators' gauge. It reads every
+   * account, so on SQLite it runs on the reader thread, away from requests.
+   */
+  async countByStatusAndProvider(): Promise<{ status: string; provider: string; count: number }[]> {
+    const query = this.db
+      .selectFrom("accounts")
+      .select(["status", "provider", sql<number>`count(*)`.as("n")])
+      .groupBy(["status", "provider"]);
+    const aside = asideRowsOf(this.db);
+    const compiled = query.compile();
+    const rows = (aside ? await aside(compiled.sql, compiled.parameters) : await query.execute()) as {
+      status: string;
+      provider: string;
+      n: number | string;
+    }[];
+    return rows.map((r) => ({ status: r.status, provider: r.provider, count: Number(r.n) }));
   }
 
   async delete(ex: Executor, projectId: string, id: string): Promise<boolean> {

@@ -1,20 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import pc from "picocolors";
 import { print } from "../cli/output.js";
 import { loadConfig } from "../config.js";
 import { Outbound } from "../http/outbound.js";
 import { fromRoot } from "../paths.js";
-import { sandboxEntries } from "../sandbox/entries.js";
 import { buildCatalog } from "./build.js";
-import { logosReadme, withCatalogTable } from "./docs.js";
+import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { lintCatalog } from "./lint.js";
 import { CATALOG_DIR, catalogPath, loadCatalogFiles } from "./loader.js";
 import { loadIconSet, renderLogo } from "./logo.js";
 import { type ProviderReport, verifyCatalog } from "./verify.js";
 
-const README = fromRoot("README.md");
+const DOCS = fromRoot("docs");
 
 const collect = (value: string, previous: string[] = []) => [
   ...previous,
@@ -46,8 +45,6 @@ function describe(reports: ProviderReport[]): string {
   return lines.join("\n");
 }
 
-const reservedKeys = () => sandboxEntries("http://127.0.0.1").flatMap((e) => [e.key, ...e.aliases]);
-
 async function requireIconSet() {
   const icons = await loadIconSet();
   if (!icons)
@@ -57,32 +54,43 @@ async function requireIconSet() {
   return icons;
 }
 
-export function registerCatalogCommands(program: Command): void {
+/**
+ * `reservedKeys`: the keys of the entries served beside the catalog (the sandbox's), which no
+ * catalog entry may take; given by the caller, so the catalog stands without knowing its users.
+ */
+export function registerCatalogCommands(program: Command, opts: { reservedKeys: () => string[] }): void {
+  const reservedKeys = opts.reservedKeys;
   const catalog = program.command("catalog").description("The provider catalog (catalog/*.yaml)");
 
   catalog
     .command("lint")
     .description("Check every entry, logo and generated table; exits 1 when something is wrong")
     .option("--dir <dir>", "lint another catalog directory (e.g. one in PORTICO_CATALOG_DIRS)")
-    .option("--readme", "rewrite the README's catalog table first")
+    .option("--docs", "rewrite the docs pages' generated blocks first (provider table, OAuth apps)")
+    .addOption(new Option("--readme", "the former name of --docs").hideHelp())
     .option("--entries-only", "check the entries, not the files drawn from them (logos, tables)")
     .option("--json", "print JSON")
     .action(async (opts) => {
       const dir = opts.dir ? path.resolve(opts.dir) : CATALOG_DIR;
       const shipped = dir === CATALOG_DIR;
-      if (opts.readme) {
-        if (!shipped) throw new Error("--readme writes the README's table of the shipped catalog only");
-        const next = withCatalogTable(fs.readFileSync(README, "utf8"), loadCatalogFiles());
-        if (next === null) throw new Error("README.md has no catalog table markers");
-        fs.writeFileSync(README, next);
+      if (opts.docs || opts.readme) {
+        if (!shipped) throw new Error("--docs writes the docs pages of the shipped catalog only");
+        const entries = loadCatalogFiles();
+        for (const doc of GENERATED_DOCS) {
+          const file = path.join(DOCS, doc.file);
+          const next = withGenerated(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "", doc, entries);
+          if (next === null) throw new Error(`docs/${doc.file} has no markers for ${doc.what}`);
+          fs.writeFileSync(file, next);
+        }
       }
       const icons = await loadIconSet();
       const result = lintCatalog({
         dir,
         icons,
-        readmePath: shipped ? README : null,
+        docsDir: shipped ? DOCS : null,
         reservedKeys: reservedKeys(),
         entriesOnly: opts.entriesOnly === true,
+        overrideKeys: shipped ? [] : [...loadCatalogFiles().map((e) => e.key), ...reservedKeys()],
       });
       const ok = result.problems.length === 0;
       print(
@@ -135,9 +143,14 @@ export function registerCatalogCommands(program: Command): void {
       if (root === CATALOG_DIR) fs.writeFileSync(path.join(dir, "README.md"), logosReadme(entries, icons));
       print(
         opts.json,
-        { simple_icons: icons.version, logos: entries.length, written },
+        {
+          simple_icons: icons.version,
+          svg_logos: icons.logos?.version ?? null,
+          logos: entries.length,
+          written,
+        },
         () =>
-          `${entries.length} logos from simple-icons ${icons.version}; ${written.length} written${
+          `${entries.length} logos from simple-icons ${icons.version} and SVG Logos ${icons.logos?.version ?? "(not installed)"}; ${written.length} written${
             written.length ? `: ${written.join(", ")}` : ""
           }`,
       );
@@ -154,7 +167,6 @@ export function registerCatalogCommands(program: Command): void {
     .action(async (opts) => {
       const config = loadConfig();
       const { catalog: served } = buildCatalog({
-        sandbox: false,
         publicUrl: config.publicUrl,
         extraDirs: config.catalogDirs,
         allowLoopbackHttp: config.allowPrivateNetworks,

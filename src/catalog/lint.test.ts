@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { TABLE_END, TABLE_START, withCatalogTable } from "./docs.js";
+import { GENERATED_DOCS, withGenerated } from "./docs.js";
 import { lintCatalog } from "./lint.js";
 import { type IconSet, LOGO_MAX_BYTES, loadIconSet, renderLogo } from "./logo.js";
 
@@ -47,7 +47,7 @@ const valid = (key: string, over: Entry = {}): Entry => ({
 /** Writes entries and the logos their brands draw (unless told otherwise), then lints the dir. */
 function lint(
   entries: Entry[],
-  opts: { logos?: Record<string, string>; entriesOnly?: boolean; readme?: string } = {},
+  opts: { logos?: Record<string, string>; entriesOnly?: boolean; docs?: Record<string, string> } = {},
 ) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-lint-"));
   fs.mkdirSync(path.join(dir, "logos"));
@@ -60,15 +60,16 @@ function lint(
   }
   for (const [file, svg] of Object.entries(opts.logos ?? {}))
     fs.writeFileSync(path.join(dir, "logos", file), svg);
-  let readmePath: string | null = null;
-  if (opts.readme !== undefined) {
-    readmePath = path.join(dir, "README.md");
-    fs.writeFileSync(readmePath, opts.readme);
+  let docsDir: string | null = null;
+  if (opts.docs !== undefined) {
+    docsDir = path.join(dir, "docs");
+    fs.mkdirSync(docsDir);
+    for (const [file, text] of Object.entries(opts.docs)) fs.writeFileSync(path.join(docsDir, file), text);
   }
   return lintCatalog({
     dir,
     icons,
-    readmePath,
+    docsDir,
     reservedKeys: ["sandbox-hris"],
     entriesOnly: opts.entriesOnly,
   });
@@ -145,6 +146,40 @@ describe("portico catalog lint", () => {
     expect(out).toMatch(/two\.yaml: api\.base_url: \{\{subdomain\}\} is in the host, so its field needs/);
     expect(out).toMatch(/three\.yaml: api\.base_url: must be an https URL on the provider's own domain/);
     expect(out).toMatch(/four\.yaml: auth\.fields\.subdomain\.placeholder: does not match/);
+  });
+
+  it("refuses a secret in any part of a URL: the request log and error bodies show it", () => {
+    const inPath = valid("one", {
+      api: { base_url: "https://{{subdomain}}.acme.example.com/k/{{api_key}}", inject: { bearer: "x" } },
+    });
+    const inQuery = valid("two", {
+      api: {
+        base_url: "https://{{subdomain}}.acme.example.com/api?key={{api_key}}",
+        inject: { bearer: "x" },
+      },
+    });
+    const oauth = valid("three", {
+      auth: {
+        scheme: "oauth2",
+        fields: [{ key: "tenant_key", label: "Tenant key", type: "password" }],
+        oauth2: {
+          authorize_url: "https://acme.example.com/oauth/{{tenant_key}}/authorize",
+          token_url: "https://acme.example.com/oauth/token",
+        },
+      },
+      api: {
+        base_url: "https://api.acme.example.com/{{access_token}}",
+        inject: { bearer: "{{access_token}}" },
+      },
+      verify: undefined,
+    });
+    const out = problems([inPath, inQuery, oauth], { entriesOnly: true });
+    expect(out).toMatch(/one\.yaml: api\.base_url: \{\{api_key\}\} is a secret/);
+    expect(out).toMatch(/two\.yaml: api\.base_url: \{\{api_key\}\} is a secret/);
+    expect(out).toMatch(/three\.yaml: auth\.oauth2\.authorize_url: \{\{tenant_key\}\} is a secret/);
+    expect(out).toMatch(/three\.yaml: api\.base_url: \{\{access_token\}\} is a secret/);
+    // Setup fields (secret: false) in a URL are what they are for.
+    expect(problems([valid("four")], { entriesOnly: true })).toBe("");
   });
 
   it("accepts a select in the host only when every option is a DNS label", () => {
@@ -272,14 +307,50 @@ describe("portico catalog lint", () => {
     ).toMatch(/brand\.color/);
   });
 
-  it("fails when the README's generated table is missing or stale, and passes once rewritten", () => {
-    const entries = [valid("one")];
-    const current = withCatalogTable(`# Providers\n${TABLE_START}\n${TABLE_END}\n`, lint(entries).entries);
-    expect(current).toContain("| [Acme one](https://docs.acme.example.com) | `one` | crm | api_key |");
-    expect(problems(entries, { readme: current! })).toBe("");
-    expect(problems([valid("one")], { readme: "# No table\n" })).toMatch(/catalog table markers are missing/);
-    expect(problems([valid("one")], { readme: `${TABLE_START}\n| old |\n${TABLE_END}\n` })).toMatch(
-      /catalog table is out of date: run `portico catalog lint --readme`/,
+  it("fails when a docs page's generated block is missing or stale, and passes once rewritten", () => {
+    const oauth = valid("two", {
+      auth: {
+        scheme: "oauth2",
+        fields: [
+          {
+            key: "subdomain",
+            label: "Subdomain",
+            type: "text",
+            secret: false,
+            placeholder: "mycompany",
+            validation: { pattern: "^[a-z0-9-]+$" },
+          },
+        ],
+        oauth2: {
+          authorize_url: "https://{{subdomain}}.acme.example.com/authorize",
+          token_url: "https://{{subdomain}}.acme.example.com/token",
+          scopes: ["read"],
+        },
+      },
+      api: { base_url: "https://{{subdomain}}.acme.example.com/api", inject: { bearer: "{{access_token}}" } },
+    });
+    const entries = [valid("one"), oauth];
+    const [table, apps] = GENERATED_DOCS;
+    const loaded = lint(entries).entries;
+    const current = {
+      "catalog.md": withGenerated(`# Providers\n${table!.start}\n${table!.end}\n`, table!, loaded)!,
+      "oauth-apps.md": withGenerated(`# OAuth apps\n${apps!.start}\n${apps!.end}\n`, apps!, loaded)!,
+    };
+    expect(current["catalog.md"]).toContain(
+      "| [Acme one](https://docs.acme.example.com) | `one` | crm | api_key |",
     );
+    expect(current["oauth-apps.md"]).toContain("### Acme two\n\n- Key `two`; crm.");
+    expect(current["oauth-apps.md"]).toContain("- The hub asks the user first for: Subdomain (`subdomain`).");
+    expect(current["oauth-apps.md"]).not.toContain("Acme one");
+    expect(problems(entries, { docs: current })).toBe("");
+    expect(problems(entries, { docs: { ...current, "catalog.md": "# No table\n" } })).toMatch(
+      /docs\/catalog\.md: the markers of the catalog table are missing/,
+    );
+    expect(problems(entries, { docs: { "catalog.md": current["catalog.md"] } })).toMatch(
+      /docs\/oauth-apps\.md: the markers of the OAuth providers are missing/,
+    );
+    expect(
+      problems(entries, { docs: { ...current, "catalog.md": `${table!.start}\n| old |\n${table!.end}\n` } }),
+    ).toMatch(/docs\/catalog\.md: the catalog table is out of date: run `portico catalog lint --docs`/);
   });
 });

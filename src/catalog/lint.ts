@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { CATEGORIES } from "./categories.js";
-import { logosReadme, withCatalogTable } from "./docs.js";
+import { GENERATED_DOCS, logosReadme, withGenerated } from "./docs.js";
 import { CATALOG_DIR, catalogPath, readCatalogDir } from "./loader.js";
-import { type IconSet, LOGO_MAX_BYTES, renderLogo } from "./logo.js";
+import { checkOverrideLogo, type IconSet, LOGO_MAX_BYTES, NOT_SELF_CONTAINED, renderLogo } from "./logo.js";
 import type { CatalogEntry } from "./schema.js";
-import { oauthParams, statusList, templateNames } from "./schema.js";
+import { isSecretField, oauthParams, statusList, templateNames } from "./schema.js";
 import { DNS_LABEL, hostPart } from "./template.js";
 
 /**
@@ -17,13 +17,15 @@ export type LintOptions = {
   dir?: string;
   /** The icon set, to redraw every logo; null checks only what the files themselves show. */
   icons: IconSet | null;
-  /** The README whose catalog table must match; null skips the check (private catalogs). */
-  readmePath?: string | null;
+  /** The docs folder whose generated blocks must match; null skips the check (private catalogs). */
+  docsDir?: string | null;
   /** Keys the catalog is served with (the sandbox's), which no entry may reuse. */
   reservedKeys?: string[];
   allowLoopbackHttp?: boolean;
   /** Check the entries only, not the files drawn from them (logos, tables): for new entries. */
   entriesOnly?: boolean;
+  /** Providers served beside this directory whose logo it may override (`logos/<key>.svg|png`). */
+  overrideKeys?: string[];
 };
 
 export type LintResult = {
@@ -91,6 +93,20 @@ function lintEntry(
       v,
     ]),
   ];
+  // A URL is not a place for a secret, in any part of it: the request log keeps the provider URL
+  // and serves it to every key of the project, error bodies repeat it, and an authorize URL goes
+  // through the end user's browser. Secrets go in api.inject (headers, basic, bearer or query).
+  for (const [where, url] of urls.slice(0, 4)) {
+    if (url === undefined) continue;
+    for (const name of new Set(templateNames(url))) {
+      const field = entry.auth.fields.find((f) => f.key === name);
+      if (name === "access_token" || (field && isSecretField(field)))
+        at(
+          where,
+          `{{${name}}} is a secret; a URL is logged and shown to API callers, so put it in api.inject (headers, basic, bearer or query)`,
+        );
+    }
+  }
   for (const [where, url] of urls) {
     if (url === undefined) continue;
     const host = hostPart(url);
@@ -124,6 +140,9 @@ function lintEntry(
   const slug = entry.brand?.simple_icons;
   const icon = slug ? icons?.bySlug.get(slug) : undefined;
   if (slug && icons && !icon) at("brand.simple_icons", `simple-icons ${icons.version} has no "${slug}"`);
+  const logosName = entry.brand?.logos;
+  if (logosName && icons?.logos && !icons.logos.icons.has(logosName))
+    at("brand.logos", `SVG Logos ${icons.logos.version} has no "${logosName}"`);
   if (icon && entry.brand!.color.toUpperCase() !== `#${icon.hex.toUpperCase()}`)
     at("brand.color", `simple-icons' colour for ${slug} is #${icon.hex}`);
   if (entry.logo !== `${entry.key}.svg`) at("logo", `must be ${entry.key}.svg`);
@@ -134,13 +153,14 @@ function lintEntry(
   const svg = fs.readFileSync(file, "utf8");
   if (Buffer.byteLength(svg) > LOGO_MAX_BYTES)
     at("logo", `${Buffer.byteLength(svg)} bytes, more than ${LOGO_MAX_BYTES}`);
-  if (/<script|<foreignObject|\bon[a-z]+\s*=|(?:href|url)\s*[=(]\s*["']?\s*(?:https?:|\/\/|data:)/i.test(svg))
+  if (NOT_SELF_CONTAINED.test(svg))
     at("logo", "must be self-contained: no scripts, event handlers or outside references");
   if (!entry.brand) return out;
   if (icons) {
-    if ((icon || slug === null) && svg !== renderLogo(entry.name, entry.brand, icons))
+    const drawable = icon || (slug === null && (!logosName || icons.logos?.icons.has(logosName)));
+    if (drawable && svg !== renderLogo(entry.name, entry.brand, icons))
       at("logo", `${entry.logo} is not what brand draws: run \`portico catalog logos\``);
-  } else if (!svg.includes(`fill="${entry.brand.color}"`)) {
+  } else if (!logosName && !svg.includes(`fill="${entry.brand.color}"`)) {
     at("logo", `${entry.logo} does not use brand.color ${entry.brand.color}`);
   }
   return out;
@@ -174,6 +194,12 @@ export function lintCatalog(opts: LintOptions): LintResult {
   const used = new Set(entries.map((e) => e.logo));
   if (fs.existsSync(logoDir)) {
     for (const f of fs.readdirSync(logoDir).sort()) {
+      const override = /^([a-z0-9-]+)\.(svg|png)$/.exec(f)?.[1];
+      if (override && opts.overrideKeys?.includes(override) && !entries.some((e) => e.key === override)) {
+        const problem = checkOverrideLogo(path.join(logoDir, f));
+        if (problem) problems.push(`${catalogPath(dir, `logos/${f}`)}: ${problem}`);
+        continue;
+      }
       if (f !== "README.md" && !used.has(f))
         problems.push(`${catalogPath(dir, `logos/${f}`)}: no entry uses this logo`);
     }
@@ -184,14 +210,16 @@ export function lintCatalog(opts: LintOptions): LintResult {
     if (readme !== logosReadme(entries, opts.icons))
       problems.push(`${catalogPath(dir, "logos/README.md")}: out of date: run \`portico catalog logos\``);
   }
-  if (problems.length === 0 && opts.readmePath) {
-    const readme = fs.readFileSync(opts.readmePath, "utf8");
-    const next = withCatalogTable(readme, entries);
-    if (next === null) problems.push(`${opts.readmePath}: the catalog table markers are missing`);
-    else if (next !== readme)
-      problems.push(
-        `${opts.readmePath}: the catalog table is out of date: run \`portico catalog lint --readme\``,
-      );
+  if (problems.length === 0 && opts.docsDir) {
+    for (const doc of GENERATED_DOCS) {
+      const file = path.join(opts.docsDir, doc.file);
+      const shown = `docs/${doc.file}`;
+      const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+      const next = withGenerated(text, doc, entries);
+      if (next === null) problems.push(`${shown}: the markers of ${doc.what} are missing`);
+      else if (next !== text)
+        problems.push(`${shown}: ${doc.what} is out of date: run \`portico catalog lint --docs\``);
+    }
   }
   return { entries, problems, categories };
 }

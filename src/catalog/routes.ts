@@ -4,7 +4,6 @@ import { PorticoError } from "../errors.js";
 import { type ClientContract, metaCategory } from "../http/client-contracts.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
-import type { IntegrationsService } from "../integrations/service.js";
 import type { Catalog } from "./catalog.js";
 import type { CatalogEntry } from "./schema.js";
 import { ConnectorsMeta, ConnectorsMetaQuery, ProviderParams } from "./schemas.js";
@@ -12,9 +11,18 @@ import { ConnectorsMeta, ConnectorsMetaQuery, ProviderParams } from "./schemas.j
 /** Written as JSON text (serialized once, see below): the response schemas feed OpenAPI only. */
 const JSON_TYPE = "application/json; charset=utf-8";
 
+/**
+ * Which providers a project has turned on: the integrations slice answers it. A shape of its own
+ * here, so the catalog does not import the slices that stand on it.
+ */
+export type ActiveProviders = {
+  activeProviders(projectId: string): Promise<ReadonlySet<string>>;
+  isActive(projectId: string, provider: string): Promise<boolean>;
+};
+
 export type CatalogRoutesOptions = {
   catalog: Catalog;
-  integrations: IntegrationsService;
+  integrations: ActiveProviders;
   logoUrl: (entry: CatalogEntry) => string;
 };
 
@@ -79,6 +87,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
   };
 
   app.get("/connectors/meta", {
+    config: { scopes: ["read", "connect"] },
     schema: {
       operationId: "stackone_list_connectors_meta",
       tags: ["Connectors"],
@@ -93,6 +102,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<CatalogRoutesOptions> = async 
   });
 
   app.get("/connectors/meta/:provider", {
+    config: { scopes: ["read", "connect"] },
     schema: {
       operationId: "stackone_get_connector_meta",
       tags: ["Connectors"],

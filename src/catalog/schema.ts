@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CATEGORIES, withImplied } from "./categories.js";
+import { linearPatternProblem } from "./linear-pattern.js";
 import { hostPart, staticHostSuffix } from "./template.js";
 
 /**
@@ -29,14 +30,21 @@ export const FieldSchema = z
     description: z.string().optional(),
     validation: z
       .object({
-        pattern: z.string().refine((p) => {
+        pattern: z.string().superRefine((p, ctx) => {
           try {
             new RegExp(p);
-            return true;
           } catch {
-            return false;
+            ctx.addIssue({ code: "custom", message: "must be a valid regular expression" });
+            return;
           }
-        }, "must be a valid regular expression"),
+          // It runs on what end users type: it must scan in linear time (linear-pattern.ts).
+          const problem = linearPatternProblem(p);
+          if (problem)
+            ctx.addIssue({
+              code: "custom",
+              message: `${problem}; validation patterns run on end users' input and must scan in linear time`,
+            });
+        }),
         error: z.string().optional(),
       })
       .strict()
@@ -105,8 +113,9 @@ export const statusList = (s: number | number[] | undefined): number[] =>
   s === undefined ? [] : Array.isArray(s) ? s : [s];
 
 /**
- * Where the logo comes from: `scripts/catalog-logos.mjs` draws `catalog/logos/<key>.svg` from the
- * simple-icons slug, or a monogram on `color` when the set lacks the brand.
+ * Where the logo comes from: `portico catalog logos` draws `catalog/logos/<key>.svg` from the
+ * simple-icons slug; where simple-icons lacks the brand, from the icon `logos` names in SVG Logos
+ * (`@iconify-json/logos`, CC0); else a monogram on `color`. Both sets are CC0-1.0.
  */
 export const BrandSchema = z
   .object({
@@ -114,9 +123,18 @@ export const BrandSchema = z
       .string()
       .regex(/^[a-z0-9_]+$/, "a simple-icons slug")
       .nullable(),
+    /** An icon of SVG Logos (iconify's `logos` set), used where `simple_icons` is null. */
+    logos: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "an icon name of the SVG Logos set")
+      .optional(),
     color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, "a #RRGGBB colour"),
   })
-  .strict();
+  .strict()
+  .refine((b) => !(b.simple_icons && b.logos), {
+    message: "name one source: simple_icons, or logos where simple-icons lacks the brand",
+    path: ["logos"],
+  });
 
 export type Brand = z.infer<typeof BrandSchema>;
 

@@ -1,6 +1,6 @@
-import pino from "pino";
 import { loadConfig } from "../config.js";
 import { type Context, createContext } from "../context.js";
+import { createLogger } from "../logger.js";
 
 /**
  * Runs one CLI command against the configured database (migrated first), then closes it.
@@ -8,7 +8,7 @@ import { type Context, createContext } from "../context.js";
  */
 export async function withContext<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const logger = pino({ level: "warn" }, pino.destination(2));
+  const logger = createLogger("warn", config.logFormat, 2);
   const ctx = await createContext(config, { logger, backgroundCheckpoints: false });
   try {
     return await fn(ctx);

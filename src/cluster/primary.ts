@@ -5,6 +5,7 @@ import { loadConsoleAssets } from "../console/assets.js";
 import { createLogger } from "../logger.js";
 import { SandboxOAuthState } from "../sandbox/oauth-server.js";
 import { prepare } from "../server.js";
+import { listenClusterMetrics } from "../telemetry/service.js";
 import { RestartBackoff } from "./restart-backoff.js";
 import { answerSandboxCalls } from "./sandbox-state.js";
 
@@ -39,7 +40,10 @@ export async function servePrimary(config: Config): Promise<void> {
   // Built once here rather than by every worker at once on a fresh clone (the workers then find
   // it; a failure is theirs to log).
   if (config.console) await loadConsoleAssets().catch(() => {});
-  const primary = new Primary(config, createLogger(config.logLevel));
+  const logger = createLogger(config.logLevel, config.logFormat);
+  // One scrape for the node: the primary answers it with every worker's numbers.
+  await listenClusterMetrics(config, logger);
+  const primary = new Primary(config, logger);
   process.on("SIGINT", () => primary.stop("SIGINT"));
   process.on("SIGTERM", () => primary.stop("SIGTERM"));
   process.exit(await primary.run());

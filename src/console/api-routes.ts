@@ -1,27 +1,43 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AccountsBrowser } from "../accounts/browse.js";
+import type { HealthChecks } from "../accounts/health.js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Catalog } from "../catalog/catalog.js";
 import { CATEGORIES } from "../catalog/categories.js";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { PorticoError } from "../errors.js";
 import { consoleActor } from "../history/actor.js";
+import { bare, type ProviderStep } from "../history/request-log-hook.js";
 import { RequestLogsQuery, UnifiedLogsPaginated } from "../history/schemas.js";
 import type { HistoryService } from "../history/service.js";
 import { ErrorResponse } from "../http/openapi.js";
 import type { IntegrationsService } from "../integrations/service.js";
+import { toProxyResponseModel } from "../proxy/response-model.js";
+import type { ProxyService } from "../proxy/service.js";
 import type { SessionsService } from "../sessions/service.js";
+import type { ProjectSettings } from "../tenancy/project-settings.js";
+import { parseScopes } from "../tenancy/scopes.js";
 import type { Principal, TenancyService } from "../tenancy/service.js";
 import { DeliverySchema, EndpointSchema, EndpointWithSecret } from "../webhooks/schemas.js";
 import { EVENT_TYPES, type WebhooksService } from "../webhooks/service.js";
-import type { ConsoleAuth } from "./auth.js";
+import { type ConsoleAuth, type ConsoleSession, SESSION_MAX_MS } from "./auth.js";
 import { sessionCookie } from "./cookie.js";
-import { consoleGuard } from "./guard.js";
+import { consoleGuard, declareRole, organizationScope } from "./guard.js";
+import { consoleHealthRoutes } from "./health-routes.js";
 import * as S from "./schemas.js";
+import { consoleSettingsRoutes } from "./settings-routes.js";
+import type { ConsoleSso } from "./sso.js";
+import { teamRoutes } from "./team-routes.js";
+import type { ConsoleUsers } from "./users.js";
 
 export type ConsoleApiOptions = {
   auth: ConsoleAuth;
+  users: ConsoleUsers;
+  sso: ConsoleSso | null;
+  linkMinutes: number;
+  invitationHours: number;
+  idleMinutes: number;
   tenancy: TenancyService;
   accounts: AccountsService;
   browser: AccountsBrowser;
@@ -31,8 +47,11 @@ export type ConsoleApiOptions = {
   logoUrl: (entry: CatalogEntry) => string;
   webhooks: WebhooksService;
   history: HistoryService;
+  proxy: ProxyService;
   publicUrl: string;
   oauthRedirectUrl: string;
+  health: HealthChecks;
+  settings: ProjectSettings;
 };
 
 const DAY_MS = 86_400_000;
@@ -50,28 +69,67 @@ const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404
 export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async (app, o) => {
   const publicOrigin = new URL(o.publicUrl).origin;
   const secure = o.publicUrl.startsWith("https:");
+  app.addHook("onRoute", declareRole);
   app.addHook("onRequest", consoleGuard(o.auth, publicOrigin, secure));
+  app.addHook("preHandler", organizationScope(o.tenancy));
 
-  const actor = (request: { consoleSession: { id: string; operator: string } }) =>
-    consoleActor(request.consoleSession.id, request.consoleSession.operator);
+  /** Who does a change, for the audit log and history: the signed-in user, by email. */
+  const actor = (request: { consoleSession: ConsoleSession }) => consoleActor(request.consoleSession);
 
   /** The project in the path, as the principal the services take (the CLI's way, for the console). */
   const project = (projectId: string): Promise<Principal> => o.tenancy.principalFor(projectId, "console");
 
   const entry = (provider: string) => o.catalog.get(provider);
+
+  /**
+   * A connect session an operator opened, in the audit log (API keys' are in the request log):
+   * its owner and provider, never its token.
+   */
+  const auditSession = (
+    request: { consoleSession: ConsoleSession },
+    projectId: string,
+    session: { id: number; origin_owner_id: string; provider?: string | null; expires_at: string },
+    extra: Record<string, string>,
+  ) =>
+    o.history.audit(o.auth.executor, {
+      projectId,
+      actor: actor(request),
+      action: "connect_session.created",
+      targetType: "connect_session",
+      targetId: String(session.id),
+      detail: {
+        origin_owner_id: session.origin_owner_id,
+        provider: session.provider ?? null,
+        expires_at: session.expires_at,
+        ...extra,
+      },
+    });
+
+  // Issue 21's routes, in files of their own, behind the same guard.
+  await app.register(consoleHealthRoutes, { health: o.health, tenancy: o.tenancy });
+  await app.register(consoleSettingsRoutes, { settings: o.settings });
   const schema = <T extends object>(s: T) => ({ tags, security, ...s });
 
   app.get("/me", {
-    schema: schema({ summary: "The signed-in operator", response: { 200: S.Me, ...errors } }),
-    handler: async (request) => ({
-      operator: request.consoleSession.operator,
-      session_id: request.consoleSession.id,
-      expires_at: new Date(request.consoleSession.expiresAt).toISOString(),
-      idle_expires_at: new Date(request.consoleSession.idleExpiresAt).toISOString(),
-    }),
+    role: "viewer",
+    schema: schema({ summary: "The signed-in operator: email and role", response: { 200: S.Me, ...errors } }),
+    handler: async (request) => {
+      const s = request.consoleSession;
+      return {
+        email: s.email,
+        role: s.role,
+        operator: s.operator,
+        organization_id: s.organizationId,
+        method: s.method,
+        session_id: s.id,
+        expires_at: new Date(s.expiresAt).toISOString(),
+        idle_expires_at: new Date(s.idleExpiresAt).toISOString(),
+      };
+    },
   });
 
   app.post("/sign-out", {
+    role: "viewer",
     schema: schema({ summary: "End this console session", response: { 204: z.null(), ...errors } }),
     handler: async (request, reply) => {
       await o.auth.signOut(request.consoleSession);
@@ -83,25 +141,38 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects", {
-    schema: schema({ summary: "Every project", response: { 200: z.array(S.Project), ...errors } }),
-    handler: () => o.tenancy.listProjects(),
+    role: "viewer",
+    schema: schema({
+      summary: "The projects of the operator's organization",
+      response: { 200: z.array(S.Project), ...errors },
+    }),
+    handler: async (request) => {
+      const mine = request.consoleSession.organizationId;
+      return (await o.tenancy.listProjects()).filter((p) => mine === null || p.organization_id === mine);
+    },
   });
 
   app.post("/projects", {
+    role: "admin",
     schema: schema({
       summary: "Create a project",
       body: S.CreateProject,
       response: { 201: S.Project, ...errors },
     }),
     handler: async (request, reply) =>
-      reply
-        .status(201)
-        .send(await o.tenancy.createProject({ name: request.body.name, actor: actor(request) })),
+      reply.status(201).send(
+        await o.tenancy.createProject({
+          name: request.body.name,
+          organizationId: request.consoleSession.organizationId ?? undefined,
+          actor: actor(request),
+        }),
+      ),
   });
 
   // ---- overview -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/overview", {
+    role: "viewer",
     schema: schema({
       summary: "Accounts by status and provider, activity per day, webhooks, refresh failures",
       params: S.ProjectParams,
@@ -110,11 +181,12 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     handler: async (request) => {
       const { projectId } = await project(request.params.projectId);
       const now = Date.now();
-      const [counts, perDay, webhooks, failures] = await Promise.all([
+      const [counts, perDay, webhooks, failures, refused] = await Promise.all([
         o.browser.counts(projectId),
         o.history.perDay(projectId, 30),
         o.webhooks.stats(projectId, now - DAY_MS),
         o.history.refreshFailuresSince(projectId, now - 7 * DAY_MS),
+        o.history.refusedSince(projectId, now - DAY_MS),
       ]);
       return {
         accounts: {
@@ -128,6 +200,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
           accounts_in_error: counts.by_status.find((s) => s.status === "error")?.count ?? 0,
         },
         request_log_dropped: o.history.droppedRequests,
+        refused_last_24h: refused,
       };
     },
   });
@@ -135,6 +208,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- accounts -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/accounts", {
+    role: "viewer",
     schema: schema({
       summary: "Accounts, newest first (or matching a search), one keyset page at a time",
       params: S.ProjectParams,
@@ -159,6 +233,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/accounts/:id", {
+    role: "viewer",
     schema: schema({
       summary: "One account",
       params: S.ProjectItemParams,
@@ -173,6 +248,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.patch("/projects/:projectId/accounts/:id", {
+    role: "admin",
     schema: schema({
       summary: "Edit an account's label and metadata",
       params: S.ProjectItemParams,
@@ -186,6 +262,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.delete("/projects/:projectId/accounts/:id", {
+    role: "admin",
     schema: schema({
       summary: "Delete an account and destroy its credentials",
       params: S.ProjectItemParams,
@@ -198,6 +275,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/accounts/:id/reconnect-link", {
+    role: "admin",
     schema: schema({
       summary: "A connect session that re-connects this account (its auth link)",
       params: S.ProjectItemParams,
@@ -215,6 +293,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         provider: account.provider,
         expires_in: request.body.expires_in ?? 7 * 86_400,
       });
+      await auditSession(request, principal.projectId, session, { account_id: account.id });
       return reply.status(201).send({
         session_id: session.id,
         auth_link_url: session.auth_link_url,
@@ -223,7 +302,90 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     },
   });
 
+  app.post("/projects/:projectId/accounts/:id/proxy", {
+    role: "admin",
+    schema: schema({
+      summary: "Try a call: one request to the provider through the proxy, as this account",
+      description:
+        "The same path as POST /unified/proxy (credentials injected, provider's host only); answered as ProxyResponseApiModel plus the call's duration. Recorded in the request log (key: console) and the audit log.",
+      params: S.ProjectItemParams,
+      body: S.TryCall,
+      response: { 200: S.TryCallResult, ...errors, 408: ErrorResponse, 502: ErrorResponse },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      const b = request.body;
+      let body: unknown;
+      if (b.body !== undefined && b.body.trim() !== "" && b.method !== "GET") {
+        try {
+          body = JSON.parse(b.body);
+        } catch {
+          body = b.body;
+        }
+      }
+      const started = Date.now();
+      const call = {
+        account_id: request.params.id,
+        method: b.method,
+        path: bare(b.path),
+        provider: null as string | null,
+        url: null as string | null,
+        status: null as number | null,
+        error: null as string | null,
+        steps: undefined as ProviderStep[] | undefined,
+      };
+      let answered = 200;
+      try {
+        const res = await o.proxy.forward(
+          projectId,
+          request.params.id,
+          { method: b.method, path: b.path, headers: b.headers, body, url: undefined },
+          { actor: actor(request), call },
+        );
+        return { ...toProxyResponseModel(res), duration_ms: Date.now() - started };
+      } catch (err) {
+        call.error = (err as Error).message;
+        answered = err instanceof PorticoError ? err.statusCode : 500;
+        throw err;
+      } finally {
+        const duration = Date.now() - started;
+        // In the request log beside the backend's calls (the account page's recent calls), by
+        // "console" where a key would be; who it was is in the audit log.
+        if (o.history.keeps(answered))
+          o.history.recordRequest({
+            id: request.id,
+            project_id: projectId,
+            duration_ms: duration,
+            method: "POST",
+            service: "proxy",
+            route: request.routeOptions.url ?? "",
+            path: bare(request.url),
+            status: answered,
+            key_id: null,
+            key_prefix: "console",
+            account_id: request.params.id.slice(0, 255),
+            provider: call.provider,
+            provider_method: call.method,
+            provider_path: call.path,
+            provider_url: call.url,
+            provider_status: call.status,
+            error: call.error,
+            provider_steps: call.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
+          });
+        await o.history.audit(o.auth.executor, {
+          projectId,
+          actor: actor(request),
+          action: "account.proxy_called",
+          targetType: "account",
+          targetId: request.params.id,
+          detail: { method: b.method, path: call.path, status: call.status, error: call.error },
+        });
+      }
+    },
+  });
+
   app.get("/projects/:projectId/accounts/:id/events", {
+    role: "viewer",
     schema: schema({
       summary: "An account's timeline, newest first",
       params: S.ProjectItemParams,
@@ -237,6 +399,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/accounts/:id/requests", {
+    role: "viewer",
     schema: schema({
       summary: "An account's recent proxied calls",
       params: S.ProjectItemParams,
@@ -256,6 +419,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- connect --------------------------------------------------------------------------------
 
   app.post("/projects/:projectId/connect-sessions", {
+    role: "admin",
     schema: schema({
       summary: "Create a connect session and its auth link",
       params: S.ProjectParams,
@@ -275,6 +439,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         expires_in: b.expires_in ?? null,
         multiple: b.multiple ?? null,
       });
+      await auditSession(request, principal.projectId, session, {});
       return reply.status(201).send({
         session_id: session.id,
         auth_link_url: session.auth_link_url,
@@ -305,10 +470,12 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
               built_in_app: o.integrations.hasBuiltInApp(i.provider),
             }
           : null,
+      problem: i.problem,
     };
   };
 
   app.get("/projects/:projectId/integrations", {
+    role: "viewer",
     schema: schema({
       summary: "The catalog, with what this project offers and its OAuth apps",
       params: S.ProjectParams,
@@ -325,6 +492,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.put("/projects/:projectId/integrations/:provider", {
+    role: "admin",
     schema: schema({
       summary: "Enable or disable a provider, and set its OAuth app",
       params: S.ProjectProviderParams,
@@ -353,6 +521,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- webhooks -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/webhooks", {
+    role: "viewer",
     schema: schema({
       summary: "Webhook endpoints",
       params: S.ProjectParams,
@@ -365,6 +534,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/webhooks", {
+    role: "admin",
     schema: schema({
       summary: "Add an endpoint; its signing secret is in this answer only",
       params: S.ProjectParams,
@@ -387,6 +557,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/webhooks/:id/rotate-secret", {
+    role: "admin",
     schema: schema({
       summary: "A new signing secret, shown once; the old one signs too during the overlap",
       params: S.ProjectItemParams,
@@ -403,6 +574,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
 
   for (const action of ["enable", "disable"] as const)
     app.post(`/projects/:projectId/webhooks/:id/${action}`, {
+      role: "admin",
       schema: schema({
         summary: action === "enable" ? "Resume an endpoint" : "Pause an endpoint (deliveries wait)",
         params: S.ProjectItemParams,
@@ -415,6 +587,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     });
 
   app.delete("/projects/:projectId/webhooks/:id", {
+    role: "admin",
     schema: schema({
       summary: "Remove an endpoint and its pending deliveries",
       params: S.ProjectItemParams,
@@ -427,6 +600,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/webhooks/deliveries", {
+    role: "viewer",
     schema: schema({
       summary: "The project's deliveries to every endpoint, newest first, optionally of one state",
       description:
@@ -444,7 +618,34 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     },
   });
 
+  app.get("/projects/:projectId/webhooks/deliveries/:deliveryId", {
+    role: "viewer",
+    schema: schema({
+      summary: "One delivery with its payload and headers (signatures never shown)",
+      params: S.DeliveryParams,
+      response: { 200: S.DeliveryDetail, ...errors },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      return o.webhooks.delivery(projectId, request.params.deliveryId);
+    },
+  });
+
+  app.post("/projects/:projectId/webhooks/:id/test", {
+    role: "admin",
+    schema: schema({
+      summary: "Send a test event to this endpoint (whatever events it subscribes to)",
+      params: S.ProjectItemParams,
+      response: { 202: S.TestEvent, ...errors, 409: ErrorResponse },
+    }),
+    handler: async (request, reply) => {
+      const { projectId } = await project(request.params.projectId);
+      return reply.status(202).send(await o.webhooks.sendTest(projectId, request.params.id, actor(request)));
+    },
+  });
+
   app.get("/projects/:projectId/webhooks/:id/deliveries", {
+    role: "viewer",
     schema: schema({
       summary: "An endpoint's deliveries, newest first, with every attempt",
       params: S.ProjectItemParams,
@@ -463,6 +664,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/webhooks/replay", {
+    role: "admin",
     schema: schema({
       summary: "Send one event again, or every event since a time",
       params: S.ProjectParams,
@@ -489,6 +691,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- API keys -------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/api-keys", {
+    role: "viewer",
     schema: schema({
       summary: "API keys (prefixes only)",
       params: S.ProjectParams,
@@ -501,6 +704,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.post("/projects/:projectId/api-keys", {
+    role: "admin",
     schema: schema({
       summary: "Create an API key; the key is in this answer only",
       params: S.ProjectParams,
@@ -509,15 +713,18 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     }),
     handler: async (request, reply) => {
       const { projectId } = await project(request.params.projectId);
-      return reply
-        .status(201)
-        .send(
-          await o.tenancy.createApiKey(projectId, request.body.name || undefined, { actor: actor(request) }),
-        );
+      return reply.status(201).send(
+        await o.tenancy.createApiKey(projectId, request.body.name || undefined, {
+          actor: actor(request),
+          scopes: request.body.scopes ? parseScopes(request.body.scopes, "scopes") : undefined,
+          expiresInMs: request.body.expires_in === undefined ? undefined : request.body.expires_in * 1000,
+        }),
+      );
     },
   });
 
   app.post("/projects/:projectId/api-keys/:id/revoke", {
+    role: "admin",
     schema: schema({
       summary: "Revoke an API key",
       params: S.ProjectItemParams,
@@ -535,6 +742,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   // ---- logs -----------------------------------------------------------------------------------
 
   app.get("/projects/:projectId/logs/requests", {
+    role: "viewer",
     schema: schema({
       summary: "The request log (the Request Logs API's filters and cursor)",
       params: S.ProjectParams,
@@ -547,7 +755,25 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
     },
   });
 
+  app.get("/projects/:projectId/logs/refused", {
+    role: "viewer",
+    schema: schema({
+      summary: "API calls answered 429, per key and minute, newest first (at most 500 rows)",
+      params: S.ProjectParams,
+      querystring: S.RefusedQuery,
+      response: { 200: S.RefusedPage, ...errors },
+    }),
+    handler: async (request) => {
+      const { projectId } = await project(request.params.projectId);
+      const q = request.query;
+      const to = q.end_date ? Date.parse(q.end_date) : Date.now();
+      const from = q.start_date ? Date.parse(q.start_date) : to - DAY_MS;
+      return { data: await o.history.listRefused(projectId, { from, to, keyId: q.key_id || undefined }) };
+    },
+  });
+
   app.get("/projects/:projectId/logs/events", {
+    role: "viewer",
     schema: schema({
       summary: "The project's account events, newest first",
       params: S.ProjectParams,
@@ -571,6 +797,7 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
   });
 
   app.get("/projects/:projectId/logs/audit", {
+    role: "viewer",
     schema: schema({
       summary: "The project's audit log, newest first",
       params: S.ProjectParams,
@@ -578,11 +805,14 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
       response: { 200: S.AuditPage, ...errors },
     }),
     handler: async (request) => {
-      const { projectId } = await project(request.params.projectId);
+      const { projectId, organizationId } = await project(request.params.projectId);
       const q = request.query;
       return o.history.listAudit(
         {
           projectId,
+          // Its organization's own entries too (operators invited, roles changed, sign-ins), and
+          // the installation's (break-glass links).
+          organizationId,
           actorId: q.actor_id || undefined,
           targetId: q.target_id || undefined,
           from: q.start_date ? Date.parse(q.start_date) : undefined,
@@ -591,5 +821,18 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         { next: q.next },
       );
     },
+  });
+
+  // ---- operators and sessions -----------------------------------------------------------------
+
+  await app.register(teamRoutes, {
+    auth: o.auth,
+    users: o.users,
+    sso: o.sso,
+    publicUrl: o.publicUrl,
+    linkMinutes: o.linkMinutes,
+    invitationHours: o.invitationHours,
+    idleMinutes: o.idleMinutes,
+    maxSessionHours: SESSION_MAX_MS / 3600_000,
   });
 };

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { fromRoot } from "../paths.js";
+import { fromRoot, RELEASE_BUILD } from "../paths.js";
 
 export type ConsoleAssets = {
   /** Hashed file names, for the page's script and stylesheet links. */
@@ -10,22 +10,31 @@ export type ConsoleAssets = {
   files: Map<string, { body: Buffer; type: string }>;
 };
 
-/**
- * The console's script and stylesheet, built from console/ by bin/build-console.js (once per
- * version of the sources) and held in memory.
- */
-export async function loadConsoleAssets(): Promise<ConsoleAssets> {
+/** Where the console's bundle is: the release build's dist/console, or built from console/. */
+async function built(): Promise<{ dir: string; js: string; css: string }> {
+  if (RELEASE_BUILD) {
+    const dir = fromRoot("dist", "console");
+    return { dir, ...JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) };
+  }
   const builder = (await import(pathToFileURL(fromRoot("bin", "build-console.js")).href)) as {
     buildConsole(): Promise<{ dir: string; js: string; css: string }>;
   };
-  const built = await builder.buildConsole();
-  const read = (name: string) => fs.readFileSync(path.join(built.dir, name));
+  return builder.buildConsole();
+}
+
+/**
+ * The console's script and stylesheet, built from console/ by bin/build-console.js (once per
+ * version of the sources), or shipped built in dist/console by a release build; held in memory.
+ */
+export async function loadConsoleAssets(): Promise<ConsoleAssets> {
+  const { dir, js, css } = await built();
+  const read = (name: string) => fs.readFileSync(path.join(dir, name));
   return {
-    js: built.js,
-    css: built.css,
+    js,
+    css,
     files: new Map([
-      [built.js, { body: read(built.js), type: "application/javascript; charset=utf-8" }],
-      [built.css, { body: read(built.css), type: "text/css; charset=utf-8" }],
+      [js, { body: read(js), type: "application/javascript; charset=utf-8" }],
+      [css, { body: read(css), type: "text/css; charset=utf-8" }],
     ]),
   };
 }

@@ -12,6 +12,27 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+/**
+ * `Set-Cookie` for a single sign-on attempt (its state, nonce and PKCE verifier, encrypted): Lax,
+ * because the identity provider sends the browser back with a cross-site navigation, and only on
+ * the sign-on paths. An empty value with maxAge 0 clears it.
+ */
+export function ssoCookie(
+  name: string,
+  path: string,
+  value: string,
+  opts: { secure: boolean; maxAgeSeconds: number },
+): string {
+  return [
+    `${name}=${value}`,
+    `Path=${path}`,
+    `Max-Age=${opts.maxAgeSeconds}`,
+    "HttpOnly",
+    "SameSite=Lax",
+    ...(opts.secure ? ["Secure"] : []),
+  ].join("; ");
+}
+
 /** `Set-Cookie` for a session token; an empty token with maxAge 0 clears it. */
 export function sessionCookie(token: string, opts: { secure: boolean; maxAgeSeconds: number }): string {
   return [

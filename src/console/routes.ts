@@ -3,16 +3,20 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PorticoError } from "../errors.js";
+import type { FailedAuthLimit } from "../http/failed-auth-limit.js";
 import { escapeHtml } from "../http/html.js";
 import { type ConsoleApiOptions, consoleApiRoutes } from "./api-routes.js";
 import type { ConsoleAssets } from "./assets.js";
 import { SESSION_MAX_MS } from "./auth.js";
-import { COOKIE_NAME, readCookie, sessionCookie } from "./cookie.js";
+import { COOKIE_NAME, readCookie, sessionCookie, ssoCookie } from "./cookie.js";
 import { checkOrigin } from "./guard.js";
+import { SSO_COOKIE, SSO_COOKIE_PATH, SsoError } from "./sso.js";
 
 export type ConsoleRoutesOptions = ConsoleApiOptions & {
   /** The built UI, or why it could not be built (the console then says so instead of failing). */
   assets: ConsoleAssets | Error;
+  /** The per-address limit on failed sign-ins (http/failed-auth-limit.ts); none when off. */
+  signInLimit?: FailedAuthLimit | null;
 };
 
 /** Pages load only what Portico serves itself: no CDN, no fonts, no inline script or style. */
@@ -28,6 +32,15 @@ const CSP = [
 ].join("; ");
 
 const LINK_COMMAND = "node bin/portico.js console link";
+
+/** Why single sign-on turned someone away, in words. */
+const REFUSALS = {
+  not_verified:
+    "Your identity provider did not confirm an email address for you, so Portico cannot tell who you are. Ask your identity provider's administrator to share a verified email.",
+  not_allowed:
+    "is not allowed to sign in to this Portico console: nobody invited it, and its domain is not one single sign-on lets in. Ask an owner of this console for an invitation.",
+  removed: "was removed from this Portico console by an owner. Ask an owner for a new invitation.",
+} as const;
 
 function page(title: string, css: string | null, head: string, body: string): string {
   return `<!doctype html>
@@ -71,7 +84,12 @@ export const consoleRoutes: FastifyPluginAsyncZod<ConsoleRoutesOptions> = async 
       .type("text/html; charset=utf-8")
       .send(body);
 
-  const signInPage = (status: number, reply: FastifyReply, opts: { token?: string; problem?: string }) =>
+  const ssoButton = o.sso ? `<p><a class="button primary" href="/console/sso">Sign in with SSO</a></p>` : "";
+  const signInPage = (
+    status: number,
+    reply: FastifyReply,
+    opts: { token?: string; problem?: string; invitee?: string },
+  ) =>
     html(
       reply,
       status,
@@ -84,15 +102,54 @@ export const consoleRoutes: FastifyPluginAsyncZod<ConsoleRoutesOptions> = async 
 ${opts.problem ? `<p class="alert" role="alert">${escapeHtml(opts.problem)}</p>` : ""}
 ${
   opts.token
-    ? `<p>This one-time link signs this browser in to the console.</p>
+    ? `<p>${
+        opts.invitee
+          ? `You are invited to the console as <strong>${escapeHtml(opts.invitee)}</strong>. This one-time link signs this browser in.`
+          : "This one-time link signs this browser in to the console."
+      }</p>
 <form method="post" action="/console/sign-in">
 <input type="hidden" name="token" value="${escapeHtml(opts.token)}">
 <button type="submit" class="primary">Sign in</button>
 </form>`
-    : `<p>Sign in with a one-time link. On the machine that runs Portico, in its directory, run:</p>
+    : `${ssoButton}<p>${o.sso ? "Or sign in" : "Sign in"} with a one-time link: an owner can invite you from the console's Users page. On the machine that runs Portico, in its directory, an owner can also run:</p>
 <pre><code>${LINK_COMMAND}</code></pre>
 <p>(<code>portico console link</code> when installed) and open the link it prints. Links work once, for a few minutes.</p>`
 }
+</main>`,
+      ),
+    );
+
+  /** A page that goes on to the console: a navigation started here carries the SameSite=Strict cookie. */
+  const continuePage = (reply: FastifyReply, cookie: string) =>
+    html(
+      reply.header("set-cookie", [
+        cookie,
+        ssoCookie(SSO_COOKIE, SSO_COOKIE_PATH, "", { secure, maxAgeSeconds: 0 }),
+      ]),
+      200,
+      page(
+        "Signed in · Portico console",
+        css,
+        `<meta http-equiv="refresh" content="0;url=/console/">`,
+        `<main class="signin" id="main">
+<h1>Portico console</h1>
+<p>You are signed in. <a href="/console/">Go to the console</a>.</p>
+</main>`,
+      ),
+    );
+
+  const refusalPage = (reply: FastifyReply, status: number, message: string) =>
+    html(
+      reply.header("set-cookie", ssoCookie(SSO_COOKIE, SSO_COOKIE_PATH, "", { secure, maxAgeSeconds: 0 })),
+      status,
+      page(
+        "Not signed in · Portico console",
+        css,
+        "",
+        `<main class="signin" id="main">
+<h1>You are not signed in</h1>
+<p class="alert" role="alert">${escapeHtml(message)}</p>
+<p><a class="button" href="/console/sso">Try single sign-on again</a> <a href="/console/sign-in">Other ways to sign in</a></p>
 </main>`,
       ),
     );
@@ -106,8 +163,65 @@ ${
     pages.get(
       "/console/sign-in",
       { schema: { hide: true, querystring: z.object({ token: z.string().max(300).optional() }) } },
-      async (request, reply) => signInPage(200, reply, { token: request.query.token }),
+      async (request, reply) => {
+        const token = request.query.token;
+        const link = token ? await o.auth.describeLink(token) : null;
+        return signInPage(200, reply, {
+          token,
+          invitee: link?.invitation ? link.operator : undefined,
+        });
+      },
     );
+
+    if (o.sso) {
+      const sso = o.sso;
+      pages.get("/console/sso", { schema: { hide: true } }, async (_request, reply) => {
+        try {
+          const { url, cookie } = await sso.start();
+          return reply
+            .header(
+              "set-cookie",
+              ssoCookie(SSO_COOKIE, SSO_COOKIE_PATH, cookie, { secure, maxAgeSeconds: 600 }),
+            )
+            .header("cache-control", "no-store")
+            .header("referrer-policy", "same-origin")
+            .redirect(url.toString(), 302);
+        } catch (err) {
+          if (!(err instanceof SsoError)) throw err;
+          return refusalPage(reply, err.status, err.message);
+        }
+      });
+
+      pages.get(
+        "/console/sso/callback",
+        { schema: { hide: true, querystring: z.record(z.string(), z.string().max(4096)) } },
+        async (request, reply) => {
+          try {
+            const params = new URLSearchParams(request.query as Record<string, string>);
+            const who = await sso.finish(params, readCookie(request.headers.cookie, SSO_COOKIE));
+            const member = await o.users.forSso(who.email, who.emailVerified);
+            if ("refused" in member)
+              return refusalPage(
+                reply,
+                403,
+                member.refused === "not_verified"
+                  ? REFUSALS.not_verified
+                  : `${member.email} ${REFUSALS[member.refused]}`,
+              );
+            const { token } = await o.auth.signInUser(member.user, "sso", {
+              userAgent: request.headers["user-agent"],
+            });
+            return continuePage(
+              reply,
+              sessionCookie(token, { secure, maxAgeSeconds: SESSION_MAX_MS / 1000 }),
+            );
+          } catch (err) {
+            if (!(err instanceof SsoError)) throw err;
+            return refusalPage(reply, err.status, err.message);
+          }
+        },
+      );
+    }
 
     pages.post(
       "/console/sign-in",
@@ -115,12 +229,19 @@ ${
       async (request, reply) => {
         try {
           checkOrigin(request, publicOrigin);
-          const { token } = await o.auth.signIn(request.body.token);
+          o.signInLimit?.check(request);
+          const { token } = await o.auth
+            .signIn(request.body.token, { userAgent: request.headers["user-agent"] })
+            .catch((err: unknown) => {
+              if (err instanceof PorticoError && err.code === "UNAUTHORIZED") o.signInLimit?.failed(request);
+              throw err;
+            });
           return reply
             .header("set-cookie", sessionCookie(token, { secure, maxAgeSeconds: SESSION_MAX_MS / 1000 }))
             .redirect("/console/", 303);
         } catch (err) {
           if (!(err instanceof PorticoError)) throw err;
+          for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
           return signInPage(err.statusCode, reply, { problem: err.message.replace(/^origin: /, "") });
         }
       },

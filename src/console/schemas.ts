@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { CATEGORIES } from "../catalog/categories.js";
 import { EXPIRES_IN, Metadata } from "../sessions/schemas.js";
-import { EndpointSchema } from "../webhooks/schemas.js";
+import { DeliverySchema, EndpointSchema } from "../webhooks/schemas.js";
 import { EVENT_TYPES } from "../webhooks/service.js";
 import { DELIVERY_STATES } from "../webhooks/store.js";
+import { ROLES } from "./roles.js";
 
 /** The console's own API (`/console/api`): Portico's, not StackOne's; cookie-authenticated. */
 
@@ -17,9 +18,17 @@ export const Actor = z
   })
   .meta({ id: "ConsoleActor" });
 
+const Role = z
+  .enum(ROLES)
+  .describe("owner: everything, operators too; admin: everything else; viewer: reads only");
+
 export const Me = z
   .object({
-    operator: z.string(),
+    email: z.string().nullable().describe("The console user's email; null for a break-glass link"),
+    role: Role,
+    operator: z.string().describe("The email, or the name a break-glass link was given"),
+    organization_id: z.number().nullable().describe("null: a break-glass session over every organization"),
+    method: z.enum(["link", "invitation", "sso"]).describe("How this session signed in"),
     session_id: z.string(),
     expires_at: iso,
     idle_expires_at: iso.describe("When the session ends if no console request comes before"),
@@ -65,7 +74,10 @@ export const Overview = z
     refresh_failures: z.object({ last_7_days: z.number(), accounts_in_error: z.number() }),
     request_log_dropped: z
       .number()
-      .describe("Request-log records this node dropped because the database lagged"),
+      .describe("Request-log records this node dropped: the database lagged, or refused them"),
+    refused_last_24h: z
+      .number()
+      .describe("API calls answered 429 in the last 24 hours (counted, not written to the request log)"),
   })
   .meta({ id: "ConsoleOverview" });
 
@@ -176,6 +188,10 @@ export const Integration = z
       })
       .nullable()
       .describe("OAuth2 providers only; the client secret is write-only"),
+    problem: z
+      .string()
+      .nullable()
+      .describe("Why end users cannot connect this enabled provider (its OAuth app is missing or broken)"),
   })
   .meta({ id: "ConsoleIntegration" });
 
@@ -223,6 +239,8 @@ export const ApiKey = z
     last_used_at: iso.nullable(),
     revoked_at: iso.nullable(),
     wire_profile: z.string().describe("project: the project's setting"),
+    scopes: z.string().describe("full, or a comma list of read, connect, proxy"),
+    expires_at: iso.nullable(),
   })
   .meta({ id: "ConsoleApiKey" });
 
@@ -230,7 +248,21 @@ export const CreatedApiKey = ApiKey.extend({ api_key: z.string().describe("Shown
   id: "ConsoleCreatedApiKey",
 });
 
-export const CreateApiKey = z.object({ name: text(200).optional() });
+export const CreateApiKey = z.object({
+  name: text(200).optional(),
+  scopes: z
+    .array(z.enum(["full", "read", "connect", "proxy"]))
+    .min(1)
+    .max(4)
+    .optional(),
+  expires_in: z
+    .number()
+    .int()
+    .min(60)
+    .max(3650 * 86_400)
+    .optional()
+    .describe("Seconds until the key stops working"),
+});
 
 export const EventsQuery = z.object({
   type: text(50).optional(),
@@ -241,12 +273,32 @@ export const EventsQuery = z.object({
 });
 
 export const AuditQuery = z.object({
-  actor_id: text(255).optional().describe("An API key id, a console session id, or cli"),
+  actor_id: text(255)
+    .optional()
+    .describe("An API key id, a console user id (cu_...), a console session id, or cli"),
   target_id: text(255).optional().describe("An account, key, endpoint id or a provider key"),
   start_date: z.iso.datetime({ offset: true }).optional(),
   end_date: z.iso.datetime({ offset: true }).optional(),
   next: z.string().max(2000).optional(),
 });
+
+export const RefusedQuery = z.object({
+  key_id: text(255).optional().describe("One API key's counts"),
+  start_date: z.iso.datetime({ offset: true }).optional().describe("Default: 24 hours ago"),
+  end_date: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const RefusedPage = z
+  .object({
+    data: z.array(
+      z.object({
+        key_id: z.string(),
+        minute: iso.describe("The minute's start"),
+        count: z.number().describe("Calls of this key answered 429 in that minute"),
+      }),
+    ),
+  })
+  .meta({ id: "ConsoleRefusedPage" });
 
 export const AuditPage = z
   .object({
@@ -265,3 +317,116 @@ export const AuditPage = z
     next: z.string().nullable(),
   })
   .meta({ id: "ConsoleAuditPage" });
+
+// ---- operators ---------------------------------------------------------------------------------
+
+export const OrganizationParams = z.object({ organizationId: z.coerce.number().int().min(1) });
+export const OrganizationItemParams = OrganizationParams.extend({ id: z.string().min(1).max(100) });
+export const ItemParams = z.object({ id: z.string().min(1).max(100) });
+
+export const ConsoleUser = z
+  .object({
+    id: z.string(),
+    organization_id: z.number(),
+    email: z.string(),
+    role: Role,
+    status: z.enum(["invited", "active"]).describe("invited: has not signed in yet"),
+    created_at: iso,
+    created_by: z.string().nullable(),
+    last_sign_in_at: iso.nullable(),
+  })
+  .meta({ id: "ConsoleUser" });
+
+export const InviteUser = z.object({ email: z.string().trim().min(3).max(254), role: Role });
+
+export const Invitation = z
+  .object({
+    user: ConsoleUser,
+    url: z.string().describe("The one-time invitation link: shown once, to hand on"),
+    expires_at: iso,
+  })
+  .meta({ id: "ConsoleInvitation" });
+
+export const SetRole = z.object({ role: Role });
+
+export const ConsoleSessionView = z
+  .object({
+    id: z.string(),
+    operator: z.string(),
+    email: z.string().nullable(),
+    role: Role,
+    method: z.enum(["link", "invitation", "sso"]),
+    user_agent: z.string().nullable(),
+    current: z.boolean().describe("The session this request comes from"),
+    created_at: iso,
+    last_seen_at: iso,
+    expires_at: iso.describe("When it ends at the latest (idle or not)"),
+  })
+  .meta({ id: "ConsoleSession" });
+
+export const Settings = z
+  .object({
+    public_url: z.string(),
+    link_minutes: z.number(),
+    invitation_hours: z.number(),
+    idle_minutes: z.number(),
+    max_session_hours: z.number(),
+    sso: z
+      .object({
+        issuer: z.string(),
+        client_id: z.string(),
+        redirect_uri: z.string().describe("Register this with the identity provider"),
+        allowed_domains: z.array(z.string()),
+        default_role: Role,
+      })
+      .nullable()
+      .describe("null: single sign-on is not configured"),
+    sso_redirect_uri: z
+      .string()
+      .describe("<public URL>/console/sso/callback, to register when setting it up"),
+  })
+  .meta({ id: "ConsoleSettings" });
+
+// ---- tools -------------------------------------------------------------------------------------
+
+export const TryCall = z.object({
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+  path: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2048)
+    .refine((p) => p.startsWith("/"), { message: "must start with /" }),
+  headers: z.record(z.string().max(200), z.string().max(4000)).optional(),
+  body: z
+    .string()
+    .max(64 * 1024)
+    .optional()
+    .describe("Sent as it is; JSON when it parses as JSON"),
+});
+
+export const TryCallResult = z
+  .object({
+    status: z.number().describe("The provider's status"),
+    headers: z.record(z.string(), z.unknown()).describe("The provider's response headers"),
+    data: z.unknown().describe("As /unified/proxy answers it: JSON, text, or base64 for bytes"),
+    duration_ms: z.number(),
+  })
+  .meta({ id: "ConsoleTryCallResult" });
+
+export const DeliveryDetail = z
+  .object({
+    delivery: DeliverySchema,
+    endpoint_url: z.string(),
+    payload: z.unknown().describe("The JSON body every attempt sends"),
+    headers: z
+      .record(z.string(), z.string())
+      .describe("The headers of the last attempt (or of the next); signatures are never shown"),
+  })
+  .meta({ id: "ConsoleDeliveryDetail" });
+
+export const DeliveryParams = ProjectParams.extend({ deliveryId: z.string().min(1).max(100) });
+
+export const TestEvent = z
+  .object({ event_id: z.string(), delivery_id: z.string() })
+  .meta({ id: "ConsoleTestEvent" });

@@ -52,6 +52,25 @@ export function databaseFault(err: unknown): "down" | "slow" | null {
   return typeof e.message === "string" && PG_GONE.test(e.message) ? "down" : null;
 }
 
+/**
+ * Whether a statement failed on the data it was given, so that the same data will always fail
+ * (and other data would not): PostgreSQL's classes 22 (data exception: NUL in text, a number out
+ * of range) and 23 (integrity constraint: NOT NULL, unique), SQLite's constraint, type and size
+ * errors. Anything else (a lost connection, a timeout, a missing table during an upgrade) may
+ * pass on a retry.
+ * @see https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return (
+    /^2[23][0-9A-Z]{3}$/.test(code) ||
+    code.startsWith("SQLITE_CONSTRAINT") ||
+    code === "SQLITE_MISMATCH" ||
+    code === "SQLITE_TOOBIG"
+  );
+}
+
 export type AvailabilityOptions = {
   /** Checks the database on a path of its own (not the pool it watches); throws when it is down. */
   probe: () => Promise<void>;

@@ -4,8 +4,10 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
+import { AsideReader } from "./aside-reader.js";
 import { DatabaseAvailability, DatabaseUnavailableError } from "./availability.js";
 import { Checkpointer } from "./checkpointer.js";
+import { FreezeWatch } from "./freeze-watch.js";
 import type { DB } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -17,9 +19,19 @@ export type Database = {
   availability: DatabaseAvailability;
   /** Where it lives, with any password removed: safe to log. */
   describe: string;
+  /** PostgreSQL: the pool's connections as they are now (none on SQLite). */
+  pool?: () => PoolStats;
   ping(): Promise<void>;
   close(): Promise<void>;
 };
+
+export type PoolStats = { total: number; idle: number; waiting: number; max: number };
+
+/**
+ * Told of every statement once it has run, with when it started (performance.now()) and whether
+ * it failed: query metrics and trace spans (the telemetry slice). Absent, nothing is timed.
+ */
+export type QueryObserver = (sql: string, startedAt: number, failed: boolean) => void;
 
 // int8 columns (epoch-ms timestamps, identities) arrive as strings by default; every value Portico
 // stores fits in a double, so read them as numbers like SQLite does.
@@ -72,7 +84,11 @@ function fastRows(stmt: SqliteDatabase.Statement): DriverStatement {
  * kept, bounded, and reused. better-sqlite3 runs each statement to completion synchronously, so a
  * shared statement is never used by two queries at once.
  */
-function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteDatabase.Database {
+function withStatementCache(
+  handle: SqliteDatabase.Database,
+  observer?: QueryObserver,
+  max = 500,
+): SqliteDatabase.Database {
   const cache = new Map<string, DriverStatement>();
   const prepare = handle.prepare.bind(handle);
   return new Proxy(handle, {
@@ -89,6 +105,7 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
           // under it from another process, and fail at its write. Immediate, it holds the write
           // lock from its start, waiting up to the busy timeout for it.
           stmt = fastRows(prepare(sql === "begin" ? "begin immediate" : sql));
+          if (observer) stmt = observed(stmt, sql, observer);
           if (cache.size >= max) cache.delete(cache.keys().next().value!);
           cache.set(sql, stmt);
         }
@@ -96,6 +113,29 @@ function withStatementCache(handle: SqliteDatabase.Database, max = 500): SqliteD
       };
     },
   });
+}
+
+/** A statement that tells `observe` how long each run took. */
+function observed(stmt: DriverStatement, sql: string, observe: QueryObserver): DriverStatement {
+  const timed =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      const startedAt = performance.now();
+      let failed = true;
+      try {
+        const result = fn(...args);
+        failed = false;
+        return result;
+      } finally {
+        observe(sql, startedAt, failed);
+      }
+    };
+  return {
+    reader: stmt.reader,
+    all: timed(stmt.all.bind(stmt)),
+    run: timed(stmt.run.bind(stmt)),
+    iterate: stmt.iterate.bind(stmt),
+  } as DriverStatement;
 }
 
 export const dialectOf = (url: string): Dialect => (url.startsWith("file:") ? "sqlite" : "postgres");
@@ -114,6 +154,17 @@ const directs = new WeakMap<Kysely<DB>, DirectRows>();
 /** The synchronous path of a SQLite database's Kysely instance (none on PostgreSQL). */
 export const directRowsOf = (db: Kysely<DB>): DirectRows | undefined => directs.get(db);
 
+/** Runs a read-only query away from the event loop (SQLite: see AsideReader). */
+export type AsideRows = (sql: string, params: readonly unknown[]) => Promise<unknown[]>;
+
+const asides = new WeakMap<Kysely<DB>, AsideRows>();
+
+/**
+ * A SQLite database's thread for long reads (a count over every account), or undefined: on
+ * PostgreSQL the server does the work and the event loop only waits.
+ */
+export const asideRowsOf = (db: Kysely<DB>): AsideRows | undefined => asides.get(db);
+
 /**
  * How long the database may take. Without them (migrations, the CLI's `migrate`) nothing is cut
  * short but the SQLite lock wait, which keeps its 5 s default.
@@ -127,6 +178,12 @@ export type DatabaseTimeouts = {
   statementMs: number;
   /** SQLite: how long to wait for another process's write lock. */
   busyMs: number;
+  /**
+   * PostgreSQL: how long a probe on a connection of its own may take (PORTICO_READYZ_TIMEOUT_MS).
+   * A query or connection waiting longer than a quarter of it starts one; past it the database
+   * is taken as down (a frozen server answers nothing and closes nothing). Default: connectMs.
+   */
+  probeMs?: number;
 };
 
 export function openDatabase(
@@ -137,6 +194,8 @@ export function openDatabase(
     logger?: Logger;
     /** SQLite: checkpoint the WAL on a thread of its own (a server), not in the committing request. */
     backgroundCheckpoints?: boolean;
+    /** Told of every statement (telemetry); absent, nothing is timed. */
+    observer?: QueryObserver;
   } = {},
 ): Database {
   const timeouts = opts.timeouts;
@@ -157,11 +216,13 @@ export function openDatabase(
       handle.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       checkpointer = new Checkpointer(path.resolve(file));
     }
-    const statements = withStatementCache(handle);
+    const statements = withStatementCache(handle, opts.observer);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
     directs.set(db, (text, params) =>
       handle.inTransaction ? undefined : (statements.prepare(text).all(...params) as unknown[]),
     );
+    const aside = file === ":memory:" ? null : new AsideReader(path.resolve(file));
+    if (aside) asides.set(db, (text, params) => aside.all(text, params));
     // SQLite's outage is another process holding the write lock past the busy timeout (reads still
     // work, so requests are not gated): the probe takes the lock without waiting. A transaction
     // open on this handle holds the lock already.
@@ -186,6 +247,7 @@ export function openDatabase(
       close: async () => {
         availability.close();
         await checkpointer?.close();
+        await aside?.close();
         await db.destroy();
       },
     };
@@ -204,7 +266,7 @@ export function openDatabase(
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   // The probe opens a connection of its own: the pool's may all be stuck on a silent server.
-  const probeMs = timeouts?.connectMs ?? 5000;
+  const probeMs = timeouts?.probeMs ?? timeouts?.connectMs ?? 5000;
   const probe = async () => {
     const client = new pg.Client({
       connectionString: url,
@@ -215,13 +277,49 @@ export function openDatabase(
     try {
       await client.connect();
       await client.query("select 1");
+    } catch (err) {
+      // A silent server would keep the socket (and end() waiting) open: cut it.
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      throw err;
     } finally {
       client.end().catch(() => {});
     }
   };
   const availability = new DatabaseAvailability({ probe, gate: true, logger: opts.logger });
+  // The freeze watch's probe keeps its connection (one more per process than the pool): probing
+  // whenever a query is slow must not cost the server a new backend each time.
+  let watchClient: pg.Client | null = null;
+  const dropWatchClient = () => {
+    const c = watchClient;
+    watchClient = null;
+    (c as unknown as { connection?: { stream?: { destroy(): void } } } | null)?.connection?.stream?.destroy();
+    c?.end().catch(() => {});
+  };
+  const watchProbe = async () => {
+    try {
+      if (!watchClient) {
+        watchClient = new pg.Client({
+          connectionString: url,
+          connectionTimeoutMillis: probeMs,
+          query_timeout: probeMs,
+          keepAlive: true,
+        });
+        watchClient.on("error", () => {});
+        await watchClient.connect();
+      }
+      await watchClient.query("select 1");
+    } catch (err) {
+      dropWatchClient();
+      throw err;
+    }
+  };
+  const watch = timeouts
+    ? new FreezeWatch({ probe: watchProbe, probeMs, down: (err) => availability.report(err) })
+    : undefined;
   const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool: withNamedStatements(pool, () => availability.down) }),
+    dialect: new PostgresDialect({
+      pool: withNamedStatements(pool, () => availability.down, watch, opts.observer),
+    }),
   });
   const u = new URL(url);
   u.password = "";
@@ -230,14 +328,42 @@ export function openDatabase(
     dialect: "postgres",
     availability,
     describe: `postgres ${u.host}${u.pathname}`,
+    pool: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: opts.poolSize ?? 10,
+    }),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
     close: async () => {
       availability.close();
+      watch?.close();
+      dropWatchClient();
       await db.destroy();
     },
   };
+}
+
+/** Tells `observe` how long a statement sent to PostgreSQL took once it settles. */
+function timed(
+  sent: Promise<pg.QueryResult>,
+  config: unknown,
+  startedAt: number,
+  observe: QueryObserver,
+): Promise<pg.QueryResult> {
+  const text = typeof config === "string" ? config : ((config as { text?: string }).text ?? "");
+  return sent.then(
+    (result) => {
+      observe(text, startedAt, false);
+      return result;
+    },
+    (err: unknown) => {
+      observe(text, startedAt, true);
+      throw err;
+    },
+  );
 }
 
 const isStalePlan = (err: unknown) =>
@@ -254,7 +380,12 @@ const MAX_NAMED_PER_CONNECTION = 1000;
  * prepares under fresh names, and a query outside a transaction is retried once, so a rolling
  * upgrade does not surface as errors.
  */
-function withNamedStatements(pool: pg.Pool, down: () => boolean): pg.Pool {
+function withNamedStatements(
+  pool: pg.Pool,
+  down: () => boolean,
+  watch?: FreezeWatch,
+  observe?: QueryObserver,
+): pg.Pool {
   const patched = new WeakSet<pg.PoolClient>();
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patch = (client: pg.PoolClient) => {
@@ -268,11 +399,25 @@ function withNamedStatements(pool: pg.Pool, down: () => boolean): pg.Pool {
     const release = client.release.bind(client);
     client.release = (err?: Error | boolean) => release(err || broken);
     const send = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<pg.QueryResult>;
-    const query = (config: unknown, values?: unknown) =>
-      send(config, values).catch((err: Error) => {
+    const query = (config: unknown, values?: unknown) => {
+      // During an outage nothing is sent: the connection may be mid-transaction on a server that
+      // does not answer, so it is given up rather than reused.
+      if (broken) return Promise.reject(broken);
+      if (down()) {
+        broken = new DatabaseUnavailableError();
+        return Promise.reject(broken);
+      }
+      const startedAt = observe ? performance.now() : 0;
+      let sent = send(config, values).catch((err: Error) => {
         if (err.message === "Query read timeout") broken = err;
         throw err;
       });
+      if (observe) sent = timed(sent, config, startedAt, observe);
+      if (!watch) return sent;
+      return watch.track(sent, () => {
+        broken = new DatabaseUnavailableError();
+      });
+    };
     const names = new Map<string, string>();
     let generation = 0;
     let inTransaction = false;
@@ -309,7 +454,9 @@ function withNamedStatements(pool: pg.Pool, down: () => boolean): pg.Pool {
       return async () => {
         // During an outage a request fails at once instead of waiting for the connect timeout.
         if (down()) throw new DatabaseUnavailableError();
-        const client = await connect();
+        const client = watch
+          ? await watch.track(connect(), undefined, (late) => late.release(true))
+          : await connect();
         if (!patched.has(client)) {
           patch(client);
           patched.add(client);

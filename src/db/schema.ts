@@ -25,6 +25,24 @@ export interface ProjectsTable {
   wire_profile: string | null;
   /** API calls per minute per key for this project; null follows PORTICO_RATE_LIMIT_PER_MINUTE, 0 is off. */
   rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Branding of the hosted page (tenancy/branding.ts); null: Portico's defaults. */
+  display_name: string | null;
+  accent_color: string | null;
+  support_url: string | null;
+  /** Where the hosted page sends the end user after linking, or after cancelling or failing. */
+  success_url: string | null;
+  error_url: string | null;
+  /** JSON array of origins the redirect URLs may point at. */
+  allowed_origins: string | null;
+}
+
+/** A project's uploaded logo, sanitised, base64 (text on both dialects). */
+export interface ProjectLogosTable {
+  project_id: string;
+  content_type: string;
+  data: string;
+  sha256: string;
+  updated_at: number;
 }
 
 export interface ApiKeysTable {
@@ -38,6 +56,10 @@ export interface ApiKeysTable {
   revoked_at: number | null;
   /** Overrides the project's wire profile for this key's callers; null: the project's. */
   wire_profile: string | null;
+  /** Comma list of scopes (tenancy/scopes.ts); null is full access. */
+  scopes: string | null;
+  /** When the key stops working; null: never. */
+  expires_at: number | null;
 }
 
 export interface ConnectSessionsTable {
@@ -59,6 +81,9 @@ export interface ConnectSessionsTable {
   external_trigger_token: string;
   /** The account this session linked, so later submissions from it can only edit that account. */
   linked_account_id: string | null;
+  /** Portico's extension: where the hosted page goes after linking, or after a cancel or error. */
+  success_url: string | null;
+  error_url: string | null;
   expires_in: number;
   expires_at: number;
   created_at: number;
@@ -93,6 +118,19 @@ export interface AccountsTable {
   refresh_lease_until: number | null;
   refresh_lease_owner: string | null;
   last_refreshed_at: number | null;
+  /** Connection health (accounts/health.ts): last check, its result and detail, the next one. */
+  health_checked_at: number | null;
+  health_result: string | null;
+  health_detail: string | null;
+  health_next_at: number | null;
+}
+
+/** Checks under way: one row per account being checked, counted per provider to bound them. */
+export interface HealthCheckLeasesTable {
+  account_id: string;
+  provider: string;
+  owner: string;
+  until: number;
 }
 
 export interface IntegrationsTable {
@@ -223,6 +261,8 @@ export interface AuditLogTable {
   target_id: string | null;
   detail: string | null;
   created_at: number;
+  /** The organization of an entry that concerns none of its projects alone (a console user). */
+  organization_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** Counters per project and UTC day (days since the epoch), e.g. connect sessions opened. */
@@ -230,6 +270,14 @@ export interface HistoryDailyTable {
   project_id: string;
   metric: string;
   day: number;
+  count: number;
+}
+
+/** Requests answered 429, counted per project, API key and minute (epoch ms of its start). */
+export interface RefusedRequestsTable {
+  project_id: string;
+  key_id: string;
+  minute: number;
   count: number;
 }
 
@@ -241,6 +289,26 @@ export interface ConsoleLinksTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  /** An invitation: the console user it signs in. Null: a break-glass link (owner). */
+  user_id: string | null;
+  /** A break-glass link's organization; null covers every organization. */
+  organization_id: number | null;
+}
+
+/** Console operators, by email, per organization. Removed ones stay, so single sign-on cannot re-add them. */
+export interface ConsoleUsersTable {
+  id: string;
+  organization_id: number;
+  /** Lower case. */
+  email: string;
+  role: string;
+  /** invited (never signed in), active, or removed. */
+  status: string;
+  created_at: number;
+  /** Who invited them (an email, a shell user), or "single sign-on". */
+  created_by: string | null;
+  updated_at: number;
+  last_sign_in_at: number | null;
 }
 
 /** Signed-in console browsers; the cookie's SHA-256 only. */
@@ -252,6 +320,15 @@ export interface ConsoleSessionsTable {
   last_seen_at: number;
   /** Absolute end; the idle end is last_seen_at plus the configured idle time. */
   expires_at: number;
+  /** The console user; null for a break-glass session (`portico console link`). */
+  user_id: string | null;
+  /** Null: every organization (a break-glass session without one). */
+  organization_id: number | null;
+  /** A break-glass session's role (owner); a user's session follows the user's current role. */
+  role: string;
+  /** How it signed in: link, invitation or sso. */
+  method: string;
+  user_agent: string | null;
 }
 
 /** Requests counted per limited bucket (an API key, a client address) and minute, by every node. */
@@ -278,7 +355,11 @@ export interface DB {
   account_events: AccountEventsTable;
   audit_log: AuditLogTable;
   history_daily: HistoryDailyTable;
+  refused_requests: RefusedRequestsTable;
   console_links: ConsoleLinksTable;
   console_sessions: ConsoleSessionsTable;
+  console_users: ConsoleUsersTable;
   rate_limit_counters: RateLimitCountersTable;
+  health_check_leases: HealthCheckLeasesTable;
+  project_logos: ProjectLogosTable;
 }

@@ -34,11 +34,14 @@ export const sessionActor = (session: {
 /** An operator at the command line, by the machine's user name. */
 export const cliActor = (): Actor => ({ type: "operator", id: "cli", name: safeUserName() });
 
-/** An operator signed in to the console, by the console session's id and the name it was given. */
-export const consoleActor = (sessionId: string, operator: string): Actor => ({
+/**
+ * An operator signed in to the console: a console user by their id and email, or a break-glass
+ * session (`portico console link`) by its id and the name the link was given.
+ */
+export const consoleActor = (session: { id: string; userId: string | null; operator: string }): Actor => ({
   type: "operator",
-  id: sessionId,
-  name: operator,
+  id: session.userId ?? session.id,
+  name: session.operator,
 });
 
 export function safeUserName(): string {

@@ -35,7 +35,10 @@ export function registerHistoryCommands(program: Command): void {
     .option("--since <time>", "ISO date-time or a span back from now (30m, 24h, 7d)", parseSince("--since"))
     .option("--until <time>", "ISO date-time or a span back from now", parseSince("--until"))
     .option("--project <id>", "only this project")
-    .option("--actor <id>", "only this actor: an API key id (key_...), a console session id, or cli")
+    .option(
+      "--actor <id>",
+      "only this actor: an API key id (key_...), a console user (cu_...) or session id, or cli",
+    )
     .option("--target <id>", "only changes to this account, key, endpoint or provider")
     .option("--limit <n>", "at most this many (default 100)", positive)
     .option("--json", "print JSON")

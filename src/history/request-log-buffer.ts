@@ -1,4 +1,7 @@
 import type { Logger } from "pino";
+import { isDataError } from "../db/availability.js";
+import { telemetry } from "../telemetry/telemetry.js";
+import { cleanRecord } from "./clean-text.js";
 import type { RequestRecord } from "./request-log-store.js";
 import type { DailyCount } from "./store.js";
 
@@ -20,14 +23,31 @@ export type RequestLogBufferOptions = {
 
 const DAY_MS = 86_400_000;
 
+/** What the writer has done since start (read by the console and by metrics). */
+export type RequestLogStats = {
+  /** Records written to the database. */
+  written: number;
+  /** Records dropped because the buffer was full (the database could not keep up, or was down). */
+  dropped: number;
+  /** Records dropped because the database refused them (their data, not the connection). */
+  refused: number;
+};
+
 /**
  * The request log's write path. Requests only push a small record into memory; a timer writes
- * what accumulated with a few multi-row INSERTs in one transaction, so logging costs a request an
- * object and an array push, never a database round trip. When the database cannot keep up (or is
- * down) the buffer stays bounded: the oldest records go first, counted in `dropped` and logged.
+ * what accumulated in one transaction, so logging costs a request an object and an array push,
+ * never a database round trip. When the database cannot keep up (or is down) the buffer stays
+ * bounded: the oldest records go first, counted in `dropped` and logged.
+ *
  * Daily counters (connect sessions opened) ride along as increments, written on their own: on
- * SQLite they live in the main database and the rows in the log's file, and a batch of rows that
- * fails must not hold the counters back (nor be counted twice when it is retried).
+ * SQLite they live in the main database and the rows in the log's own file, and a batch of rows
+ * that fails must not hold the counters back (nor be counted twice when it is retried).
+ *
+ * A batch the database refuses for its data (a constraint, a value out of range: not the connection
+ * or anything else a retry may mend) is never put back: one bad record would otherwise block every
+ * project's log for good. Text is cleaned first (clean-text.ts); a
+ * batch that still fails is written again in halves, down to single records, and only the records
+ * that fail alone are dropped, counted in `refused` and logged.
  */
 export class RequestLogBuffer {
   private pending: RequestRecord[] = [];
@@ -35,8 +55,13 @@ export class RequestLogBuffer {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private lastWarning = 0;
+  private lastRefusalWarning = 0;
   /** Records dropped since start because the buffer was full. */
   dropped = 0;
+  /** Records dropped since start because the database refused them. */
+  refused = 0;
+  /** Records written since start. */
+  written = 0;
 
   constructor(
     private readonly store: RequestLogSink,
@@ -62,6 +87,7 @@ export class RequestLogBuffer {
   private drop(n: number): void {
     this.pending.splice(0, n);
     this.dropped += n;
+    telemetry.count("portico_request_log_dropped_total", undefined, n);
     const now = Date.now();
     if (now - this.lastWarning > 60_000) {
       this.lastWarning = now;
@@ -98,6 +124,10 @@ export class RequestLogBuffer {
     return this.flushing;
   }
 
+  get stats(): RequestLogStats {
+    return { written: this.written, dropped: this.dropped, refused: this.refused };
+  }
+
   private async write(): Promise<void> {
     const records = this.pending;
     const counts = [...this.counts.values()];
@@ -108,34 +138,78 @@ export class RequestLogBuffer {
       try {
         await this.store.addDaily(counts);
       } catch (err) {
-        // Add them back to what was counted meanwhile.
-        for (const c of counts) {
-          const key = `${c.project_id}\u0000${c.metric}\u0000${c.day}`;
-          const now = this.counts.get(key);
-          if (now) now.count += c.count;
-          else this.counts.set(key, c);
-        }
-        this.warn(err);
+        if (isDataError(err)) this.refusedWarning(err, 0);
+        else this.putBack([], counts, err);
       }
     }
     if (!records.length) return;
+    for (const r of records) cleanRecord(r);
     try {
       await this.store.insertBatch(records);
+      this.written += records.length;
+      telemetry.count("portico_request_log_written_total", undefined, records.length);
     } catch (err) {
-      // Put them back in front of what arrived meanwhile, within the bound.
-      this.pending = records.concat(this.pending);
-      const over = this.pending.length - this.opts.maxPending;
-      if (over > 0) this.drop(over);
-      this.warn(err);
+      if (!isDataError(err)) return this.putBack(records, [], err);
+      await this.writeApart(records);
     }
   }
 
-  private warn(err: unknown): void {
+  /**
+   * A batch refused for its data: the records in halves down to single ones, so a bad record
+   * costs about log2(batch) more statements and only itself. A connection failure on the way puts
+   * back what is not written yet.
+   */
+  private async writeApart(records: RequestRecord[]): Promise<void> {
+    const chunks = [records];
+    while (chunks.length) {
+      const chunk = chunks.pop()!;
+      try {
+        await this.store.insertBatch(chunk);
+        this.written += chunk.length;
+        telemetry.count("portico_request_log_written_total", undefined, chunk.length);
+      } catch (err) {
+        if (!isDataError(err)) return this.putBack(chunks.flat().concat(chunk), [], err);
+        if (chunk.length === 1) {
+          this.refused++;
+          telemetry.count("portico_request_log_dropped_total", undefined, 1);
+          this.refusedWarning(err, 1);
+          continue;
+        }
+        const half = chunk.length >>> 1;
+        chunks.push(chunk.slice(half), chunk.slice(0, half));
+      }
+    }
+  }
+
+  /** The connection failed: keep the records and counters for the next flush, within the bound. */
+  private putBack(records: RequestRecord[], counts: DailyCount[], err: unknown): void {
+    // Put them back in front of what arrived meanwhile.
+    this.pending = records.concat(this.pending);
+    for (const c of counts) {
+      const key = `${c.project_id}\u0000${c.metric}\u0000${c.day}`;
+      const now = this.counts.get(key);
+      if (now) now.count += c.count;
+      else this.counts.set(key, c);
+    }
+    const over = this.pending.length - this.opts.maxPending;
+    if (over > 0) this.drop(over);
     const now = Date.now();
     if (now - this.lastWarning > 60_000) {
       this.lastWarning = now;
       this.opts.logger.warn({ err: (err as Error).message }, "request log write failed; will retry");
     }
+  }
+
+  private refusedWarning(err: unknown, records: number): void {
+    const now = Date.now();
+    if (now - this.lastRefusalWarning <= 60_000) return;
+    this.lastRefusalWarning = now;
+    this.opts.logger.warn(
+      { err: (err as Error).message, refused_total: this.refused, records },
+      records
+        ? "request log: the database refused a record; it was dropped and the others written"
+        : "request log: the database refused the daily counters; they were dropped",
+    );
   }
 
   /** Stops the timer and writes what is left (shutdown). */

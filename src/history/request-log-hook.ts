@@ -13,7 +13,12 @@ export type ProxiedCall = {
   url: string | null;
   status: number | null;
   error: string | null;
+  /** Each attempt when the proxy retried (one step each in the request log). */
+  steps?: ProviderStep[];
 };
+
+/** One attempt of a proxied call: the provider's status (null: no answer), when and how long. */
+export type ProviderStep = { status: number | null; started_at: number; duration_ms: number };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -61,7 +66,8 @@ function serviceOf(route: string): string {
 /**
  * onRoute hook of the API: each route gets an onResponse hook of its own that records its calls,
  * one small record per call with a caller, pushed into the history's buffer unless
- * PORTICO_REQUEST_LOG leaves the call out. The route's pattern and service are bound once, not read
+ * PORTICO_REQUEST_LOG leaves the call out; a call answered 429 is counted per key and minute
+ * instead (HistoryService.recordRefused). The route's pattern and service are bound once, not read
  * on every request. The hook runs after the response is sent and never waits for anything. The
  * record's id is the request's own (`genReqId`, made as it started), which is also the id in
  * Portico's log lines about it.
@@ -70,10 +76,13 @@ export function requestLogHook(history: HistoryService) {
   return (routeOptions: RouteOptions) => {
     const route = routeOptions.url;
     const service = serviceOf(route);
-    const accountRoute = route.startsWith("/accounts/:id");
+    const accountRoute = route.startsWith("/accounts/:id") || route.startsWith("/portico/v1/accounts/:id");
     const logRequest = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       const principal = request.principal;
-      if (principal && history.keeps(reply.statusCode)) {
+      if (principal && reply.statusCode === 429) {
+        // Counted per key and minute, never a row each: see HistoryService.recordRefused.
+        history.recordRefused(principal.projectId, principal.keyId);
+      } else if (principal && history.keeps(reply.statusCode)) {
         const duration = reply.elapsedTime;
         const call = request.proxied;
         const id = accountRoute ? (request.params as { id?: unknown }).id : undefined;
@@ -95,6 +104,7 @@ export function requestLogHook(history: HistoryService) {
           provider_url: call?.url ?? null,
           provider_status: call?.status ?? null,
           error: call?.error ?? null,
+          provider_steps: call?.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
         });
       }
       done();

@@ -55,6 +55,8 @@ export type RequestRecord = {
   provider_status: number | null;
   /** Portico's own error message when the call failed before or without the provider's answer. */
   error: string | null;
+  /** JSON of every attempt when the proxy retried (status, start, duration); null: one attempt. */
+  provider_steps: string | null;
 };
 
 /** A record read back: every field as recorded, with its start time. */
@@ -89,7 +91,7 @@ export type RequestLogFilter = {
 /** Where a keyset page starts: after the row with this sort value and id. */
 export type After = { value: string | number; id: IdParts };
 
-/** SQLite allows 32766 bound values per statement; PostgreSQL 65535. Rows of 12 columns: 512 each. */
+/** SQLite allows 32766 bound values per statement; PostgreSQL 65535. Rows of 13 columns: 512 each. */
 const INSERT_CHUNK = 512;
 
 /**
@@ -119,6 +121,7 @@ const COLUMNS = [
   "path",
   "provider_url",
   "error",
+  "provider_steps",
 ] as const;
 
 /**
@@ -127,7 +130,7 @@ const COLUMNS = [
  */
 const PG_INSERT = `insert into request_log (${COLUMNS.join(", ")})
   select * from unnest($1::bigint[], $2::int[], $3::int[], $4::smallint[], $5::smallint[], $6::int[],
-    $7::smallint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])`;
+    $7::smallint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])`;
 
 /** A record ready to store: its id and lookup values, and the columns it keeps. */
 export type Encoded = {
@@ -162,7 +165,7 @@ function encode(r: RequestRecord): Encoded {
 
 /** What a read selects: the row's own columns and its lookups' values. */
 const SELECT = `(r.id >> 22) as ms, (r.id & ${LOW_MASK}) as low, r.duration, r.status, r.account,
-  r.provider_status, r.provider_path, r.path, r.provider_url, r.error, k.project_id, k.key_id,
+  r.provider_status, r.provider_path, r.path, r.provider_url, r.error, r.provider_steps, k.project_id, k.key_id,
   k.key_prefix, rt.method, rt.route, rt.service, rt.provider_method, h.provider, h.prefix`;
 const JOINS = `join request_log_keys k on k.id = r.key
   join request_log_routes rt on rt.id = r.route
@@ -179,6 +182,7 @@ type ReadRow = {
   path: string | null;
   provider_url: string | null;
   error: string | null;
+  provider_steps: string | null;
   project_id: string;
   key_id: string;
   key_prefix: string;
@@ -212,6 +216,7 @@ function decode(r: ReadRow): RequestLogRow {
     provider_url: joinProviderUrl(r.prefix, r.provider_url, r.provider_path),
     provider_status: r.provider_status === null ? null : Number(r.provider_status),
     error: r.error,
+    provider_steps: r.provider_steps,
   };
 }
 
@@ -312,6 +317,7 @@ export class RequestLogStore {
             r.path,
             r.providerUrl,
             rec.error,
+            rec.provider_steps,
           );
         }
         await ex.executeQuery(CompiledQuery.raw(this.insertText(table, size, ignoreExisting), params));
@@ -337,6 +343,7 @@ export class RequestLogStore {
       columns[9]![i] = r.path;
       columns[10]![i] = r.providerUrl;
       columns[11]![i] = rec.error;
+      columns[12]![i] = rec.provider_steps;
     });
     return columns;
   }

@@ -17,6 +17,7 @@ export const requestLogRoutes: FastifyPluginAsyncZod<{ history: HistoryService }
   { history },
 ) => {
   app.get("/requests/logs", {
+    config: { scopes: ["read"] },
     schema: {
       operationId: "stackone_list_logs",
       tags: ["Request Logs"],
@@ -28,6 +29,7 @@ export const requestLogRoutes: FastifyPluginAsyncZod<{ history: HistoryService }
   });
 
   app.get("/requests/logs/:id", {
+    config: { scopes: ["read"] },
     schema: {
       operationId: "stackone_get_log",
       tags: ["Request Logs"],

@@ -62,6 +62,7 @@ export const StepLog = z
     duration: z.number().nullable(),
   })
   .meta({ id: "StepLogPartial" });
+export type StepLogPartial = z.infer<typeof StepLog>;
 
 /** @see node_modules/@stackone/stackone-client-ts/sdk/models/shared/unifiedlogspartial.d.ts */
 export const UnifiedLogsPartial = z
@@ -93,7 +94,10 @@ export const UnifiedLogsPartial = z
       .string()
       .nullable()
       .describe("Portico's own error, when the call failed without a provider answer"),
-    step_requests: z.array(StepLog).nullable().describe("With include=step_logs: the provider request"),
+    step_requests: z
+      .array(StepLog)
+      .nullable()
+      .describe("With include=step_logs: the provider request, one step per attempt when the proxy retried"),
   })
   .meta({ id: "UnifiedLogsPartial" });
 export type UnifiedLogsPartial = z.infer<typeof UnifiedLogsPartial>;

@@ -1,10 +1,13 @@
 import type { Logger } from "pino";
 import type { RequestLogVolume } from "../config.js";
-import { type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
+import { type CursorPart, type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "./actor.js";
-import { RequestLogBuffer, type RequestRecord } from "./request-log-buffer.js";
+import { cleanRecord } from "./clean-text.js";
+import { RefusedRequests } from "./refused-requests.js";
+import type { RefusedRequestsStore } from "./refused-requests-store.js";
+import { RequestLogBuffer, type RequestLogStats, type RequestRecord } from "./request-log-buffer.js";
 import { DAY_MS, parseWireId, RequestIds } from "./request-log-ids.js";
 import type { LegacyRequestLog } from "./request-log-legacy.js";
 import {
@@ -19,7 +22,7 @@ import { sortableId } from "./sortable-id.js";
 import type { AccountEventRow, AuditFilter, AuditRow, EventFilter, Executor, HistoryStore } from "./store.js";
 import { unifiedLog, unifiedLogPartial } from "./wire.js";
 
-/** What can happen to an account (README, "History"). */
+/** What can happen to an account (docs/history.md). */
 export const ACCOUNT_EVENT_TYPES = [
   "linked",
   "reconnected",
@@ -45,6 +48,8 @@ export type AccountEventInput = {
 
 export type AuditInput = {
   projectId: string | null;
+  /** For an entry of no single project (a console user, a sign-in): the organization it concerns. */
+  organizationId?: number | null;
   actor: Actor;
   action: string;
   targetType?: string | null;
@@ -66,6 +71,7 @@ export type AccountEventView = {
 export type AuditView = {
   id: string;
   project_id: string | null;
+  organization_id: number | null;
   actor: Actor;
   action: string;
   target_type: string | null;
@@ -86,6 +92,8 @@ export type HistoryOptions = {
   auditRetentionDays: number;
   flushIntervalMs?: number;
   maxPendingRequests?: number;
+  /** Where requests answered 429 are counted per key and minute (none: not counted). */
+  refusedStore?: RefusedRequestsStore;
   now?: () => number;
   /** The sampler's coin (tests pass their own). */
   random?: () => number;
@@ -94,6 +102,18 @@ export type HistoryOptions = {
 /** Days of the request log made ahead of today, so no writer waits for one. */
 const DAYS_AHEAD = 2;
 
+/** One API key's requests answered 429 in one minute. */
+export type RefusedView = { key_id: string; minute: string; count: number };
+
+/** What each ordering's cursor holds before the id: its column's type. */
+const ORDER_PART: Record<RequestLogOrder, CursorPart> = {
+  eventDatetime: "time",
+  duration: "int",
+  status: "int",
+  provider: "text",
+  service: "text",
+};
+const TIME_ID: CursorPart[] = ["time", "text"];
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
 /**
@@ -108,6 +128,7 @@ export class HistoryService {
   readonly requestIds = new RequestIds();
   /** Whether the request log keeps a call that ended with this status (PORTICO_REQUEST_LOG). */
   readonly keeps: (status: number) => boolean;
+  private readonly refused: RefusedRequests | null;
 
   constructor(
     private readonly store: HistoryStore,
@@ -126,6 +147,7 @@ export class HistoryService {
       },
     );
     this.keeps = keeper(opts.requestLog ?? { mode: "all" }, opts.random ?? Math.random);
+    this.refused = opts.refusedStore ? new RefusedRequests(opts.refusedStore, { logger: opts.logger }) : null;
   }
 
   /** Takes this process's writer tag for request ids; before serving. */
@@ -160,36 +182,42 @@ export class HistoryService {
       );
     await this.store.insertAccountEvents(
       trx,
-      events.map((e) => ({
-        id: sortableId("aev_", at),
-        project_id: e.projectId,
-        account_id: e.accountId,
-        provider: e.provider,
-        type: e.type,
-        actor_type: e.actor.type,
-        actor_id: e.actor.id,
-        actor_name: e.actor.name,
-        detail: toJson(e.detail ?? null),
-        created_at: at,
-      })),
+      events.map((e) =>
+        cleanRecord({
+          id: sortableId("aev_", at),
+          project_id: e.projectId,
+          account_id: e.accountId,
+          provider: e.provider,
+          type: e.type,
+          actor_type: e.actor.type,
+          actor_id: e.actor.id,
+          actor_name: e.actor.name,
+          detail: toJson(e.detail ?? null),
+          created_at: at,
+        }),
+      ),
     );
   }
 
   /** Records a configuration change, inside the transaction that made it when there is one. */
   async audit(ex: Executor, e: AuditInput): Promise<void> {
     const at = this.now();
-    await this.store.insertAudit(ex, {
-      id: sortableId("aud_", at),
-      project_id: e.projectId,
-      actor_type: e.actor.type,
-      actor_id: e.actor.id,
-      actor_name: e.actor.name,
-      action: e.action,
-      target_type: e.targetType ?? null,
-      target_id: e.targetId ?? null,
-      detail: toJson(e.detail ?? null),
-      created_at: at,
-    });
+    await this.store.insertAudit(
+      ex,
+      cleanRecord({
+        id: sortableId("aud_", at),
+        project_id: e.projectId,
+        organization_id: e.organizationId ?? null,
+        actor_type: e.actor.type,
+        actor_id: e.actor.id,
+        actor_name: e.actor.name,
+        action: e.action,
+        target_type: e.targetType ?? null,
+        target_id: e.targetId ?? null,
+        detail: toJson(e.detail ?? null),
+        created_at: at,
+      }),
+    );
   }
 
   /** Buffers one request-log record; never waits for the database. */
@@ -197,22 +225,58 @@ export class HistoryService {
     this.buffer.push(record);
   }
 
+  /**
+   * Counts a request answered 429 for its key's minute, instead of a request-log row: a key past
+   * its limit must not cost the database a write per call.
+   */
+  recordRefused(projectId: string, keyId: string, at = this.now()): void {
+    this.refused?.count(projectId, keyId, at);
+  }
+
+  /** A project's requests answered 429 per key and minute in [from, to], newest first. */
+  async listRefused(
+    projectId: string,
+    f: { from: number; to: number; keyId?: string },
+    limit = 500,
+  ): Promise<RefusedView[]> {
+    const rows = (await this.opts.refusedStore?.list(projectId, f, limit)) ?? [];
+    return rows.map((r) => ({ key_id: r.key_id, minute: iso(r.minute), count: r.count }));
+  }
+
+  /** A project's requests answered 429 since `from`. */
+  refusedSince(projectId: string, from: number): Promise<number> {
+    return this.opts.refusedStore?.total(projectId, from) ?? Promise.resolve(0);
+  }
+
   /** Counts a connect session opened, for the console's per-day chart. */
   sessionOpened(projectId: string): void {
     this.buffer.count(projectId, "sessions_opened", this.now());
   }
 
-  /** Request-log records dropped since start because the database could not keep up. */
+  /**
+   * Request-log records lost since start: dropped because the database could not keep up, or
+   * refused by it for their data.
+   */
   get droppedRequests(): number {
-    return this.buffer.dropped;
+    return this.buffer.dropped + this.buffer.refused;
   }
 
-  flush(): Promise<void> {
-    return this.buffer.flush();
+  /** The request log writer's counts since start: written, dropped (buffer full), refused. */
+  get requestLogStats(): RequestLogStats {
+    return this.buffer.stats;
   }
 
-  close(): Promise<void> {
-    return this.buffer.close();
+  /** Calls answered 429 whose counts were lost since start (too many key-minutes at once, or refused). */
+  get refusedCountsLost(): number {
+    return this.refused?.lost ?? 0;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.buffer.flush(), this.refused?.flush()]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.buffer.close(), this.refused?.close()]);
   }
 
   // ---- the request log ------------------------------------------------------------------------
@@ -226,7 +290,7 @@ export class HistoryService {
     const order: RequestLogOrder = q.order_by ?? "eventDatetime";
     const direction = q.order_direction ?? "desc";
     const scope = `requests:${order}:${direction}`;
-    const after = requestLogAfter(decodeCursor(scope, q.next, 2), order);
+    const after = requestLogAfter(decodeCursor(scope, q.next, [ORDER_PART[order], "text"]), order);
     const size = q.page_size ?? 25;
     const filter = requestLogFilter(q);
     if (!filter) return { data: [], next: null };
@@ -274,7 +338,7 @@ export class HistoryService {
       projectId,
       f,
       limit + 1,
-      toAfter(decodeCursor("events", opts.next, 2)),
+      toAfter(decodeCursor("events", opts.next, TIME_ID)),
     );
     return newestFirst(rows, limit, "events", eventView);
   }
@@ -309,8 +373,8 @@ export class HistoryService {
     opts: { limit?: number; next?: string } = {},
   ): Promise<{ data: AuditView[]; next: string | null }> {
     const limit = Math.min(opts.limit ?? 50, 1000);
-    const scope = `audit:${f.projectId ?? "*"}`;
-    const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, 2)));
+    const scope = `audit:${f.projectId ?? "*"}:${f.organizationId ?? "*"}`;
+    const rows = await this.store.audit(f, limit + 1, toAfter(decodeCursor(scope, opts.next, TIME_ID)));
     return newestFirst(rows, limit, scope, auditView);
   }
 
@@ -342,6 +406,10 @@ export class HistoryService {
       }
       deleted[table] = total;
     }
+    if (this.opts.refusedStore)
+      deleted.refused_requests = await this.opts.refusedStore.purgeBefore(
+        now - this.opts.requestLogRetentionDays * DAY_MS,
+      );
     deleted.history_daily = await this.store.purgeDaily(
       Math.floor(now / DAY_MS) - this.opts.accountEventsRetentionDays,
     );
@@ -459,6 +527,7 @@ function auditView(r: AuditRow): AuditView {
   return {
     id: r.id,
     project_id: r.project_id,
+    organization_id: r.organization_id === null ? null : Number(r.organization_id),
     actor: actorOf(r),
     action: r.action,
     target_type: r.target_type,

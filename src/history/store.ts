@@ -1,4 +1,12 @@
-import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from "kysely";
+import {
+  type Expression,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from "kysely";
 import type { AccountEventsTable, AuditLogTable, DB } from "../db/schema.js";
 
 export type AccountEventRow = Selectable<AccountEventsTable>;
@@ -15,6 +23,12 @@ export type EventFilter = { type?: string; accountId?: string; from?: number; to
 
 export type AuditFilter = {
   projectId?: string;
+  /**
+   * With projectId: that project's entries, its organization's own (console users, sign-ins) and
+   * the installation's (break-glass links from a shell, which name no organization). Alone: the
+   * organization's own entries.
+   */
+  organizationId?: number;
   from?: number;
   to?: number;
   /** An API key's id, a console session's id, or "cli". */
@@ -34,7 +48,7 @@ export class HistoryStore {
     if (rows.length) await ex.insertInto("account_events").values(rows).execute();
   }
 
-  async insertAudit(ex: Executor, row: AuditRow): Promise<void> {
+  async insertAudit(ex: Executor, row: Insertable<AuditLogTable>): Promise<void> {
     await ex.insertInto("audit_log").values(row).execute();
   }
 
@@ -87,7 +101,20 @@ export class HistoryStore {
 
   audit(f: AuditFilter, limit: number, after?: After): Promise<AuditRow[]> {
     let q = this.db.selectFrom("audit_log").selectAll();
-    if (f.projectId) q = q.where("project_id", "=", f.projectId);
+    const { projectId, organizationId } = f;
+    if (projectId && organizationId !== undefined)
+      q = q.where((eb) =>
+        eb.or([
+          eb("project_id", "=", projectId),
+          eb.and([
+            eb("project_id", "is", null),
+            eb.or([eb("organization_id", "=", organizationId), eb("organization_id", "is", null)]),
+          ]),
+        ]),
+      );
+    else if (projectId) q = q.where("project_id", "=", projectId);
+    else if (organizationId !== undefined)
+      q = q.where("project_id", "is", null).where("organization_id", "=", organizationId);
     if (f.actorId) q = q.where("actor_id", "=", f.actorId);
     if (f.targetId) q = q.where("target_id", "=", f.targetId);
     if (f.from !== undefined) q = q.where("created_at", ">=", f.from);

@@ -1,5 +1,6 @@
+import type { ProviderStep } from "./request-log-hook.js";
 import type { RequestLogRow } from "./request-log-store.js";
-import type { UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
+import type { StepLogPartial, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -36,27 +37,39 @@ export function unifiedLogPartial(row: RequestLogRow, publicUrl: string, steps: 
     source_ip: null,
     is_worker: false,
     error: row.error,
-    step_requests:
-      steps && row.provider_url !== null
-        ? [
-            {
-              request_id: row.id,
-              account_id: row.account_id,
-              project_id: row.project_id,
-              provider: row.provider,
-              service: row.service,
-              http_method: row.provider_method,
-              path: row.provider_path,
-              url: row.provider_url,
-              status: row.provider_status === null ? null : Number(row.provider_status),
-              success: row.provider_status === null ? null : Number(row.provider_status) < 400,
-              start_time: iso(start),
-              end_time: iso(end),
-              duration: null,
-            },
-          ]
-        : null,
+    step_requests: steps && row.provider_url !== null ? stepLogs(row, start, end) : null,
   };
+}
+
+/**
+ * A proxied call's provider requests: one step, or one per attempt when the proxy retried
+ * (`provider_steps`), each with its own status, start and duration.
+ */
+function stepLogs(row: RequestLogRow, start: number, end: number): StepLogPartial[] {
+  const attempts = row.provider_steps
+    ? (JSON.parse(row.provider_steps) as ProviderStep[])
+    : [
+        {
+          status: row.provider_status === null ? null : Number(row.provider_status),
+          started_at: start,
+          duration_ms: null,
+        },
+      ];
+  return attempts.map((a) => ({
+    request_id: row.id,
+    account_id: row.account_id,
+    project_id: row.project_id,
+    provider: row.provider,
+    service: row.service,
+    http_method: row.provider_method,
+    path: row.provider_path,
+    url: row.provider_url,
+    status: a.status,
+    success: a.status === null ? null : a.status < 400,
+    start_time: iso(a.started_at),
+    end_time: iso(a.duration_ms === null ? end : a.started_at + a.duration_ms),
+    duration: a.duration_ms,
+  }));
 }
 
 export function unifiedLog(row: RequestLogRow, publicUrl: string, steps: boolean): UnifiedLogs {

@@ -3,6 +3,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { API_INTRODUCTION, API_TAGS, OPERATION_GUIDES, RESPONSE_TEXT } from "./openapi-guide.js";
 
 /** StackOne's error body (spec section 2.2): what every 4xx and 5xx carries. */
 export const ErrorResponse = z
@@ -13,9 +14,65 @@ export const ErrorResponse = z
   })
   .meta({ id: "ErrorResponse" });
 
+type RouteTransform = Parameters<typeof jsonSchemaTransform>[0];
+type Operation = {
+  description?: string;
+  responses?: Record<string, { description?: string }>;
+};
+
+/**
+ * The zod transform, plus the guide's words: an operation's description from OPERATION_GUIDES
+ * (before the route's own, which says something narrower), and the sandbox's routes left out (they are demo providers reached
+ * through the proxy, not Portico's API).
+ */
+function transform(route: RouteTransform) {
+  if (route.url.startsWith("/sandbox")) return { schema: { hide: true }, url: route.url };
+  const out = jsonSchemaTransform(route);
+  const schema = (out.schema ?? {}) as Record<string, unknown>;
+  const guide = OPERATION_GUIDES[schema.operationId as string];
+  if (guide) schema.description = schema.description ? `${guide}\n\n${schema.description}` : guide;
+  return out;
+}
+
+/** Response descriptions that say what the status means, instead of "Default Response". */
+function transformObject(document: Parameters<typeof jsonSchemaTransformObject>[0]) {
+  const doc = jsonSchemaTransformObject(document) as { paths?: Record<string, Record<string, Operation>> };
+  for (const operations of Object.values(doc.paths ?? {}))
+    for (const operation of Object.values(operations))
+      for (const [status, response] of Object.entries(operation.responses ?? {}))
+        if (response.description === "Default Response" && RESPONSE_TEXT[status])
+          response.description = RESPONSE_TEXT[status];
+  return doc as ReturnType<typeof jsonSchemaTransformObject>;
+}
+
+/** The OpenAPI object (info, servers, tags, security) the routes' schemas are added to. */
+export const openApiObject = (publicUrl: string, version: string) => ({
+  openapi: "3.1.0",
+  info: { title: "Portico API", version, description: API_INTRODUCTION },
+  servers: [{ url: publicUrl }],
+  tags: API_TAGS,
+  components: {
+    securitySchemes: {
+      basic: {
+        type: "http" as const,
+        scheme: "basic",
+        description: "Your API key as the username, an empty password",
+      },
+      console: {
+        type: "apiKey" as const,
+        in: "cookie" as const,
+        name: "portico_console",
+        description: "The operator console's session (sign in with `portico console link`)",
+      },
+    },
+  },
+  security: [{ basic: [] }],
+});
+
 /**
  * OpenAPI 3.1 generated from the same zod schemas the routes validate with, served at
- * /openapi.json, with a browsable UI at /docs.
+ * /openapi.json, with a browsable reference at /docs that opens on the guide's introduction and
+ * the resources in reading order, each listed (not expanded).
  */
 export async function registerOpenApi(
   app: FastifyInstance,
@@ -23,38 +80,22 @@ export async function registerOpenApi(
   version: string,
 ): Promise<void> {
   await app.register(fastifySwagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Portico",
-        version,
-        description: [
-          "Self-hostable connect layer, wire-compatible with StackOne's Connect Sessions, Accounts, Connectors and Proxy APIs.",
-          "",
-          "This document describes StackOne's newest contract (TS SDK 4.34, PHP SDK 0.28). StackOne's clients disagree across versions, so every answer follows a **wire profile**: the one of the client that calls, read from its `user-agent` (`speakeasy-sdk/typescript <version> ... @stackone/stackone-client-ts`, `speakeasy-sdk/php <version> ... stackone/client-sdk`, `speakeasy-sdk/java <version> ... com.stackone.stackone_client_java`), unless the caller's API key or project pins one (`portico api-keys update <id> --wire-profile ...`, `portico projects update <id> --wire-profile ...`: `auto`, `latest`, `typescript@<version>`, `php@<version>` or `java@<version>`). Any other caller gets this document's contract.",
-          "",
-          "Where profiles differ: `organization_id` of a ConnectSession is a numeric string here and a number for TS SDKs before 4.34.0; session `categories` hold only the values the client's closed enum knows (TS before 4.32.2 and PHP before 0.28.3 lack `scheduling`; TS 4.17.0-4.17.2 and PHP 0.22.x call `documents` `file-storage`); PHP's meta `category` is closed too, so a provider none of whose categories a PHP version knows is left out of its connectors list; a proxied 2xx keeps the provider's status only where the client takes it as success (200 otherwise). Everything else (open enums, extra fields, errors) is the same for every client.",
-          "",
-          "Portico's own operations (tag `Portico`) are under `/portico/v1`.",
-        ].join("\n"),
-      },
-      servers: [{ url: publicUrl }],
-      components: {
-        securitySchemes: {
-          basic: { type: "http", scheme: "basic", description: "API key as the username, empty password" },
-          console: {
-            type: "apiKey",
-            in: "cookie",
-            name: "portico_console",
-            description: "The operator console's session (sign in with `portico console link`)",
-          },
-        },
-      },
-      security: [{ basic: [] }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    openapi: openApiObject(publicUrl, version),
+    transform,
+    transformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { url: "/openapi.json" } });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: {
+      url: "/openapi.json",
+      // No top bar (a spec URL box under Fastify's logo): the page opens on the introduction.
+      layout: "BaseLayout",
+      docExpansion: "list",
+      deepLinking: true,
+      defaultModelsExpandDepth: 0,
+      displayRequestDuration: true,
+    },
+    theme: { title: "Portico API reference" },
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }

@@ -1,7 +1,8 @@
 import dns from "node:dns";
 import net from "node:net";
 import { Agent, request, errors as undiciErrors } from "undici";
-import { PorticoError } from "../errors.js";
+import { PorticoError, redactError } from "../errors.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 
 /**
@@ -88,6 +89,8 @@ export type OutboundRequest = {
   timeoutMs?: number;
   /** Larger bodies fail with a 502 instead of exhausting memory. */
   maxBodyBytes?: number;
+  /** Removes the account's secrets from what a failure says (catalog/redact.ts). */
+  redact?: (text: string) => string;
 };
 
 export type OutboundResponse = {
@@ -154,9 +157,46 @@ export class Outbound {
 
   /**
    * Sends one request. Failures become StackOne errors: 408 when the provider is too slow, 502
-   * when it cannot be reached, 403 when the destination is private.
+   * when it cannot be reached, 403 when the destination is private. With traces on, a client span
+   * names the host it went to, never its path or query (a catalog may template a key into either).
+   * @see https://opentelemetry.io/docs/specs/semconv/http/http-spans/#http-client
    */
-  async request(req: OutboundRequest): Promise<OutboundResponse> {
+  request(req: OutboundRequest): Promise<OutboundResponse> {
+    if (!telemetry.tracing) return this.sendRedacted(req);
+    const { url } = req;
+    const scheme = url.protocol.slice(0, -1);
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const attributes = {
+      "http.request.method": req.method,
+      // A private catalog entry may template a secret even into the host: the caller's redaction.
+      "server.address": req.redact ? req.redact(host) : host,
+      "server.port": url.port ? Number(url.port) : scheme === "https" ? 443 : 80,
+      "url.scheme": scheme,
+    };
+    return telemetry.span(
+      req.method,
+      attributes,
+      async (span) => {
+        const res = await this.sendRedacted(req);
+        span.set({ "http.response.status_code": res.status });
+        if (res.status >= 400) span.fail(String(res.status));
+        return res;
+      },
+      "client",
+    );
+  }
+
+  /** `send`, with the secrets the caller names taken out of any error it raises (`req.redact`). */
+  private async sendRedacted(req: OutboundRequest): Promise<OutboundResponse> {
+    if (!req.redact) return this.send(req);
+    try {
+      return await this.send(req);
+    } catch (err) {
+      throw err instanceof PorticoError ? redactError(err, req.redact) : err;
+    }
+  }
+
+  private async send(req: OutboundRequest): Promise<OutboundResponse> {
     this.assertAllowed(req.url);
     const handler = this.internal.get(req.url.host.toLowerCase());
     if (handler) return handler(req);

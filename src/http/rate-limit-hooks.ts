@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { PorticoError } from "../errors.js";
+import { telemetry } from "../telemetry/telemetry.js";
+import { addressBucket, clientAddress } from "./client-address.js";
 import type { RateLimiter, Verdict } from "./rate-limit.js";
 
 /** The socket address of Portico's own in-process calls (the sandbox behind the proxy): never limited. */
@@ -13,13 +15,15 @@ export const INTERNAL_CALLER = "portico-internal";
 export function enforce(reply: FastifyReply, verdict: Verdict, policy: string, what: string): void {
   reply.header("ratelimit-policy", `"${policy}";q=${verdict.limit};w=60`);
   reply.header("ratelimit", `"${policy}";r=${verdict.remaining};t=${verdict.resetSeconds}`);
-  if (!verdict.allowed)
+  if (!verdict.allowed) {
+    telemetry.count("portico_rate_limited_total", { limit: policy });
     throw new PorticoError(
       "TOO_MANY_REQUESTS",
       `Too many requests: at most ${verdict.limit} per minute ${what}; retry in ${verdict.resetSeconds} s`,
       {},
       { "retry-after": String(verdict.resetSeconds) },
     );
+  }
 }
 
 /**
@@ -31,22 +35,6 @@ export function keyRateLimit(limiter: RateLimiter, defaultPerMinute: number) {
     const limit = projectPerMinute ?? defaultPerMinute;
     if (limit > 0) enforce(reply, limiter.take(`key:${keyId}`, limit), "api-key", "for this API key");
   };
-}
-
-/** A client address as limited: IPv4 as is, IPv6 by its /64 (one host often holds a whole /64). */
-export function addressBucket(ip: string): string {
-  const bare = ip.replace(/%.*$/, "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
-  if (!bare.includes(":")) return bare;
-  const [head = "", tail = ""] = bare.split("::");
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = bare.includes("::")
-    ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t]
-    : h;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g || "0", 16).toString(16))
-    .join(":")}::/64`;
 }
 
 export type AddressLimit = (request: FastifyRequest, reply: FastifyReply) => void;
@@ -61,7 +49,7 @@ export function addressRateLimit(limiter: RateLimiter, perMinute: number): Addre
     if (request.raw.socket?.remoteAddress === INTERNAL_CALLER) return;
     enforce(
       reply,
-      limiter.take(`ip:${addressBucket(request.ip)}`, perMinute),
+      limiter.take(`ip:${addressBucket(clientAddress(request))}`, perMinute),
       "address",
       "from this address",
     );

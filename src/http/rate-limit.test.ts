@@ -8,8 +8,8 @@ import {
 import { type Database, openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrations.js";
 import { RateLimitCounters } from "../db/rate-limit-counters.js";
+import { addressBucket } from "./client-address.js";
 import { RateLimiter } from "./rate-limit.js";
-import { addressBucket } from "./rate-limit-hooks.js";
 
 /** Waits until both limiters have sent and read back everything they counted. */
 async function settle(...limiters: RateLimiter[]) {

@@ -26,8 +26,17 @@ export const LATEST_PROFILE: WireProfile = { name: "latest", contract: LATEST_CO
 export const WIRE_PROFILE_FORMS = "auto, latest, typescript@<version>, php@<version> or java@<version>";
 
 const SETTING = /^(typescript|php|java)@(\d{1,4}\.\d{1,4}(?:\.\d{1,4})?)$/;
+
+/** StackOne's generated SDKs send about 80 characters; a longer user agent is no SDK's. */
+const MAX_USER_AGENT = 256;
+/**
+ * `speakeasy-sdk/<language> <sdk version> <generator version> <api version> <package>`. Anchored
+ * at both ends, and every repetition is of characters the next part cannot start with (a token is
+ * never a space), so a scan is linear: the unanchored `.*\s` this replaces backtracked over every
+ * occurrence of the prefix, and a long header of repeats cost a second of CPU a request.
+ */
 const USER_AGENT =
-  /\bspeakeasy-sdk\/(typescript|php|java) (\d{1,4}\.\d{1,4}\.\d{1,4})\b.*\s(?:@stackone\/stackone-client-ts|stackone\/client-sdk|com\.stackone\.stackone_client_java)$/;
+  /^speakeasy-sdk\/(typescript|php|java) (\d{1,4}\.\d{1,4}\.\d{1,4})(?:[-+][^ ]{0,64})? (?:[^ ]{1,64} ){0,8}(?:@stackone\/stackone-client-ts|stackone\/client-sdk|com\.stackone\.stackone_client_java)$/;
 
 /** Profiles by setting or user agent; both come from a small set, so the map stays small. */
 const cache = new Map<string, WireProfile>();
@@ -69,11 +78,22 @@ export function profileForSetting(setting: string | null | undefined): WireProfi
   return m ? forClient(m[1] as ClientFamily, m[2]!) : undefined;
 }
 
+/** Profiles by user agent: a few distinct values in practice, bounded against many. */
+const byUserAgent = new Map<string, WireProfile>();
+const USER_AGENTS_MAX = 1000;
+
 /** The profile of the StackOne client a user agent names; the newest contract for any other. */
 export function profileForUserAgent(userAgent: string | undefined): WireProfile {
-  if (!userAgent?.startsWith("speakeasy-sdk/")) return LATEST_PROFILE;
-  const m = USER_AGENT.exec(userAgent);
-  return m ? forClient(m[1] as ClientFamily, m[2]!) : LATEST_PROFILE;
+  if (!userAgent?.startsWith("speakeasy-sdk/") || userAgent.length > MAX_USER_AGENT) return LATEST_PROFILE;
+  let profile = byUserAgent.get(userAgent);
+  if (!profile) {
+    const m = USER_AGENT.exec(userAgent);
+    profile = m ? forClient(m[1] as ClientFamily, m[2]!) : LATEST_PROFILE;
+    // The oldest value goes first: a flood of distinct values costs each one bounded parse.
+    if (byUserAgent.size >= USER_AGENTS_MAX) byUserAgent.delete(byUserAgent.keys().next().value!);
+    byUserAgent.set(userAgent, profile);
+  }
+  return profile;
 }
 
 /** The profile this API request is answered in (after the API-key hook set its principal). */

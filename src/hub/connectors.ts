@@ -61,7 +61,8 @@ export class HubConnectors {
    * hub reads it on every screen, and serializing it was a sixth of the path's time.
    */
   async listJson(session: SessionRow, onlyProvider?: string): Promise<string> {
-    const active = await this.integrations.activeProviders(session.project_id);
+    // Only what end users can connect: an OAuth2 provider without a working app is left out.
+    const active = await this.integrations.offeredProviders(session.project_id);
     let byFilter = this.answers.get(active);
     if (!byFilter) {
       byFilter = new Map();
@@ -95,11 +96,24 @@ export class HubConnectors {
     return entries.map((e) => this.toIntegration(e, categories));
   }
 
-  /** The entry for an integration id, if this session may use it. */
+  /** Provider key -> name of what the session may offer: the hosted page names what got connected. */
+  async names(session: SessionRow): Promise<Record<string, string>> {
+    const list = JSON.parse(await this.listJson(session)) as HubIntegration[];
+    return Object.fromEntries(list.map((i) => [i.provider, i.name]));
+  }
+
+  /**
+   * The entry for an integration id, if this session may use it. One that is active but whose
+   * OAuth app is missing or broken throws the plain "not available" error end users get (the
+   * cause is logged for the operator).
+   */
   async find(session: SessionRow, integrationId: string): Promise<CatalogEntry | undefined> {
     const entry = this.catalog.get(integrationId);
     if (!entry || !this.allows(session, entry, this.sessionCategories(session))) return undefined;
-    return (await this.integrations.isActive(session.project_id, entry.key)) ? entry : undefined;
+    if (!(await this.integrations.isActive(session.project_id, entry.key))) return undefined;
+    const problem = await this.integrations.problem(session.project_id, entry.key);
+    if (problem) throw await this.integrations.unavailable(session.project_id, entry.key, problem);
+    return entry;
   }
 
   private toIntegration(entry: CatalogEntry, categories: Set<string> | null): HubIntegration {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { PorticoError } from "../errors.js";
+import type { FailedAuthLimit } from "../http/failed-auth-limit.js";
 import type { SessionsService } from "../sessions/service.js";
 import type { SessionRow } from "../sessions/store.js";
 
@@ -14,18 +15,23 @@ export const HUB_TOKEN_HEADER = "x-hub-session-token";
 /**
  * onRequest hook for /hub/*: the live connect session named by `x-hub-session-token`. A 401 is
  * what the hub treats as "token expired" (hub-api.md section 2). Preflights pass untouched.
- * Refusals count against the client address's limit (a 429 past it), so guessing tokens is
- * throttled while hub users with valid sessions never are.
+ * Refusals count against the client address's public limit (a 429 past it) and against its failed
+ * authentication limit (`failures`): past that one, a token this node has not just seen valid is
+ * refused with a 429 before it is looked up.
  */
 export function hubSessionAuth(
   sessions: SessionsService,
   refusalLimit?: (request: FastifyRequest, reply: FastifyReply) => void,
+  failures?: FailedAuthLimit | null,
 ) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.method === "OPTIONS") return;
-    const token = request.headers[HUB_TOKEN_HEADER];
-    const session = await sessions.resolve(typeof token === "string" ? token : undefined);
+    const header = request.headers[HUB_TOKEN_HEADER];
+    const token = typeof header === "string" ? header : undefined;
+    if (token !== undefined && !sessions.cached(token)) failures?.check(request);
+    const session = await sessions.resolve(token);
     if (!session) {
+      if (token !== undefined) failures?.failed(request);
       refusalLimit?.(request, reply);
       throw new PorticoError("UNAUTHORIZED", "The connect session token is invalid or expired");
     }

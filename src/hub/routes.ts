@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AccountsService } from "../accounts/service.js";
 import { PorticoError } from "../errors.js";
+import type { FailedAuthLimit } from "../http/failed-auth-limit.js";
 import type { AddressLimit } from "../http/rate-limit-hooks.js";
 import type { AttemptsService } from "../oauth/attempts.js";
 import { connectionAttemptRoutes } from "../oauth/routes.js";
@@ -18,6 +19,8 @@ export type HubRoutesOptions = {
   corsOrigins: string[] | "*";
   /** The per-address limit, applied to refused tokens only (a valid session is never limited). */
   refusalLimit?: AddressLimit;
+  /** The per-address limit on refused tokens (hub-auth.ts). */
+  failedAuth?: FailedAuthLimit | null;
 };
 
 const CredentialsBody = z.object({
@@ -46,7 +49,7 @@ export const hubRoutes: FastifyPluginAsyncZod<HubRoutesOptions> = async (app, op
   app.addHook("onRoute", (route) => {
     route.config = { ...(route.config ?? {}), hub: true };
   });
-  app.addHook("onRequest", hubSessionAuth(opts.sessions, opts.refusalLimit));
+  app.addHook("onRequest", hubSessionAuth(opts.sessions, opts.refusalLimit, opts.failedAuth));
   await app.register(connectionAttemptRoutes, { attempts: opts.attempts });
 
   const hide = { hide: true } as const;

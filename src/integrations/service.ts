@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { Catalog } from "../catalog/catalog.js";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { aad, type Vault } from "../crypto/envelope.js";
@@ -16,6 +17,11 @@ export type IntegrationView = {
   oauth_client_id: string | null;
   oauth_client_secret_set: boolean;
   scopes: string[] | null;
+  /**
+   * Why end users cannot connect this OAuth2 provider (no OAuth app, no client secret, a secret
+   * this keyring cannot read), with what fixes it; null when they can. Operators only.
+   */
+  problem: string | null;
 };
 
 /** The OAuth app a project registered with a provider; the secret decrypted only when used. */
@@ -26,9 +32,25 @@ export type EnableOptions = { clientId?: string; clientSecret?: string; scopes?:
 /** How long a project's active providers are reused (see `activeProviders`). */
 const ACTIVE_CACHE_MS = 1000;
 
+/** A project's active providers, and those of them end users can actually connect. */
+type ActiveState = { keys: Set<string>; offered: Set<string>; problems: Map<string, string>; until: number };
+
+export type IntegrationsOptions = {
+  /** Where operators read why an integration is not offered. */
+  logger?: Logger;
+  /** The project's name, for the message an end user gets ("contact <project name>"). */
+  projectName?: (projectId: string) => Promise<string | undefined>;
+};
+
+/** What an operator runs to give a provider its OAuth app. */
+const enableCommand = (entry: CatalogEntry) =>
+  `portico integrations enable --provider ${entry.key} --project <project> --client-id <id> --client-secret <secret> (or the console's Integrations page)`;
+
 /** Which providers each project offers to its end users, and the OAuth apps they use. */
 export class IntegrationsService {
-  private readonly activeCache = new Map<string, { keys: Set<string>; until: number }>();
+  private readonly activeCache = new Map<string, ActiveState>();
+  /** Causes already logged, so a hub polled every second does not repeat them. */
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly store: IntegrationsStore,
@@ -38,6 +60,7 @@ export class IntegrationsService {
     private readonly defaultApps: Record<string, OAuthApp> = {},
     private readonly now: () => number = Date.now,
     private readonly history?: HistoryService,
+    private readonly opts: IntegrationsOptions = {},
   ) {}
 
   private entry(provider: string): CatalogEntry {
@@ -52,18 +75,41 @@ export class IntegrationsService {
    * ACTIVE_CACHE_MS.
    */
   async activeProviders(projectId: string, opts: { fresh?: boolean } = {}): Promise<Set<string>> {
+    return (await this.active(projectId, opts)).keys;
+  }
+
+  /**
+   * The active providers end users can connect: those whose OAuth app is missing or broken are
+   * left out of the hub (the operator sees why in the console and the log).
+   */
+  async offeredProviders(projectId: string): Promise<Set<string>> {
+    return (await this.active(projectId)).offered;
+  }
+
+  private async active(projectId: string, opts: { fresh?: boolean } = {}): Promise<ActiveState> {
     const now = this.now();
     const cached = this.activeCache.get(projectId);
-    if (cached && cached.until > now && !opts.fresh) return cached.keys;
+    if (cached && cached.until > now && !opts.fresh) return cached;
     const rows = await this.store.list(projectId);
-    const keys = new Set(
-      rows
-        .filter((r) => r.active === 1 && this.catalog.has(r.provider))
-        .map((r) => this.catalog.get(r.provider)!.key),
-    );
+    const state: ActiveState = {
+      keys: new Set(),
+      offered: new Set(),
+      problems: new Map(),
+      until: now + ACTIVE_CACHE_MS,
+    };
+    for (const r of rows) {
+      const entry = r.active === 1 ? this.catalog.get(r.provider) : undefined;
+      if (!entry) continue;
+      state.keys.add(entry.key);
+      const problem = this.problemOf(projectId, entry, r);
+      if (problem) {
+        state.problems.set(entry.key, problem);
+        this.warnOnce(projectId, entry, problem);
+      } else state.offered.add(entry.key);
+    }
     if (this.activeCache.size >= 10_000) this.activeCache.clear();
-    this.activeCache.set(projectId, { keys, until: now + ACTIVE_CACHE_MS });
-    return keys;
+    this.activeCache.set(projectId, state);
+    return state;
   }
 
   /** Whether a provider is active; a "no" from the cache is checked on the database. */
@@ -76,9 +122,67 @@ export class IntegrationsService {
     );
   }
 
+  /** Why end users cannot connect an active provider (see IntegrationView.problem), or null. */
+  async problem(projectId: string, provider: string): Promise<string | null> {
+    const key = this.catalog.get(provider)?.key;
+    if (key === undefined) return null;
+    return (await this.active(projectId)).problems.get(key) ?? null;
+  }
+
+  /**
+   * What an end user who meets a misconfigured integration is told: that it is not available and
+   * whom to ask, never how to fix it. The operator's cause goes to the log.
+   */
+  async unavailable(projectId: string, provider: string, cause: string): Promise<PorticoError> {
+    const entry = this.catalog.get(provider);
+    if (entry) this.warnOnce(projectId, entry, cause);
+    const name =
+      (await this.opts.projectName?.(projectId).catch(() => undefined)) ?? "the application's support";
+    return new PorticoError("PRECONDITION_FAILED", `This integration is not available; contact ${name}.`);
+  }
+
+  private warnOnce(projectId: string, entry: CatalogEntry, cause: string): void {
+    const key = `${projectId}\u0000${entry.key}\u0000${cause}`;
+    if (this.logged.has(key)) return;
+    if (this.logged.size >= 10_000) this.logged.clear();
+    this.logged.add(key);
+    this.opts.logger?.warn(
+      { project_id: projectId, provider: entry.key, cause },
+      "integration not available to end users: its OAuth app is missing or broken",
+    );
+  }
+
+  /** Whether the provider needs an OAuth app of the project's (not one each end user types in). */
+  private needsProjectApp(entry: CatalogEntry): boolean {
+    return (
+      entry.auth.scheme === "oauth2" &&
+      !entry.auth.fields.some((f) => f.key === "client_id") &&
+      !(entry.key in this.defaultApps)
+    );
+  }
+
+  /** Why this project's row cannot serve end users, or null. */
+  private problemOf(projectId: string, entry: CatalogEntry, row: IntegrationRow | undefined): string | null {
+    if (!this.needsProjectApp(entry)) return null;
+    if (!row?.client_id) return `no OAuth app is configured for ${entry.name}: ${enableCommand(entry)}`;
+    if (!row.client_secret)
+      return entry.auth.oauth2?.token_auth === "none"
+        ? null
+        : `the OAuth app of ${entry.name} has no client secret: ${enableCommand(entry)}`;
+    try {
+      this.vault.decrypt(
+        row.client_secret,
+        aad("integrations", `${projectId}/${entry.key}`, "client_secret"),
+      );
+      return null;
+    } catch (err) {
+      return `the OAuth client secret of ${entry.name} cannot be read with this keyring (${(err as Error).message}): set it again with ${enableCommand(entry)}`;
+    }
+  }
+
   async list(projectId: string): Promise<IntegrationView[]> {
     const rows = new Map((await this.store.list(projectId)).map((r) => [r.provider, r]));
-    return this.catalog.list().map((e) => this.view(e, rows.get(e.key)));
+    return this.catalog.list().map((e) => this.view(projectId, e, rows.get(e.key)));
   }
 
   async enable(
@@ -90,6 +194,17 @@ export class IntegrationsService {
     const entry = this.entry(provider);
     if ((opts.clientId || opts.clientSecret) && entry.auth.scheme !== "oauth2") {
       throw new PorticoError("VALIDATION", `client-id: ${entry.name} does not use OAuth2`);
+    }
+    const before = await this.store.get(projectId, entry.key);
+    // An OAuth2 provider without its app would be offered to end users who cannot connect it.
+    if (this.needsProjectApp(entry)) {
+      const clientId = opts.clientId || before?.client_id;
+      const secret = opts.clientSecret || before?.client_secret;
+      if (!clientId || (!secret && entry.auth.oauth2?.token_auth !== "none"))
+        throw new PorticoError(
+          "VALIDATION",
+          `client_id: ${entry.name} uses OAuth2 and needs the project's OAuth app (client id and secret) to be enabled: ${enableCommand(entry)}`,
+        );
     }
     const now = this.now();
     const secret = opts.clientSecret
@@ -112,7 +227,6 @@ export class IntegrationsService {
     if (opts.clientId !== undefined) update.client_id = opts.clientId;
     if (secret !== null) update.client_secret = secret;
     if (opts.scopes !== undefined) update.scopes = toJson(opts.scopes);
-    const before = await this.store.get(projectId, entry.key);
     await this.store.transaction(async (trx) => {
       await this.store.upsert(row, update, trx);
       await this.history?.audit(trx, {
@@ -130,7 +244,7 @@ export class IntegrationsService {
       });
     });
     this.activeCache.delete(projectId);
-    return this.view(entry, await this.store.get(projectId, entry.key));
+    return this.view(projectId, entry, await this.store.get(projectId, entry.key));
   }
 
   async disable(projectId: string, provider: string, actor: Actor = SYSTEM_ACTOR): Promise<IntegrationView> {
@@ -160,7 +274,7 @@ export class IntegrationsService {
       });
     });
     this.activeCache.delete(projectId);
-    return this.view(entry, await this.store.get(projectId, entry.key));
+    return this.view(projectId, entry, await this.store.get(projectId, entry.key));
   }
 
   /** The project's OAuth app for a provider, or null when none is registered. */
@@ -186,7 +300,7 @@ export class IntegrationsService {
     return key !== undefined && key in this.defaultApps;
   }
 
-  private view(entry: CatalogEntry, row: IntegrationRow | undefined): IntegrationView {
+  private view(projectId: string, entry: CatalogEntry, row: IntegrationRow | undefined): IntegrationView {
     return {
       provider: entry.key,
       name: entry.name,
@@ -196,6 +310,7 @@ export class IntegrationsService {
       oauth_client_id: row?.client_id ?? null,
       oauth_client_secret_set: !!row?.client_secret,
       scopes: fromJson<string[]>(row?.scopes),
+      problem: row?.active === 1 ? this.problemOf(projectId, entry, row) : null,
     };
   }
 }

@@ -147,7 +147,14 @@ export class AttemptsService {
     if (redirect !== undefined && !this.isAllowedRedirect(redirect)) {
       throw new OAuthPageError("Redirect refused", "The redirect address is not allowed by this Portico.");
     }
-    const entry = await this.d.connectors.find(session, integrationId);
+    let entry: CatalogEntry | undefined;
+    try {
+      entry = await this.d.connectors.find(session, integrationId);
+    } catch (err) {
+      // Active but its OAuth app is missing or broken: the end user gets the plain message.
+      if (!(err instanceof PorticoError)) throw err;
+      return this.failStart(attempt, "integration_unavailable", err.message);
+    }
     if (!entry || entry.auth.scheme !== "oauth2" || entry.auth.oauth2?.grant !== "authorization_code") {
       throw new OAuthPageError(
         "Not available",
@@ -166,7 +173,12 @@ export class AttemptsService {
     try {
       app = await this.d.tokens.appFor(session.project_id, entry, split.secrets);
     } catch (err) {
-      return this.failStart(attempt, "oauth_app_missing", (err as Error).message);
+      const plain = await this.d.integrations.unavailable(
+        session.project_id,
+        entry.key,
+        (err as Error).message,
+      );
+      return this.failStart(attempt, "integration_unavailable", plain.message);
     }
     const configured = await this.d.integrations.oauthApp(session.project_id, entry.key);
     const scopes = configured?.scopes ?? o.scopes;
@@ -252,7 +264,14 @@ export class AttemptsService {
       );
       const setup = fromJson<Record<string, string>>(attempt.setup) ?? {};
       const values = { ...setup, ...secrets.fields };
-      const app = await this.d.tokens.appFor(session.project_id, entry, secrets.fields);
+      const app = await this.d.tokens.appFor(session.project_id, entry, secrets.fields).catch(async (err) => {
+        const plain = await this.d.integrations.unavailable(
+          session.project_id,
+          entry.key,
+          (err as Error).message,
+        );
+        throw new OAuthError("integration_unavailable", plain.message, true);
+      });
       const tokens = await this.d.client.exchangeCode(entry, app, values, {
         callback: params,
         state,
@@ -276,7 +295,9 @@ export class AttemptsService {
   /** A client-credentials provider linked from the hub's form: no popup, one token request. */
   async linkClientCredentials(session: SessionRow, entry: CatalogEntry, submitted: Record<string, unknown>) {
     const split = checkFields(entry, submitted);
-    const app = await this.d.tokens.appFor(session.project_id, entry, split.secrets);
+    const app = await this.d.tokens.appFor(session.project_id, entry, split.secrets).catch(async (err) => {
+      throw await this.d.integrations.unavailable(session.project_id, entry.key, (err as Error).message);
+    });
     const configured = await this.d.integrations.oauthApp(session.project_id, entry.key);
     let tokens: Awaited<ReturnType<OAuthClient["clientCredentials"]>>;
     try {

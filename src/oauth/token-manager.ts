@@ -9,6 +9,7 @@ import { fromJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
 import { type Actor, SCHEDULER_ACTOR, SYSTEM_ACTOR } from "../history/actor.js";
 import type { IntegrationsService } from "../integrations/service.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { type OAuthClient, type OAuthClientApp, OAuthError } from "./oauth-client.js";
 import { retryAt } from "./token-schedule.js";
 
@@ -105,8 +106,14 @@ export class TokenManager {
   private async refreshHolding(row: AccountRow, actor: Actor): Promise<AccountRow> {
     let tokens: OAuthTokens;
     try {
-      tokens = await this.requestTokens(row);
+      tokens = await telemetry.span("token refresh", { "portico.provider": row.provider }, () =>
+        this.requestTokens(row),
+      );
+      telemetry.count("portico_token_refreshes_total", { outcome: "success" });
     } catch (err) {
+      telemetry.count("portico_token_refreshes_total", {
+        outcome: err instanceof OAuthError && err.permanent ? "rejected" : "error",
+      });
       const reason =
         err instanceof OAuthError
           ? { code: err.code, description: err.description }

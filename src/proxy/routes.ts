@@ -2,10 +2,12 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { apiKeyActor } from "../history/actor.js";
-import { proxiedCall } from "../history/request-log-hook.js";
+import { type ProxiedCall, proxiedCall } from "../history/request-log-hook.js";
 import { ErrorResponse } from "../http/openapi.js";
 import { wireProfileOf } from "../http/wire-profile.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { proxySuccessStatus, toProxyResponseModel } from "./response-model.js";
+import { NO_RETRY_HEADER, retriesWanted } from "./retry.js";
 import { ProxyHeaders, ProxyRequestBody, ProxyResponseApiModel } from "./schemas.js";
 import type { ProxyResult, ProxyService } from "./service.js";
 
@@ -24,18 +26,22 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   const forward = (request: Call) => {
     const accountId = request.headers["x-account-id"];
     const call = proxiedCall(request, accountId, request.body.method, request.body.path ?? "/");
+    const started = performance.now();
     return proxy
       .forward(request.principal.projectId, accountId, request.body, {
         actor: apiKeyActor(request.principal),
         call,
+        retries: retriesWanted(request.headers[NO_RETRY_HEADER]),
       })
       .catch((err: Error) => {
         call.error = err.message;
         throw err;
-      });
+      })
+      .finally(() => observeCall(call, started));
   };
 
   app.post("/unified/proxy", {
+    config: { scopes: ["proxy"] },
     schema: {
       operationId: "stackone_proxy_request",
       tags: ["Proxy"],
@@ -62,9 +68,10 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
   });
 
   app.post("/portico/v1/proxy/raw", {
+    config: { scopes: ["proxy"] },
     schema: {
       operationId: "portico_proxy_raw",
-      tags: ["Portico"],
+      tags: ["Proxy"],
       summary:
         "The same call as /unified/proxy, answered with the provider's own status, headers and bytes (file downloads)",
       headers: ProxyHeaders,
@@ -74,6 +81,24 @@ export const proxyRoutes: FastifyPluginAsyncZod<{ proxy: ProxyService }> = async
     handler: async (request, reply) => sendAsIs(reply, await forward(request)),
   });
 };
+
+/**
+ * The call in the proxy's metrics once a request to the provider was sent (an unknown account, a
+ * refused header or a failed token refresh never got that far): by provider key and the
+ * provider's status, `error` when no answer came.
+ */
+function observeCall(call: ProxiedCall, started: number): void {
+  const provider = call.provider;
+  if (!provider || call.url === null) return;
+  telemetry.count("portico_proxy_requests_total", {
+    provider,
+    status: call.status === null ? "error" : String(call.status),
+  });
+  telemetry.observe("portico_proxy_request_duration_seconds", (performance.now() - started) / 1000, {
+    provider,
+  });
+  telemetry.annotate({ "portico.provider": provider });
+}
 
 /** The provider's answer as it came; an error is already in StackOne's shape (`providerErrorResult`). */
 function sendAsIs(reply: FastifyReply, res: ProxyResult) {

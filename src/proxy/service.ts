@@ -1,11 +1,17 @@
 import type { AccountsService } from "../accounts/service.js";
+import type { AccountRow } from "../accounts/store.js";
 import type { Catalog } from "../catalog/catalog.js";
-import { buildProviderRequest, providerBaseUrl } from "../catalog/provider-request.js";
+import {
+  buildProviderRequest,
+  providerBaseUrl,
+  withoutTrailingSlashes,
+} from "../catalog/provider-request.js";
 import { PorticoError } from "../errors.js";
 import type { Actor } from "../history/actor.js";
-import type { ProxiedCall } from "../history/request-log-hook.js";
+import type { ProviderStep, ProxiedCall } from "../history/request-log-hook.js";
 import type { Outbound, OutboundResponse } from "../http/outbound.js";
 import type { TokenManager } from "../oauth/token-manager.js";
+import { withRetries } from "./retry.js";
 import type { ProxyRequestBody } from "./schemas.js";
 
 /** Headers a caller may not set on the provider request: Portico owns auth and the connection. */
@@ -21,6 +27,7 @@ const DROP_REQUEST = new Set([
   "upgrade",
   "content-length",
   "x-account-id",
+  "x-portico-retry",
 ]);
 
 /** Provider headers that describe the provider's connection, not the response. */
@@ -36,7 +43,7 @@ const DROP_RESPONSE = new Set([
 export type ProxyResult = OutboundResponse;
 
 /** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * `POST /unified/proxy`: one call to the provider as a linked account, with its credentials
@@ -50,6 +57,8 @@ export class ProxyService {
     private readonly catalog: Catalog,
     private readonly outbound: Outbound,
     private readonly timeoutMs: number,
+    /** Told each proxied call's final status, off the answer's path (health checks count them). */
+    private readonly observer?: (row: AccountRow, status: number) => void,
   ) {}
 
   /**
@@ -60,8 +69,9 @@ export class ProxyService {
     projectId: string,
     accountId: string,
     req: ProxyRequestBody,
-    opts: { actor?: Actor; call?: ProxiedCall } = {},
+    opts: { actor?: Actor; call?: ProxiedCall; retries?: boolean } = {},
   ): Promise<ProxyResult> {
+    const deadline = Date.now() + this.timeoutMs;
     const row = await this.accounts.row(projectId, accountId, "x-account-id");
     if (opts.call) opts.call.provider = row.provider;
     const entry = this.catalog.get(row.provider);
@@ -83,18 +93,26 @@ export class ProxyService {
     }
 
     let lastUrl = "";
+    const steps: ProviderStep[] | undefined = opts.call ? [] : undefined;
+    if (opts.call) opts.call.steps = steps;
     const send = async (values: Record<string, string | undefined>) => {
       const request = buildProviderRequest(entry, values, {
         method: req.method,
         path: req.path ?? "/",
         headers,
         body,
-        timeoutMs: this.timeoutMs,
       });
       if (req.url) this.rebase(request.url, req.url, providerBaseUrl(entry, values));
-      lastUrl = `${request.url.origin}${request.url.pathname}`;
+      // Kept in the request log and repeated in error bodies: never with a secret in it.
+      lastUrl = request.redact!(`${request.url.origin}${request.url.pathname}`);
       if (opts.call) opts.call.url = lastUrl;
-      return this.outbound.request(request);
+      // Each attempt (retry.ts) gets what is left of the one time limit.
+      return withRetries((timeoutMs) => this.outbound.request({ ...request, timeoutMs }), {
+        method: req.method,
+        deadline,
+        enabled: opts.retries !== false,
+        steps,
+      });
     };
 
     let { row: current, values } = await this.tokens.valuesFor(row, { actor: opts.actor });
@@ -105,6 +123,7 @@ export class ProxyService {
       res = await send(values);
     }
     if (opts.call) opts.call.status = res.status;
+    this.observer?.(current, res.status);
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(res.headers)) if (!DROP_RESPONSE.has(k.toLowerCase())) out[k] = v;
     if (res.status >= 400) return providerErrorResult(res.status, out, res.body, lastUrl);
@@ -125,7 +144,7 @@ export class ProxyService {
       );
     }
     const rest = target.pathname.slice(base.pathname.length);
-    target.pathname = `${u.pathname.replace(/\/+$/, "")}${rest}`;
+    target.pathname = `${withoutTrailingSlashes(u.pathname)}${rest}`;
     for (const [k, v] of u.searchParams) target.searchParams.append(k, v);
   }
 }

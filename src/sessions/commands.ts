@@ -3,8 +3,9 @@ import pc from "picocolors";
 import { print } from "../cli/output.js";
 import { projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";
+import { LATEST_CONTRACT } from "../http/client-contracts.js";
 import { validationError } from "../http/validation.js";
-import { ConnectSessionCreate } from "./schemas.js";
+import { ConnectSessionCreate, forClient } from "./schemas.js";
 
 export function registerSessionCommands(program: Command): void {
   const sessions = program.command("sessions").description("Connect sessions");
@@ -48,7 +49,11 @@ export function registerSessionCommands(program: Command): void {
           type: opts.type,
         });
         if (!parsed.success) throw validationError(parsed.error.issues, "option");
-        const session = await ctx.sessions.create(await projectPrincipal(ctx, opts.project), parsed.data);
+        // The same JSON the HTTP API's newest contract sends (organization_id a numeric string).
+        const session = forClient(
+          await ctx.sessions.create(await projectPrincipal(ctx, opts.project), parsed.data),
+          LATEST_CONTRACT,
+        );
         print(opts.json, session, () =>
           [
             `Session ${session.id} for ${session.origin_owner_name}, expires ${session.expires_at}`,

@@ -15,6 +15,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
   { sessions },
 ) => {
   app.post("/connect_sessions", {
+    config: { scopes: ["connect"] },
     schema: {
       operationId: "stackone_create_connect_session",
       tags: ["Connect Sessions"],
@@ -40,6 +41,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
   });
 
   app.post("/connect_sessions/authenticate", {
+    config: { scopes: ["connect"] },
     schema: {
       operationId: "stackone_authenticate_connect_session",
       tags: ["Connect Sessions"],

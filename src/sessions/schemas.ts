@@ -34,6 +34,23 @@ const SessionCategories = z
   .nullish()
   .describe(`Any of ${CATEGORIES.join(", ")}; duplicates are ignored`);
 
+const redirectUrl = z
+  .string()
+  .max(2048)
+  .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+    message: "must be an absolute http(s) URL",
+  });
+
+/**
+ * Portico's own session options, for callers that send raw HTTP: the hosted page's redirects after
+ * linking (`success_url`, with `account_id` and `provider` added) and after a cancel or an error
+ * (`error_url`, with `reason`). Each must be on one of the project's allowed origins; the
+ * project's own settings apply where a session names none.
+ */
+export const PorticoSessionOptions = z
+  .object({ success_url: redirectUrl.nullish(), error_url: redirectUrl.nullish() })
+  .meta({ id: "PorticoSessionOptions" });
+
 export const ConnectSessionCreate = z
   .object({
     origin_owner_id: text(255).describe("Your customer's id: accounts are grouped and re-connected by it"),
@@ -49,6 +66,9 @@ export const ConnectSessionCreate = z
     label: optionalText(255),
     type: SessionType.nullish(),
     integration_id: optionalText(255),
+    portico: PorticoSessionOptions.nullish().describe(
+      "Portico's extension (StackOne clients never send it): where the hosted page sends the end user",
+    ),
   })
   .meta({ id: "ConnectSessionCreate" });
 

@@ -113,6 +113,8 @@ for (const dialect of DIALECTS) {
         integration_id: null,
         external_trigger_token: "x",
         linked_account_id: null,
+        success_url: null,
+        error_url: null,
         expires_in: 60,
         expires_at: clock + 60_000,
         created_at: clock,

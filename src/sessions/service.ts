@@ -6,6 +6,7 @@ import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
 import type { HistoryService } from "../history/service.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import type { Principal } from "../tenancy/service.js";
 import {
   type ConnectSession,
@@ -24,6 +25,11 @@ export type SessionsDeps = {
   catalogEntry: (provider: string) => Pick<CatalogEntry, "key" | "categories"> | undefined;
   /** Counts sessions opened per day (the console's chart); in memory, never on the request's path. */
   history?: Pick<HistoryService, "sessionOpened">;
+  /** Checks a session's own redirect URLs against its project's allowed origins (tenancy slice). */
+  checkRedirects?: (
+    projectId: string,
+    urls: { success_url?: string | null; error_url?: string | null },
+  ) => Promise<void>;
   now?: () => number;
 };
 
@@ -51,6 +57,7 @@ export class SessionsService {
   async create(principal: Principal, input: ConnectSessionCreate): Promise<ConnectSessionTokenAuthLink> {
     const entry = this.checkNamed(input);
     if (input.account_id) await this.checkAccount(principal, input, entry);
+    if (input.portico) await this.deps.checkRedirects?.(principal.projectId, input.portico);
     const token = generateSecret(PREFIX.sessionToken);
     const now = this.now();
     const expiresIn = input.expires_in ?? EXPIRES_IN.default;
@@ -73,11 +80,14 @@ export class SessionsService {
       integration_id: input.integration_id || null,
       external_trigger_token: generateUuid(),
       linked_account_id: null,
+      success_url: input.portico?.success_url ?? null,
+      error_url: input.portico?.error_url ?? null,
       expires_in: expiresIn,
       expires_at: now + expiresIn * 1000,
       created_at: now,
     });
     this.deps.history?.sessionOpened(principal.projectId);
+    telemetry.count("portico_connect_sessions_created_total");
     // The answer is built from what was written, not parsed back from its JSON columns.
     const session = toWire(row, {
       categories,
@@ -152,7 +162,16 @@ export class SessionsService {
     const row = await this.resolve(token);
     if (!row || !safeEqual(row.project_id, principal.projectId))
       throw new PorticoError("INVALID_SESSION_TOKEN");
+    telemetry.count("portico_connect_sessions_authenticated_total");
     return toWire(row);
+  }
+
+  /** Whether this node resolved the token to a live session moments ago (no lookup). */
+  cached(token: string): boolean {
+    if (!token.startsWith(PREFIX.sessionToken) || token.length > 200) return false;
+    const entry = this.cache.get(sha256(token));
+    const now = this.now();
+    return !!entry && entry.until > now && entry.row.expires_at > now;
   }
 
   /** The live session a token names, or null when it is unknown or expired. */
@@ -172,6 +191,15 @@ export class SessionsService {
     }
     if (!row || row.expires_at <= now) return null;
     return row;
+  }
+
+  /**
+   * The session a token names even after it expired (until housekeeping forgets it a day later):
+   * the hosted page's error page wears its project's brand and sends the user to its error URL.
+   */
+  async findEvenExpired(token: string | undefined): Promise<SessionRow | null> {
+    if (!token?.startsWith(PREFIX.sessionToken) || token.length > 200) return null;
+    return (await this.store.findByTokenHash(sha256(token))) ?? null;
   }
 
   /** Marks the account a session linked first; false when another account got there first. */

@@ -23,6 +23,8 @@ const SESSION_COLUMNS = [
   "integration_id",
   "external_trigger_token",
   "linked_account_id",
+  "success_url",
+  "error_url",
   "expires_in",
   "expires_at",
   "created_at",

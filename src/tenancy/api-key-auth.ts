@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { PorticoError } from "../errors.js";
+import type { FailedAuthLimit } from "../http/failed-auth-limit.js";
 import type { Principal, TenancyService } from "./service.js";
 
 declare module "fastify" {
@@ -30,11 +31,16 @@ export type KeyLimit = (keyId: string, projectPerMinute: number | null, reply: F
  * onRequest hook for the public API: resolves the caller's project or answers 401, then applies
  * the key's rate limit (in this hook, so a limit that is off costs no hook of its own). A key
  * looked up moments ago is answered from the cache without a promise: most requests of a busy key.
+ * A key that is not in the cache is looked up only while its address is under the failed
+ * authentication limit (`failures`); each refused key counts against it.
  */
-export function apiKeyAuth(tenancy: TenancyService, limit?: KeyLimit) {
+export function apiKeyAuth(tenancy: TenancyService, limit?: KeyLimit, failures?: FailedAuthLimit | null) {
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     const finish = (principal: Principal | null | undefined) => {
-      if (!principal) return done(new PorticoError("UNAUTHORIZED"));
+      if (!principal) {
+        if (request.headers.authorization !== undefined) failures?.failed(request);
+        return done(new PorticoError("UNAUTHORIZED"));
+      }
       request.principal = principal;
       try {
         limit?.(principal.keyId, principal.rateLimitPerMinute, reply);
@@ -47,6 +53,11 @@ export function apiKeyAuth(tenancy: TenancyService, limit?: KeyLimit) {
     if (!key) return finish(null);
     const cached = tenancy.cachedPrincipal(key);
     if (cached) return finish(cached);
+    try {
+      failures?.check(request);
+    } catch (err) {
+      return done(err as Error);
+    }
     tenancy.authenticate(key).then(finish, done);
   };
 }

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import pc from "picocolors";
 import { initialize } from "../bootstrap.js";
@@ -6,6 +8,7 @@ import { projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";
 import { cliActor } from "../history/actor.js";
 import { WIRE_PROFILE_FORMS } from "../http/wire-profile.js";
+import { parseExpiresIn, parseScopes, SCOPES } from "./scopes.js";
 
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
@@ -103,12 +106,63 @@ export function registerTenancyCommands(program: Command): void {
       "API calls per minute per key for this project (0: no limit; default: PORTICO_RATE_LIMIT_PER_MINUTE)",
       rateLimitArg,
     )
+    .option("--display-name <name>", "the name the hosted page shows (empty: none)")
+    .option("--logo <file>", "an SVG or PNG logo for the hosted page, at most 64 KiB (none: remove it)")
+    .option("--accent-color <#RRGGBB>", "the hosted page's and the hub's accent colour (empty: the default)")
+    .option(
+      "--support-url <url>",
+      "a support link on the hosted page: https://... or mailto:... (empty: none)",
+    )
+    .option(
+      "--allowed-origins <origins>",
+      "comma-separated origins the redirect URLs may point at (empty: none)",
+    )
+    .option("--success-url <url>", "where the hosted page sends the end user after linking (empty: nowhere)")
+    .option(
+      "--error-url <url>",
+      "where it sends them after a cancel or an error, with ?reason= (empty: nowhere)",
+    )
     .option("--json", "print JSON")
     .action(async (id, opts) =>
       withContext(async (ctx) => {
-        if (opts.wireProfile === undefined && opts.rateLimitPerMinute === undefined)
-          throw new Error("nothing to update: pass --wire-profile or --rate-limit-per-minute");
+        const settings = {
+          display_name: opts.displayName,
+          accent_color: opts.accentColor,
+          support_url: opts.supportUrl,
+          allowed_origins:
+            opts.allowedOrigins === undefined
+              ? undefined
+              : String(opts.allowedOrigins).split(",").filter(Boolean),
+          success_url: opts.successUrl,
+          error_url: opts.errorUrl,
+        };
+        const touchesSettings =
+          Object.values(settings).some((v) => v !== undefined) || opts.logo !== undefined;
+        if (opts.wireProfile === undefined && opts.rateLimitPerMinute === undefined && !touchesSettings)
+          throw new Error(
+            "nothing to update: pass --wire-profile, --rate-limit-per-minute, or a branding or redirect option",
+          );
         const { projectId } = await projectPrincipal(ctx, id ?? opts.project);
+        if (touchesSettings) {
+          await ctx.projectSettings.update(projectId, settings, cliActor());
+          if (opts.logo !== undefined)
+            await ctx.projectSettings.setLogo(
+              projectId,
+              opts.logo === "none" ? null : fs.readFileSync(path.resolve(opts.logo)),
+              cliActor(),
+            );
+          if (opts.wireProfile === undefined && opts.rateLimitPerMinute === undefined) {
+            const view = await ctx.projectSettings.get(projectId);
+            print(opts.json, view, () =>
+              [
+                `Updated ${pc.bold(projectId)}:`,
+                `  display name ${view.display_name ?? "-"}, accent ${view.accent_color ?? "-"}, logo ${view.logo_url ? "set" : "-"}, support ${view.support_url ?? "-"}`,
+                `  success URL ${view.success_url ?? "-"}, error URL ${view.error_url ?? "-"}, allowed origins ${view.allowed_origins.join(", ") || "-"}`,
+              ].join("\n"),
+            );
+            return;
+          }
+        }
         const project = await ctx.tenancy.updateProject(
           projectId,
           {
@@ -141,17 +195,30 @@ export function registerTenancyCommands(program: Command): void {
       "--wire-profile <profile>",
       `pin the StackOne contract this key's callers get: ${WIRE_PROFILE_FORMS}`,
     )
+    .option(
+      "--scope <scopes>",
+      `what the key may call: ${SCOPES.join(", ")} (comma-separated for several; default full)`,
+      (v: string) => parseScopes(v, "--scope"),
+    )
+    .option(
+      "--expires-in <duration>",
+      "the key stops working after this long: seconds, or 30m, 12h, 90d",
+      (v: string) => parseExpiresIn(v, "--expires-in"),
+    )
     .option("--json", "print JSON")
     .action(async (opts) =>
       withContext(async (ctx) => {
         const key = await ctx.tenancy.createApiKey(opts.project, opts.name, {
           wireProfile: opts.wireProfile,
           actor: cliActor(),
+          scopes: opts.scope,
+          expiresInMs: opts.expiresIn,
         });
         print(
           opts.json,
           key,
-          () => `Created ${key.id} for ${key.project_id}\nAPI key (shown once): ${key.api_key}`,
+          () =>
+            `Created ${key.id} for ${key.project_id} (scope ${key.scopes}${key.expires_at ? `, expires ${key.expires_at}` : ""})\nAPI key (shown once): ${key.api_key}`,
         );
       }),
     );
@@ -169,8 +236,10 @@ export function registerTenancyCommands(program: Command): void {
             "project_id",
             "prefix",
             "name",
+            "scopes",
             "wire_profile",
             "created_at",
+            "expires_at",
             "last_used_at",
             "revoked_at",
           ]),

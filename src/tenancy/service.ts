@@ -6,6 +6,7 @@ import { PorticoError } from "../errors.js";
 import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
 import type { HistoryService } from "../history/service.js";
 import { normalizeWireProfile, profileForSetting, type WireProfile } from "../http/wire-profile.js";
+import { FULL, type Scope, scopesOf, storedScopes } from "./scopes.js";
 import type { TenancyStore } from "./store.js";
 
 /** Who is calling: the project an API key belongs to. Every query downstream is scoped by it. */
@@ -18,6 +19,10 @@ export type Principal = {
   wireProfile?: WireProfile;
   /** The project's own per-key limit (null: PORTICO_RATE_LIMIT_PER_MINUTE; 0: off). */
   rateLimitPerMinute: number | null;
+  /** What the key may call (tenancy/scopes.ts); the CLI and the console act with `full`. */
+  scopes: readonly Scope[];
+  /** When the key stops working (epoch ms), or null. */
+  expiresAt: number | null;
 };
 
 export type ProjectView = {
@@ -40,6 +45,10 @@ export type ApiKeyView = {
   revoked_at: string | null;
   /** Pinned wire profile, or "project" (the project's setting applies). */
   wire_profile: string;
+  /** What the key may call: full, or a comma list of read, connect, proxy. */
+  scopes: string;
+  /** When the key stops working; null: never. */
+  expires_at: string | null;
 };
 export type CreatedApiKey = ApiKeyView & { api_key: string };
 export type InitResult = { organization_id: number; project_id: string; api_key: string };
@@ -122,6 +131,22 @@ export class TenancyService {
     );
   }
 
+  /**
+   * An organization's id when it exists (404 otherwise), or without one the first organization:
+   * the one a single-organization installation has.
+   */
+  async organization(id?: number): Promise<number> {
+    if (id === undefined) {
+      const first = await this.store.firstOrganizationId();
+      if (first === undefined)
+        throw new PorticoError("NOT_FOUND", "organization: none yet (run portico init)");
+      return first;
+    }
+    if (!(await this.store.organizationExists(id)))
+      throw new PorticoError("NOT_FOUND", `organization: ${id} not found`);
+    return id;
+  }
+
   async listProjects(): Promise<ProjectView[]> {
     return (await this.store.listProjects()).map(projectView);
   }
@@ -171,15 +196,28 @@ export class TenancyService {
     return p;
   }
 
+  /**
+   * A new key, shown once. `scopes` limits what it may call (default full); `expiresInMs` makes it
+   * stop working that long from now.
+   */
   async createApiKey(
     projectId: string,
     name?: string,
-    opts: { wireProfile?: string; actor?: Actor } = {},
+    opts: { wireProfile?: string; actor?: Actor; scopes?: readonly Scope[]; expiresInMs?: number } = {},
   ): Promise<CreatedApiKey> {
     await this.requireProject(projectId);
     const wireProfile = opts.wireProfile === undefined ? null : normalizeWireProfile(opts.wireProfile);
+    const expiresAt = opts.expiresInMs === undefined ? null : this.now() + opts.expiresInMs;
     return this.store.transaction((trx) =>
-      this.insertApiKey(trx, projectId, name ?? null, wireProfile, opts.actor),
+      this.insertApiKey(
+        trx,
+        projectId,
+        name ?? null,
+        wireProfile,
+        opts.actor,
+        opts.scopes ?? FULL,
+        expiresAt,
+      ),
     );
   }
 
@@ -195,6 +233,8 @@ export class TenancyService {
       keyId: caller,
       keyPrefix: caller,
       rateLimitPerMinute: p.rate_limit_per_minute,
+      scopes: FULL,
+      expiresAt: null,
     };
   }
 
@@ -273,6 +313,11 @@ export class TenancyService {
       this.keyCache.delete(hash);
       return null;
     }
+    const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+    if (expiresAt !== null && expiresAt <= now) {
+      this.keyCache.delete(hash);
+      throw new PorticoError("UNAUTHORIZED", "Unauthorized: this API key has expired");
+    }
     const principal: Principal = {
       organizationId: Number(row.organization_id),
       projectId: row.project_id,
@@ -280,6 +325,8 @@ export class TenancyService {
       keyPrefix: row.prefix,
       wireProfile: profileForSetting(row.key_wire_profile ?? row.project_wire_profile),
       rateLimitPerMinute: row.rate_limit_per_minute,
+      scopes: scopesOf(row.scopes),
+      expiresAt,
     };
     const entry: CachedKey = { principal, until: now + this.opts.apiKeyCacheSeconds * 1000, touchedAt: 0 };
     if (this.opts.apiKeyCacheSeconds > 0) {
@@ -302,6 +349,12 @@ export class TenancyService {
   private fromCache(hash: string, now: number): Principal | undefined {
     const cached = this.keyCache.get(hash);
     if (!cached || cached.until <= now) return undefined;
+    // An expiring key is never served from the cache past its end: it is looked up, and refused.
+    const ends = cached.principal.expiresAt;
+    if (ends !== null && ends <= now) {
+      this.keyCache.delete(hash);
+      return undefined;
+    }
     this.touch(cached, now);
     return cached.principal;
   }
@@ -330,6 +383,12 @@ export class TenancyService {
       created_at: now,
       wire_profile: null,
       rate_limit_per_minute: null,
+      display_name: null,
+      accent_color: null,
+      support_url: null,
+      success_url: null,
+      error_url: null,
+      allowed_origins: null,
     };
     await this.store.insertProject(trx, row);
     await this.opts.history?.audit(trx, {
@@ -349,6 +408,8 @@ export class TenancyService {
     name: string | null,
     wireProfile: string | null = null,
     actor: Actor = SYSTEM_ACTOR,
+    scopes: readonly Scope[] = FULL,
+    expiresAt: number | null = null,
   ): Promise<CreatedApiKey> {
     const now = this.now();
     const apiKey = generateSecret(PREFIX.apiKey);
@@ -362,6 +423,8 @@ export class TenancyService {
       last_used_at: null,
       revoked_at: null,
       wire_profile: wireProfile,
+      scopes: storedScopes(scopes),
+      expires_at: expiresAt,
     };
     await this.store.insertApiKey(trx, row);
     await this.opts.history?.audit(trx, {
@@ -370,7 +433,12 @@ export class TenancyService {
       action: "api_key.created",
       targetType: "api_key",
       targetId: row.id,
-      detail: { name, prefix: row.prefix },
+      detail: {
+        name,
+        prefix: row.prefix,
+        scopes: scopesOf(row.scopes).join(","),
+        expires_at: expiresAt === null ? null : iso(expiresAt),
+      },
     });
     return { ...apiKeyView(row), api_key: apiKey };
   }
@@ -394,4 +462,6 @@ const apiKeyView = (k: ApiKeysTable): ApiKeyView => ({
   last_used_at: iso(k.last_used_at === null ? null : Number(k.last_used_at)),
   revoked_at: iso(k.revoked_at === null ? null : Number(k.revoked_at)),
   wire_profile: k.wire_profile ?? "project",
+  scopes: scopesOf(k.scopes).join(","),
+  expires_at: iso(k.expires_at === null ? null : Number(k.expires_at)),
 });

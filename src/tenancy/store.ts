@@ -91,6 +91,8 @@ export class TenancyStore {
         "api_keys.wire_profile as key_wire_profile",
         "projects.wire_profile as project_wire_profile",
         "projects.rate_limit_per_minute",
+        "api_keys.scopes",
+        "api_keys.expires_at",
       ])
       .where("api_keys.key_hash", "=", keyHash)
       .where("api_keys.revoked_at", "is", null)

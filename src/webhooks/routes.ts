@@ -24,6 +24,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
   limiter: RateLimiter;
 }> = async (app, { webhooks, limiter }) => {
   app.get("/webhooks", {
+    config: { scopes: ["read"] },
     schema: {
       operationId: "portico_list_webhooks",
       tags,
@@ -33,6 +34,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
     handler: (request) => webhooks.list(request.principal.projectId),
   });
   app.post("/webhooks", {
+    config: { scopes: [] },
     schema: {
       operationId: "portico_create_webhook",
       tags,
@@ -46,6 +48,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
         .send(await webhooks.add(request.principal.projectId, request.body, apiKeyActor(request.principal))),
   });
   app.get("/webhooks/:id", {
+    config: { scopes: ["read"] },
     schema: {
       operationId: "portico_get_webhook",
       tags,
@@ -56,6 +59,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
     handler: (request) => webhooks.get(request.principal.projectId, request.params.id),
   });
   app.delete("/webhooks/:id", {
+    config: { scopes: [] },
     schema: {
       operationId: "portico_delete_webhook",
       tags,
@@ -67,6 +71,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
       webhooks.remove(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
   app.post("/webhooks/:id/rotate-secret", {
+    config: { scopes: [] },
     schema: {
       operationId: "portico_rotate_webhook_secret",
       tags,
@@ -81,6 +86,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
       webhooks.rotateSecret(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
   app.post("/webhooks/:id/enable", {
+    config: { scopes: [] },
     schema: {
       operationId: "portico_enable_webhook",
       tags,
@@ -92,6 +98,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
       webhooks.enable(request.principal.projectId, request.params.id, apiKeyActor(request.principal)),
   });
   app.get("/webhooks/:id/deliveries", {
+    config: { scopes: ["read"] },
     schema: {
       operationId: "portico_list_webhook_deliveries",
       tags,
@@ -110,6 +117,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
     },
   });
   app.post("/webhooks/replay", {
+    config: { scopes: [] },
     schema: {
       operationId: "portico_replay_webhooks",
       tags,

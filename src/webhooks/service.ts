@@ -11,8 +11,14 @@ import { PorticoError } from "../errors.js";
 import { type Actor, SYSTEM_ACTOR } from "../history/actor.js";
 import type { AuditInput, HistoryService } from "../history/service.js";
 import { isPrivateAddress, type Outbound } from "../http/outbound.js";
-import { newWebhookSecret } from "./signing.js";
-import type { DeliveryState, EndpointRow, EventRow, WebhooksStore } from "./store.js";
+import { newWebhookSecret, signedHeaders, WEBHOOK_USER_AGENT } from "./signing.js";
+import {
+  type DeliveryState,
+  type EndpointRow,
+  type EventRow,
+  TEST_EVENT,
+  type WebhooksStore,
+} from "./store.js";
 
 export const EVENT_TYPES = [
   "account.created",
@@ -361,9 +367,79 @@ export class WebhooksService {
     return { events: events.length, deliveries: rows.length, next_since: nextSince };
   }
 
+  /**
+   * Sends a test event to one endpoint, whatever events it subscribes to: a delivery like any
+   * other (signed, retried, listed), of an event that announces no account change.
+   */
+  async sendTest(
+    projectId: string,
+    endpointId: string,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<{ event_id: string; delivery_id: string }> {
+    const endpoint = await this.require(projectId, endpointId);
+    if (endpoint.status !== "active")
+      throw new PorticoError(
+        "CONFLICT",
+        `webhook endpoint ${endpointId} is disabled: enable it to send a test event`,
+      );
+    const now = this.now();
+    const id = generateId("msg_", 16);
+    const row = delivery(id, endpointId, projectId, now);
+    const payload = {
+      id,
+      event: TEST_EVENT,
+      event_date: new Date(now).toISOString(),
+      project_id: projectId,
+      endpoint_id: endpointId,
+      message: "A test event from Portico. No account changed.",
+    };
+    await this.audited(
+      { projectId, actor, action: "webhook.test_sent", targetId: endpointId, detail: { event_id: id } },
+      async (trx) => {
+        await this.store.insertEvent(trx, {
+          id,
+          project_id: projectId,
+          type: TEST_EVENT,
+          payload: JSON.stringify(payload),
+          created_at: now,
+        });
+        await this.store.insertDeliveries(trx, [row]);
+      },
+    );
+    return { event_id: id, delivery_id: row.id };
+  }
+
+  /**
+   * One delivery with what it sends: the event's JSON body and the headers of its last attempt
+   * (or of the next one). Signatures are left out: they are the endpoint's secret at work.
+   */
+  async delivery(projectId: string, deliveryId: string) {
+    const [d] = await this.deliveries(projectId, { deliveryId, limit: 1 });
+    if (!d) throw new PorticoError("NOT_FOUND", `delivery ${deliveryId} not found`);
+    const [event, endpoint] = await Promise.all([
+      this.store.getEvent(projectId, d.event_id),
+      this.store.getEndpoint(projectId, d.endpoint_id),
+    ]);
+    const body = event?.payload ?? "null";
+    const at = d.attempts.at(-1)?.at;
+    const hidden = "(not shown: made with the endpoint's signing secret)";
+    const headers: Record<string, string> = {
+      ...signedHeaders(["whsec_"], d.event_id, body, at ? Date.parse(at) : this.now()),
+      "user-agent": WEBHOOK_USER_AGENT,
+    };
+    for (const name of ["webhook-signature", "x-stackone-signature"]) headers[name] = hidden;
+    if (!at) headers["webhook-timestamp"] = "(the time of the attempt)";
+    return {
+      delivery: d,
+      endpoint_url: endpoint?.url ?? "",
+      payload: redactSecrets(fromJson(body)),
+      headers,
+    };
+  }
+
   async deliveries(
     projectId: string,
-    f: { endpointId?: string; eventId?: string; state?: DeliveryState; limit?: number },
+    f: { endpointId?: string; eventId?: string; deliveryId?: string; state?: DeliveryState; limit?: number },
   ) {
     const rows = await this.store.listDeliveries(projectId, { ...f, limit: Math.min(f.limit ?? 50, 1000) });
     const attempts = await this.store.attemptsOf(rows.map((r) => r.id));
@@ -422,6 +498,11 @@ export class WebhooksService {
     };
   }
 
+  /** Every project's deliveries waiting, and since when the oldest due one is (the operators' metrics). */
+  backlog(now = Date.now()) {
+    return this.store.backlog(now);
+  }
+
   private async require(projectId: string, id: string): Promise<EndpointRow> {
     const row = await this.store.getEndpoint(projectId, id);
     if (!row) throw new PorticoError("NOT_FOUND", `webhook endpoint ${id} not found`);
@@ -435,9 +516,28 @@ export class WebhooksService {
 }
 
 const subscribed = (e: EndpointRow, type: string) => {
+  // A test event goes to the endpoint it is sent (or replayed) to, whatever it subscribes to.
+  if (type === TEST_EVENT) return true;
   const events = fromJson<string[]>(e.events);
   return !events || events.includes(type);
 };
+
+const SECRET_KEY = /secret|password|token|credential|authorization|api[-_]?key|private[-_]?key/i;
+
+/**
+ * A payload as the console shows it: any value under a key that names a secret is hidden. Account
+ * events carry the public account only; this holds should a provider's metadata ever say more.
+ */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      SECRET_KEY.test(k) && v !== null ? "(hidden)" : redactSecrets(v),
+    ]),
+  );
+}
 
 const delivery = (eventId: string, endpointId: string, projectId: string, now: number) => ({
   id: generateId("whd_", 16),

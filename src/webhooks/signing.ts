@@ -8,6 +8,9 @@ import { PREFIX } from "../crypto/tokens.js";
  * `x-stackone-signature`: base64url HMAC-SHA256 of the raw body, keyed with the secret as shown.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
  */
+/** The user agent every delivery attempt sends. */
+export const WEBHOOK_USER_AGENT = "Portico-Webhooks/1";
+
 export const newWebhookSecret = (): string => `${PREFIX.webhookSecret}${randomBytes(24).toString("base64")}`;
 
 const keyOf = (secret: string) => Buffer.from(secret.slice(PREFIX.webhookSecret.length), "base64");

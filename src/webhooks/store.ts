@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from "kysely";
-import type { Dialect } from "../db/database.js";
+import { asideRowsOf, type Dialect } from "../db/database.js";
 import type { DB, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable } from "../db/schema.js";
 
 /**
@@ -8,6 +8,9 @@ import type { DB, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTa
  */
 export const DELIVERY_STATES = ["backlog", "retrying", "waiting", "delivered", "failed"] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** The type of the event an operator sends to one endpoint to try it ("send a test event"). */
+export const TEST_EVENT = "webhook.test";
 
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
 export type EventRow = Selectable<WebhookEventsTable>;
@@ -95,6 +98,7 @@ export class WebhooksStore {
       .executeTakeFirst();
   }
 
+  /** A time range's events, oldest first; a test event was for its endpoint, not for a replay. */
   eventsBetween(projectId: string, from: number, to: number, limit: number): Promise<EventRow[]> {
     return this.db
       .selectFrom("webhook_events")
@@ -102,6 +106,7 @@ export class WebhooksStore {
       .where("project_id", "=", projectId)
       .where("created_at", ">=", from)
       .where("created_at", "<=", to)
+      .where("type", "!=", TEST_EVENT)
       .orderBy("created_at")
       .orderBy("id")
       .limit(limit)
@@ -191,7 +196,7 @@ export class WebhooksStore {
 
   listDeliveries(
     projectId: string,
-    f: { endpointId?: string; eventId?: string; state?: DeliveryState; limit: number },
+    f: { endpointId?: string; eventId?: string; deliveryId?: string; state?: DeliveryState; limit: number },
   ) {
     let q = this.db
       .selectFrom("webhook_deliveries as d")
@@ -212,6 +217,7 @@ export class WebhooksStore {
       .where("d.project_id", "=", projectId);
     if (f.endpointId) q = q.where("d.endpoint_id", "=", f.endpointId);
     if (f.eventId) q = q.where("d.event_id", "=", f.eventId);
+    if (f.deliveryId) q = q.where("d.id", "=", f.deliveryId);
     if (f.state === "delivered" || f.state === "failed") q = q.where("d.status", "=", f.state);
     else if (f.state) q = q.where("d.status", "=", "pending");
     if (f.state === "retrying") q = q.where("d.attempts", ">", 0);
@@ -244,6 +250,33 @@ export class WebhooksStore {
       .where("status", "=", "pending")
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Every project's deliveries pending for active endpoints, and the earliest time one of them
+   * that is due now (its endpoint not backing off) became due: what the delivery job is behind by.
+   * On SQLite it runs on the reader thread, away from requests.
+   */
+  async backlog(now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
+    const query = sql<{ pending: number | string; oldest: number | string | null }>`
+      select count(*) as pending,
+        min(case when d.next_attempt_at <= ${now} and (e.retry_after is null or e.retry_after <= ${now})
+          then d.next_attempt_at end) as oldest
+      from webhook_deliveries d
+      join webhook_endpoints e on e.id = d.endpoint_id
+      where d.status = 'pending' and e.status = 'active'`;
+    const aside = asideRowsOf(this.db);
+    const compiled = query.compile(this.db);
+    const [row] = (
+      aside ? await aside(compiled.sql, compiled.parameters) : (await query.execute(this.db)).rows
+    ) as {
+      pending: number | string;
+      oldest: number | string | null;
+    }[];
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestDueAt: row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest),
+    };
   }
 
   attemptsOf(deliveryIds: string[]) {

@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import { generateId } from "../crypto/tokens.js";
 import type { DatabaseAvailability } from "../db/availability.js";
 import { PorticoError } from "../errors.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import type { WebhooksService } from "./service.js";
-import { signedHeaders } from "./signing.js";
+import { signedHeaders, WEBHOOK_USER_AGENT } from "./signing.js";
 import type { ClaimedDelivery, WebhooksStore } from "./store.js";
 
 export type WebhookWorkerOptions = {
@@ -108,7 +109,9 @@ export class WebhookWorker {
         await this.store.finishDelivery(d.id, this.owner, {});
         continue;
       }
-      const ok = await this.deliver(d, this.webhooks.signingSecrets(endpoint));
+      const ok = await telemetry.span("webhook delivery", { "portico.webhook.attempt": d.attempts + 1 }, () =>
+        this.deliver(d, this.webhooks.signingSecrets(endpoint)),
+      );
       const fresh = await this.store.endpointById(endpointId);
       if (!fresh) return;
       if (ok) {
@@ -168,7 +171,7 @@ export class WebhookWorker {
         url: new URL(d.url),
         headers: {
           ...signedHeaders(secrets, d.event_id, d.payload, started),
-          "user-agent": "Portico-Webhooks/1",
+          "user-agent": WEBHOOK_USER_AGENT,
         },
         body: d.payload,
         timeoutMs: this.opts.timeoutMs,
@@ -198,6 +201,7 @@ export class WebhookWorker {
         last_error: null,
         delivered_at: now,
       });
+      telemetry.count("portico_webhook_deliveries_total", { outcome: "delivered" });
       return true;
     }
     const giveUp = now - d.created_at >= this.opts.maxAgeMs;
@@ -208,6 +212,7 @@ export class WebhookWorker {
       last_error: error,
       next_attempt_at: now + retryDelay(this.opts.retryBaseMs, attempt),
     });
+    telemetry.count("portico_webhook_deliveries_total", { outcome: giveUp ? "failed" : "retry" });
     if (giveUp)
       this.opts.logger.warn(
         { delivery_id: d.id, event_id: d.event_id, attempts: attempt },

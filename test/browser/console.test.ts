@@ -1,8 +1,11 @@
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserAvailable, guardOffline, launchBrowser, shot } from "../helpers/browser.js";
-import { axeViolations, signInBrowser } from "../helpers/console.js";
-import { createSession, linkSandboxHris, SANDBOX_HRIS_KEY } from "../helpers/hub.js";
+import { axeViolations, invite, signInBrowser } from "../helpers/console.js";
+import { createSession, linkSandboxHris } from "../helpers/hub.js";
+import { linkInHub } from "../helpers/hub-browser.js";
+import { type Idp, SSO_CLIENT, startIdp } from "../helpers/oidc-idp.js";
+import { freePort } from "../helpers/processes.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -16,24 +19,6 @@ async function loaded(page: Page, heading?: string | RegExp): Promise<void> {
   await page.locator(".loading").waitFor({ state: "detached" });
 }
 
-/** Links Sandbox HRIS in the real hub web component opened at `url`, as an end user would. */
-async function linkInHub(browser: Browser, url: string, name: string, edit = false): Promise<void> {
-  const hub = await browser.newPage({ viewport: { width: 900, height: 800 } });
-  const external = guardOffline(hub);
-  await hub.goto(url);
-  if (edit) {
-    await hub.getByRole("button", { name: "Edit" }).click();
-  } else {
-    await hub.getByText("Sandbox HRIS").click();
-  }
-  await hub.locator("input").first().fill(SANDBOX_HRIS_KEY);
-  await hub.getByRole("button", { name: "Connect", exact: true }).click();
-  await hub.getByText("Connection Successful").waitFor();
-  await shot(hub, name);
-  expect(external).toEqual([]);
-  await hub.close();
-}
-
 /**
  * The operator console in Debian's Chromium: the newcomer's whole journey without CLI or curl
  * (after the sign-in link), every page with axe-core in light and dark, and the keyboard.
@@ -43,8 +28,18 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
   let browser: Browser;
   let receiver: Receiver;
   let timer: NodeJS.Timeout;
+  let idp: Idp;
   beforeAll(async () => {
-    s = await startTestServer("sqlite");
+    // Single sign-on configured, so the sign-in page offers it (and axe sees it).
+    const port = await freePort();
+    idp = await startIdp(`http://127.0.0.1:${port}/console/sso/callback`);
+    s = await startTestServer("sqlite", {
+      PORTICO_PORT: String(port),
+      PORTICO_CONSOLE_OIDC_ISSUER: idp.issuer,
+      PORTICO_CONSOLE_OIDC_CLIENT_ID: SSO_CLIENT.id,
+      PORTICO_CONSOLE_OIDC_CLIENT_SECRET: SSO_CLIENT.secret,
+      PORTICO_CONSOLE_OIDC_ALLOWED_DOMAINS: "acme.example",
+    });
     receiver = await startReceiver();
     // Test servers run no background workers: deliver webhooks as a node would.
     timer = setInterval(() => void s.ctx.webhookWorker.tick().catch(() => {}), 50);
@@ -56,10 +51,11 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await s?.ctx.webhookWorker.drain();
     await s?.close();
     await receiver?.close();
+    await idp?.close();
   });
 
-  const newPage = async (colorScheme: "light" | "dark" = "light") => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme });
+  const newPage = async (colorScheme: "light" | "dark" = "light", width = 1280) => {
+    const page = await browser.newPage({ viewport: { width, height: width < 600 ? 812 : 900 }, colorScheme });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     return { page, errors, external: guardOffline(page) };
@@ -269,16 +265,16 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     expect(log).toMatch(/POST \/connect_sessions/);
     await page.getByRole("link", { name: "Audit log" }).click();
     await loaded(page, "Logs");
-    await expect(shown(page.getByRole("table", { name: "Audit log" }))).resolves.toMatch(
-      /account\.deleted[\s\S]*operator tester/,
-    );
+    const audit = await shown(page.getByRole("table", { name: "Audit log" }));
+    expect(audit).toMatch(/Account deleted[\s\S]*Sandbox HRIS|sandbox-hris[\s\S]*tester/);
+    expect(audit).not.toMatch(/[{}]/);
     await shot(page, "console-14-audit");
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
     await page.close();
   });
 
-  it("switches projects, and every page passes axe-core in light and dark themes", async () => {
+  it("switches projects, and every page passes axe-core at desktop and phone widths, light and dark, without sideways scrolling", async () => {
     const other = await s.ctx.tenancy.createProject({ name: "Staging" });
     const accountId = await linkSandboxHris(
       s,
@@ -287,6 +283,8 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     const endpoint =
       (await s.ctx.webhooks.list(s.projectId))[0] ??
       (await s.ctx.webhooks.add(s.projectId, { url: receiver.url }));
+    const test = await s.ctx.webhooks.sendTest(s.projectId, endpoint.id);
+    await invite(s, "axe@acme.example", "viewer");
     const pages: [string, string | RegExp, string][] = [
       ["", "Overview", "overview"],
       ["/accounts", "Accounts", "accounts"],
@@ -296,40 +294,83 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       ["/webhooks", "Webhooks", "webhooks"],
       [`/webhooks/${endpoint.id}`, /^Deliveries to/, "deliveries"],
       ["/webhooks/deliveries?state=delivered", /^Deliveries to every endpoint/, "deliveries-all"],
+      [`/webhooks/deliveries/${test.delivery_id}`, "webhook.test delivery", "delivery"],
       ["/api-keys", "API keys", "api-keys"],
       ["/logs", "Logs", "logs-requests"],
       ["/logs?tab=events", "Logs", "logs-events"],
       ["/logs?tab=audit", "Logs", "logs-audit"],
+      ["/logs?tab=refused", "Logs", "logs-refused"],
+      ["/users", "Users", "users"],
+      ["/sessions", "Your sessions", "sessions"],
+      ["/settings", "Settings", "settings"],
     ];
-    for (const scheme of ["light", "dark"] as const) {
-      const { page, errors } = await newPage(scheme);
-      await page.goto(`${s.url}/console/sign-in`);
-      expect(await axeViolations(page)).toEqual([]);
-      await signInBrowser(page, s);
-      for (const [path, heading, name] of pages) {
-        await page.goto(`${s.url}/console/projects/${s.projectId}${path}`);
-        await loaded(page, heading);
-        const violations = await axeViolations(page);
-        expect(violations, `${scheme} ${path || "/"}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
-        await shot(page, `console-${scheme}-${name}`);
-      }
-      // A dialog open: still accessible.
-      await page.goto(`${s.url}/console/projects/${s.projectId}/accounts/${accountId}`);
-      await loaded(page);
-      await page.getByRole("button", { name: "Delete account" }).click();
-      expect(await axeViolations(page)).toEqual([]);
-      await page.keyboard.press("Escape");
-      await page.getByRole("dialog").waitFor({ state: "detached" });
+    const noSidewaysScroll = async (page: Page, what: string) =>
+      expect(
+        await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        ),
+        `${what} scrolls sideways`,
+      ).toBeLessThanOrEqual(0);
+    for (const width of [1280, 375])
+      for (const scheme of ["light", "dark"] as const) {
+        const { page, errors } = await newPage(scheme, width);
+        const at = `${width} ${scheme}`;
+        // The pages before signing in: sign-in (with single sign-on), an invitation, a refusal.
+        await page.goto(`${s.url}/console/sign-in`);
+        await page.getByRole("link", { name: "Sign in with SSO" }).waitFor();
+        expect(await axeViolations(page), `${at} sign-in`).toEqual([]);
+        await noSidewaysScroll(page, `${at} sign-in`);
+        await shot(page, `console-${width}-${scheme}-sign-in`);
+        await page.goto(await invite(s, "invited@acme.example", "admin"));
+        await page.getByText("You are invited to the console as invited@acme.example").waitFor();
+        expect(await axeViolations(page), `${at} invitation`).toEqual([]);
+        await shot(page, `console-${width}-${scheme}-invitation`);
+        idp.next = { sub: "mallory", email: "mallory@elsewhere.example", email_verified: true };
+        await page.goto(`${s.url}/console/sso`);
+        await page.getByRole("heading", { name: "You are not signed in" }).waitFor();
+        expect(await axeViolations(page), `${at} refusal`).toEqual([]);
+        await noSidewaysScroll(page, `${at} refusal`);
+        await shot(page, `console-${width}-${scheme}-sso-refused`);
 
-      // The switcher keeps the section and leaves the other project's account behind.
-      await page.getByLabel("Project").selectOption(other.project_id);
-      await page.waitForURL(`${s.url}/console/projects/${other.project_id}/accounts`);
-      await loaded(page, "Accounts");
-      await page.getByText("No accounts yet").waitFor();
-      expect(errors).toEqual([]);
-      await page.close();
-    }
-  });
+        await signInBrowser(page, s);
+        for (const [path, heading, name] of pages) {
+          await page.goto(`${s.url}/console/projects/${s.projectId}${path}`);
+          await loaded(page, heading);
+          await shot(page, `console-${width}-${scheme}-${name}`);
+          const violations = await axeViolations(page);
+          expect(violations, `${at} ${path || "/"}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
+          await noSidewaysScroll(page, `${at} ${path || "/"}`);
+          if (width < 600) {
+            // Phones: every table's rows are stacked cards, each cell labelled by its column.
+            const cells = await page.locator(".table-wrap td").evaluateAll((tds) =>
+              tds.map((el) => ({
+                display: getComputedStyle(el).display,
+                label: el.getAttribute("data-label"),
+              })),
+            );
+            for (const c of cells) {
+              expect(c.display, `${at} ${path}`).toBe("block");
+              expect(c.label, `${at} ${path}`).not.toBeNull();
+            }
+          }
+        }
+        // A dialog open: still accessible.
+        await page.goto(`${s.url}/console/projects/${s.projectId}/accounts/${accountId}`);
+        await loaded(page);
+        await page.getByRole("button", { name: "Delete account" }).click();
+        expect(await axeViolations(page)).toEqual([]);
+        await page.keyboard.press("Escape");
+        await page.getByRole("dialog").waitFor({ state: "detached" });
+
+        // The switcher keeps the section and leaves the other project's account behind.
+        await page.getByLabel("Project").selectOption(other.project_id);
+        await page.waitForURL(`${s.url}/console/projects/${other.project_id}/accounts`);
+        await loaded(page, "Accounts");
+        await page.getByText("No accounts yet").waitFor();
+        expect(errors).toEqual([]);
+        await page.close();
+      }
+  }, 300_000);
 
   it("is usable by keyboard: skip link, navigation, forms and dialogs", async () => {
     const { page } = await newPage();
@@ -339,11 +380,11 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe("Skip to content");
     await page.keyboard.press("Enter");
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe("main");
-    // From the top of a fresh page: skip link, brand, project, sign out, then the navigation.
+    // From the top of a fresh page: skip link, brand, project, your sessions, sign out, then the navigation.
     await page.reload();
     await loaded(page, "Overview");
     const reached: string[] = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 16; i++) {
       await page.keyboard.press("Tab");
       reached.push(
         await page.evaluate(() => {
@@ -352,10 +393,11 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
         }),
       );
     }
-    expect(reached.slice(0, 11)).toEqual([
+    expect(reached.slice(0, 15)).toEqual([
       "Skip to content",
       "Portico",
       "project-switcher",
+      "Your sessions",
       "Sign out",
       "Overview",
       "Accounts",
@@ -364,6 +406,9 @@ describe.skipIf(!browserAvailable())("console in a real browser", () => {
       "Webhooks",
       "API keys",
       "Logs",
+      "Hosted page",
+      "Users",
+      "Settings",
     ]);
     // Follow the navigation to Connect by keyboard and submit the form with Enter.
     const connect = page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Connect" });

@@ -8,18 +8,20 @@ import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 /**
  * The hub in Debian Chromium shows each provider's brand logo, drawn from simple-icons where the
- * set has the brand and a monogram where it does not, every image served by Portico itself.
+ * set has the brand, from SVG Logos where only that set has it, and a monogram where neither does,
+ * every image served by Portico itself.
  */
 describe.skipIf(!browserAvailable())("hub in a real browser: brand logos", () => {
   let s: TestServer;
   let browser: Browser;
   const catalog = loadCatalogFiles();
-  // Brands from simple-icons, and two monograms, enabled on the project.
+  // Brands from simple-icons, two from SVG Logos and two monograms, enabled on the project.
   const icons = ["github", "hubspot", "jira", "zendesk", "xero", "notion", "box", "dropbox", "okta", "gusto"];
-  const monograms = ["slack", "salesforce"];
+  const svgLogos = ["slack", "salesforce"];
+  const monograms = ["bamboohr", "workable"];
   beforeAll(async () => {
     s = await startTestServer("sqlite");
-    for (const key of [...icons, ...monograms]) {
+    for (const key of [...icons, ...svgLogos, ...monograms]) {
       const oauth = catalog.find((e) => e.key === key)!.auth.scheme === "oauth2";
       await s.ctx.integrations.enable(s.projectId, key, oauth ? { clientId: "c", clientSecret: "s" } : {});
     }
@@ -33,8 +35,11 @@ describe.skipIf(!browserAvailable())("hub in a real browser: brand logos", () =>
   it("shows every enabled provider's logo, served from this Portico, with nothing fetched elsewhere", async () => {
     for (const key of icons)
       expect(catalog.find((e) => e.key === key)!.brand?.simple_icons, key).toBeTruthy();
-    for (const key of monograms)
+    for (const key of [...svgLogos, ...monograms])
       expect(catalog.find((e) => e.key === key)!.brand?.simple_icons, key).toBeNull();
+    for (const key of svgLogos) expect(catalog.find((e) => e.key === key)!.brand?.logos, key).toBeTruthy();
+    for (const key of monograms)
+      expect(catalog.find((e) => e.key === key)!.brand?.logos, key).toBeUndefined();
 
     const session = await createSession(s, { origin_owner_id: "logos", origin_owner_name: "Logos Co" });
     const page = await browser.newPage({ viewport: { width: 900, height: 1300 } });
@@ -51,7 +56,7 @@ describe.skipIf(!browserAvailable())("hub in a real browser: brand logos", () =>
     });
     await page.goto(session.auth_link_url);
     await page.getByText("Salesforce").waitFor();
-    const names = [...icons, ...monograms].map((k) => catalog.find((e) => e.key === k)!.name);
+    const names = [...icons, ...svgLogos, ...monograms].map((k) => catalog.find((e) => e.key === k)!.name);
     for (const name of names) await page.getByText(name, { exact: true }).first().waitFor();
 
     // Every logo image has loaded (a broken one has no natural width) and points at Portico.
@@ -65,7 +70,7 @@ describe.skipIf(!browserAvailable())("hub in a real browser: brand logos", () =>
       .toBe(true);
     const srcs = await imgs.evaluateAll((list) => list.map((i) => (i as HTMLImageElement).src));
     const logoSrcs = srcs.filter((src) => src.includes("/assets/logos/"));
-    for (const key of [...icons, ...monograms])
+    for (const key of [...icons, ...svgLogos, ...monograms])
       expect(logoSrcs, key).toContain(`${s.url}/assets/logos/${key}.svg`);
     for (const src of srcs) expect(new URL(src).origin).toBe(s.url);
     await shot(page, "hub-logos");
@@ -73,7 +78,7 @@ describe.skipIf(!browserAvailable())("hub in a real browser: brand logos", () =>
     await shot(page, "hub-logos-end");
 
     // What the browser got is the file in catalog/logos, as an SVG image.
-    for (const key of [...icons, ...monograms]) {
+    for (const key of [...icons, ...svgLogos, ...monograms]) {
       const got = served.get(`${key}.svg`);
       expect(got, key).toBeDefined();
       expect(got!.status).toBe(200);
@@ -81,7 +86,9 @@ describe.skipIf(!browserAvailable())("hub in a real browser: brand logos", () =>
       expect(got!.body.equals(fs.readFileSync(`${LOGO_DIR}/${key}.svg`))).toBe(true);
     }
     expect(served.get("github.svg")!.body.toString()).toContain("<title>GitHub</title>");
-    expect(served.get("slack.svg")!.body.toString()).toContain("<rect");
+    expect(served.get("slack.svg")!.body.toString()).toContain("<title>Slack</title>");
+    expect(served.get("slack.svg")!.body.toString()).toContain('fill="#e01e5a"');
+    expect(served.get("bamboohr.svg")!.body.toString()).toContain("<rect");
     expect(external).toEqual([]);
     await page.close();
   });

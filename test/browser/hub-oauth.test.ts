@@ -71,7 +71,7 @@ describe.skipIf(!browserAvailable())("hub in a real browser: OAuth popup", () =>
     await allow.click();
     await page.getByText("Connection Successful").waitFor({ timeout: 15_000 });
     // The hosted page heard the hub's `success` event, with the provider.
-    await page.getByText("Connected sandbox-crm. You can close this window.").waitFor();
+    await page.getByText("Sandbox CRM is connected. You can close this window.").waitFor();
     await shot(page, "hub-oauth-4-connected");
     expect(s.ctx.sandboxOAuth.tokenRequests.authorization_code).toBe(tokenRequests + 1);
     expect(external).toEqual([]);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConnectSessionTokenAuthLink } from "../../src/sessions/schemas.js";
 import { createTestDatabase, DIALECTS, dialectAvailable, type TestDatabase } from "../helpers/dialects.js";
 import { type CliResult, firstStartKey, portico, spawnServe } from "../helpers/processes.js";
 
@@ -91,6 +92,10 @@ for (const dialect of DIALECTS) {
       );
       expect(session.project_id).toBe(project.project_id);
       expect(session.categories).toEqual(["hris", "ats"]);
+      // The newest contract's types, as the HTTP API answers it: organization_id a numeric string.
+      expect(session.organization_id).toBe(String(first.organization_id));
+      const contract = ConnectSessionTokenAuthLink.safeParse(session);
+      expect(contract.error?.issues ?? []).toEqual([]);
       expect(session.auth_link_url).toContain(session.token);
 
       // Wire profiles: a project pins one, a key overrides it, `auto`/`project` undo either.

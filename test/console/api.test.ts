@@ -177,9 +177,16 @@ for (const dialect of DIALECTS) {
         await s.ctx.history.flush();
 
         const p = `/projects/${s.projectId}`;
+        const deliveries = (await get(`${p}/webhooks/${hook.id}/deliveries`)) as { id: string }[];
+        expect(deliveries.length).toBeGreaterThan(0);
         const answers = await Promise.all(
           [
             "/me",
+            "/settings",
+            "/sessions",
+            `/organizations/${s.organizationId}/users`,
+            `/organizations/${s.organizationId}/sessions`,
+            ...deliveries.map((d) => `${p}/webhooks/deliveries/${d.id}`),
             "/projects",
             `${p}/overview`,
             `${p}/accounts`,

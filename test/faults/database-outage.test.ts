@@ -6,7 +6,7 @@ import SqliteDatabase from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, linkSandboxHris } from "../helpers/hub.js";
 import { type OwnPostgres, ownPostgresAvailable, startOwnPostgres } from "../helpers/own-postgres.js";
-import { firstStartKey, type ServeProcess, spawnServe } from "../helpers/processes.js";
+import { firstStartKey, freePort, type ServeProcess, spawnServe } from "../helpers/processes.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 type Sample = { at: number; ms: number; status: number; retryAfter: string | null; body: string };
@@ -76,9 +76,16 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
   let apiKey: string;
   let accountId: string;
   let dataDir: string;
+  let metricsUrl: string;
+
+  /** `portico_database_up` as the metrics listener says it now. */
+  const databaseUp = async () =>
+    Number(/^portico_database_up (\S+)$/m.exec(await (await fetch(metricsUrl)).text())?.[1]);
 
   beforeAll(async () => {
     pg = await startOwnPostgres();
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-outage-"));
     server = await spawnServe({
       PORTICO_DATABASE_URL: pg.url,
@@ -86,6 +93,7 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
       PORTICO_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
       PORTICO_LOG_LEVEL: "warn",
       PORTICO_WEBHOOK_POLL_MS: "50",
+      PORTICO_METRICS_PORT: String(metricsPort),
       ...TIME_LIMITS,
     });
     apiKey = firstStartKey(server.output())!;
@@ -111,6 +119,8 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
     expect(ready.status, kind).toBe(503);
     expect(ready.ms, kind).toBeLessThan(1500);
     expect(ready.body).toMatchObject({ statusCode: 503, message: expect.any(String) });
+    // The metrics say what /readyz says.
+    expect(await databaseUp(), kind).toBe(0);
     // ...and once the outage is known, each call in well under a second.
     const known = Date.now();
     await new Promise((r) => setTimeout(r, 1500));
@@ -145,6 +155,7 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
       kind,
     ).toBe(true);
     expect((await timed(`${server.url}/readyz`)).status, kind).toBe(200);
+    expect(await databaseUp(), kind).toBe(1);
   }
 
   it("answers 503 while PostgreSQL is stopped, and serves again when it is back", async () => {
@@ -183,6 +194,70 @@ describe.skipIf(!ownPostgresAvailable())("a database outage under load", () => {
     // No per-request error lines: no unhandled errors, no failed background jobs.
     expect(lines.filter((l) => l.level >= 50 && !l.msg.startsWith("database unavailable"))).toEqual([]);
   });
+});
+
+/**
+ * A frozen PostgreSQL with the default time limits (5 s to connect, 15 s for an answer): the
+ * freeze is noticed by a probe with PORTICO_READYZ_TIMEOUT_MS (1 s), not by those timeouts, so
+ * every call answers within 1.5 s of its start, 503 during the freeze (issue 18).
+ */
+describe.skipIf(!ownPostgresAvailable())("a frozen database with the default time limits", () => {
+  let pg: OwnPostgres;
+  let server: ServeProcess;
+  let apiKey: string;
+  let accountId: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    pg = await startOwnPostgres();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-freeze-"));
+    server = await spawnServe({
+      PORTICO_DATABASE_URL: pg.url,
+      PORTICO_DATA_DIR: dataDir,
+      PORTICO_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+      PORTICO_LOG_LEVEL: "warn",
+    });
+    apiKey = firstStartKey(server.output())!;
+    const s = { url: server.url, apiKey } as TestServer;
+    const session = await createSession(s, { origin_owner_id: "freeze", origin_owner_name: "Freeze" });
+    accountId = await linkSandboxHris(s, session.token);
+  });
+  afterAll(async () => {
+    await server?.stop("SIGKILL");
+    pg?.destroy();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers every call within 1.5 s of its start, 503 while frozen, and recovers by itself", async () => {
+    const traffic = load(server.url, apiKey, accountId);
+    await waitFor("steady 200s", () => traffic.samples.filter((s) => s.status === 200).length > 50);
+    const began = Date.now();
+    pg.freeze();
+    await new Promise((r) => setTimeout(r, 4000));
+    const ready = await timed(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.ms).toBeLessThan(1500);
+    pg.thaw();
+    const ended = Date.now();
+    await waitFor("recovery", () => traffic.samples.some((s) => s.at > ended && s.status === 200), 30_000);
+    await traffic.stop();
+
+    // Every call started during the freeze, however long it took.
+    const during = traffic.samples.filter((s) => s.at >= began && s.at < ended);
+    expect(during.length).toBeGreaterThan(20);
+    expect(during.filter((s) => s.status === 503).length).toBeGreaterThan(20);
+    for (const s of during) expect([200, 503], s.body).toContain(s.status);
+    const slowest = Math.max(...during.map((s) => s.ms));
+    expect(slowest, `slowest call during the freeze: ${slowest} ms`).toBeLessThan(1500);
+    const lines = server
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg: string; err?: string });
+    expect(lines.find((l) => l.msg.startsWith("database unavailable"))?.err).toMatch(
+      /did not answer a probe within 1000 ms/,
+    );
+  }, 90_000);
 });
 
 /** SQLite's outage: another process holding the write lock past PORTICO_DATABASE_BUSY_TIMEOUT_MS. */

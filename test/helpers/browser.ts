@@ -37,4 +37,5 @@ export function guardOffline(page: Page): string[] {
   return external;
 }
 
-export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+export const shot = (page: Page, name: string, opts: { fullPage?: boolean } = {}) =>
+  page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: opts.fullPage ?? false });

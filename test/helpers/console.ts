@@ -10,7 +10,12 @@ export async function consoleLink(s: TestServer, operator = "tester"): Promise<s
 
 /** Signs in over HTTP as a browser on Portico's origin would; returns the `Cookie` header value. */
 export async function signIn(s: TestServer): Promise<string> {
-  const token = new URL(await consoleLink(s)).searchParams.get("token")!;
+  return signInWith(s, await consoleLink(s));
+}
+
+/** Signs in with a sign-in or invitation link, as the sign-in page's form does; returns the cookie. */
+export async function signInWith(s: TestServer, url: string): Promise<string> {
+  const token = new URL(url).searchParams.get("token")!;
   const res = await fetch(`${s.url}/console/sign-in`, {
     method: "POST",
     redirect: "manual",
@@ -19,6 +24,26 @@ export async function signIn(s: TestServer): Promise<string> {
   });
   if (res.status !== 303) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return res.headers.get("set-cookie")!.split(";")[0]!;
+}
+
+/** Invites an email with a role (as `portico console users invite` does); returns its link. */
+export async function invite(
+  s: TestServer,
+  email: string,
+  role: "viewer" | "admin" | "owner",
+  organizationId?: number,
+): Promise<string> {
+  return (await s.ctx.consoleUsers.invite({ email, role, organizationId, actor: cliActor() })).url;
+}
+
+/** A console user signed in through an invitation: their cookie. */
+export async function userCookie(
+  s: TestServer,
+  email: string,
+  role: "viewer" | "admin" | "owner",
+  organizationId?: number,
+): Promise<string> {
+  return signInWith(s, await invite(s, email, role, organizationId));
 }
 
 /** A console API call with the cookie and Portico's own origin, as the console page makes it. */

@@ -6,13 +6,23 @@ export const BIN = path.resolve(import.meta.dirname, "../../bin/portico.js");
 
 export type CliResult = { code: number; stdout: string; stderr: string };
 
+/**
+ * What every spawned Portico gets unless a test says otherwise: no env file, so a developer's own
+ * `.env` in the clone never leaks into a test (the tests of the env file name theirs).
+ */
+const HERMETIC = { PORTICO_ENV_FILE: "" };
+
 /** Runs `portico <args>` as a user would, with the given environment on top of the current one. */
-export function portico(args: string[], env: Record<string, string>): Promise<CliResult> {
+export function portico(
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: 60_000 },
+      { env: { ...process.env, ...HERMETIC, ...env }, timeout: 60_000, cwd: opts.cwd },
       (err, stdout, stderr) => {
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
@@ -42,7 +52,7 @@ export type ServeProcess = {
 export async function spawnServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   const port = env.PORTICO_PORT ? Number(env.PORTICO_PORT) : await freePort();
   const child = spawn(process.execPath, [BIN, "serve", ...args], {
-    env: { ...process.env, PORTICO_PORT: String(port), ...env },
+    env: { ...process.env, ...HERMETIC, PORTICO_PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

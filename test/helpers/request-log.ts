@@ -20,3 +20,14 @@ export async function storedRows(s: { ctx: Context }): Promise<Record<string, un
   }
   return out;
 }
+
+/** How many requests the request log holds (every day of it). */
+export async function storedRequestCount(s: { history: Context["history"] } | Context): Promise<number> {
+  const { db, dialect } = s.history.log;
+  const tables =
+    dialect === "postgres" ? ["request_log"] : (await s.history.log.days.list(true)).map(dayTable);
+  let n = 0;
+  for (const t of tables)
+    n += Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(t)}`.execute(db)).rows[0]!.n);
+  return n;
+}

@@ -28,6 +28,7 @@ const request = (projectId: string, at: number, path = "/accounts"): RequestReco
   provider_url: null,
   provider_status: null,
   error: null,
+  provider_steps: null,
 });
 
 /** Retention: the cleanup job deletes what is older than each setting, in batches, and nothing else. */
@@ -118,13 +119,25 @@ for (const dialect of DIALECTS) {
           created_at: at,
         });
 
+      // Calls refused with 429, counted per key and minute, keep as long as the request log.
+      const minute = (at: number) => at - (at % 60_000);
+      await db
+        .insertInto("refused_requests")
+        .values([
+          { project_id: projectId, key_id: "key_x", minute: minute(now - 8 * DAY), count: 5 },
+          { project_id: projectId, key_id: "key_x", minute: minute(now - 6 * DAY), count: 3 },
+        ])
+        .execute();
+
       const deleted = await t.ctx.history.purgeExpired(2);
       expect(deleted).toEqual({
         request_log_days: oldDays.length,
         account_events: 2,
         audit_log: 1,
+        refused_requests: 1,
         history_daily: 1,
       });
+      expect(await t.ctx.history.refusedSince(projectId, 0)).toBe(3);
       // Whole days went: their tables (partitions) are gone, not emptied.
       const days = await storedDays();
       for (const name of oldDays) expect(days).not.toContain(name);
@@ -142,6 +155,7 @@ for (const dialect of DIALECTS) {
         request_log_days: 0,
         account_events: 0,
         audit_log: 0,
+        refused_requests: 0,
         history_daily: 0,
       });
     });

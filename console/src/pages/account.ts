@@ -1,57 +1,113 @@
 import { ApiError, api } from "../api.js";
+import type { PageContext } from "../context.js";
 import {
   actionForm,
   alertBox,
   badge,
+  breakable,
   type Child,
+  codeBlock,
   copyable,
   dangerButton,
   field,
   h,
   replace,
+  roleNote,
   table,
   time,
 } from "../dom.js";
-import type { PageContext } from "../main.js";
-import type { Account, AccountEvent, Actor, AuthLink, Page, RequestLog } from "../types.js";
+import type { Account, AccountEvent, AuthLink, Page, RequestLog, TryCallResult } from "../types.js";
+import { actorText, detailText, eventText } from "../words.js";
+import { healthSection } from "./account-health.js";
 
-export const actorText = (a: Actor): string => {
-  const who = {
-    session: "end user",
-    api_key: "API key",
-    operator: "operator",
-    scheduler: "scheduler",
-    system: "Portico",
-  }[a.type];
-  return `${who ?? a.type}${a.name ? ` ${a.name}` : ""}`;
-};
+const json = (label: string, v: unknown) =>
+  v === null || v === undefined || (typeof v === "object" && Object.keys(v).length === 0)
+    ? "—"
+    : codeBlock(label, v);
 
-/** Every account event type, as the console names it. */
-export const EVENT_TEXT: Record<string, string> = {
-  linked: "Linked",
-  reconnected: "Re-connected",
-  updated: "Updated",
-  credentials_replaced: "Credentials replaced",
-  token_refreshed: "Token refreshed",
-  refresh_failed: "Token refresh failed",
-  error: "Went to error",
-  recovered: "Recovered",
-  deleted: "Deleted",
-};
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-export const eventText = (type: string) => EVENT_TEXT[type] ?? type;
-
-export function detailText(detail: Record<string, unknown> | null): Child {
-  if (!detail) return null;
-  if (typeof detail.code === "string" || typeof detail.description === "string")
-    return `${detail.code ?? ""}: ${detail.description ?? ""}`;
-  if (Array.isArray(detail.fields))
-    return detail.fields.length ? `Changed: ${detail.fields.join(", ")}` : null;
-  return JSON.stringify(detail);
+/**
+ * "Try a call": one request to the provider through the proxy, as this account, with the
+ * provider's answer (status, headers, body) shown below. The console API records it in the
+ * request log and, under the operator's email, in the audit log.
+ */
+function tryCallForm(ctx: PageContext, base: string, a: Account): HTMLElement {
+  const method = h(
+    "select",
+    { name: "method" },
+    METHODS.map((m) => h("option", { value: m }, m)),
+  );
+  const path = h("input", {
+    type: "text",
+    name: "path",
+    required: true,
+    value: a.provider.startsWith("sandbox-") ? "/me" : "/",
+    autocomplete: "off",
+    spellcheck: "false",
+    className: "mono",
+  });
+  const body = h("textarea", { name: "body", rows: "4", className: "mono", spellcheck: "false" });
+  const bodyField = field("Body (JSON or text)", body, "Sent with POST, PUT and PATCH");
+  bodyField.hidden = true;
+  method.addEventListener("change", () => {
+    bodyField.hidden = method.value === "GET" || method.value === "DELETE";
+  });
+  const answer = h("div", { className: "answer", "aria-live": "polite" });
+  const submit = h("button", { type: "submit", className: "primary" }, "Send");
+  const form = actionForm(
+    { className: "stack", "aria-labelledby": "try-heading" },
+    async () => {
+      submit.disabled = true;
+      replace(answer, h("p", { className: "loading" }, "Calling the provider…"));
+      try {
+        const r = await api<TryCallResult>("POST", `${base}/proxy`, {
+          method: method.value,
+          path: path.value.trim(),
+          body: bodyField.hidden ? undefined : body.value,
+        });
+        replace(
+          answer,
+          h("h3", null, "Answer"),
+          h(
+            "p",
+            null,
+            "The provider answered ",
+            badge(String(r.status), r.status < 400 ? "ok" : "error"),
+            ` in ${r.duration_ms.toLocaleString()} ms.`,
+          ),
+          h(
+            "details",
+            null,
+            h("summary", null, "Response headers"),
+            table(
+              "Response headers",
+              ["Header", "Value"],
+              Object.entries(r.headers).map(([k, v]) => [h("code", null, k), String(v)]),
+            ),
+          ),
+          codeBlock("Response body", r.data === null ? "(empty)" : r.data),
+        );
+        ctx.notify(`The provider answered ${r.status}`);
+      } catch (err) {
+        replace(answer);
+        throw err;
+      } finally {
+        submit.disabled = false;
+      }
+    },
+    h("h2", { id: "try-heading" }, "Try a call"),
+    h(
+      "p",
+      { className: "hint" },
+      "One request to the provider through Portico's proxy, as this account: its credentials are added by Portico and never shown. The path is relative to the provider's API.",
+    ),
+    h("div", { className: "try-line" }, field("Method", method), field("Path", path)),
+    bodyField,
+    h("div", { className: "actions" }, submit),
+  );
+  return h("section", { className: "try" }, form, answer);
 }
-
-const json = (v: unknown) =>
-  v === null || v === undefined ? "—" : h("pre", { className: "json" }, JSON.stringify(v, null, 2));
 
 export async function accountPage(ctx: PageContext): Promise<void> {
   const id = ctx.params[0]!;
@@ -72,9 +128,11 @@ export async function accountPage(ctx: PageContext): Promise<void> {
     }
     throw err;
   }
-  const [events, calls] = await Promise.all([
+  const admin = ctx.can("admin");
+  const [events, calls, health] = await Promise.all([
     api<Page<AccountEvent>>("GET", `${base}/events`),
     api<Page<RequestLog>>("GET", `${base}/requests`),
+    healthSection(base, admin, ctx.notify, () => ctx.navigate(location.pathname, { replace: true })),
   ]);
   const a = detail.account;
 
@@ -169,8 +227,8 @@ export async function accountPage(ctx: PageContext): Promise<void> {
     ["Username", a.origin_username ?? "—"],
     ["Label", a.label ?? "—"],
     ["Type", a.type],
-    ["Setup", json(a.setup_information)],
-    ["Metadata", json(a.metadata)],
+    ["Setup", json("Setup values", a.setup_information)],
+    ["Metadata", json("Metadata", a.metadata)],
     ["Created", time(a.created_at)],
     ["Updated", time(a.updated_at)],
   ];
@@ -188,7 +246,7 @@ export async function accountPage(ctx: PageContext): Promise<void> {
             "ul",
             null,
             a.status_reasons.map((r) =>
-              h("li", null, `${r.code ?? ""}: ${r.description ?? ""} `, time(r.timestamp)),
+              h("li", null, `${[r.code, r.description].filter(Boolean).join(": ")} `, time(r.timestamp)),
             ),
           ),
         )
@@ -210,12 +268,18 @@ export async function accountPage(ctx: PageContext): Promise<void> {
         "section",
         { "aria-labelledby": "actions-heading", className: "stack" },
         h("h2", { id: "actions-heading" }, "Actions"),
-        h("p", null, "A re-connect link opens the hub in edit mode for this account only."),
-        h("div", { className: "actions" }, reconnect, remove),
-        linkArea,
-        edit,
+        admin
+          ? [
+              h("p", null, "A re-connect link opens the hub in edit mode for this account only."),
+              h("div", { className: "actions" }, reconnect, remove),
+              linkArea,
+              edit,
+            ]
+          : roleNote(ctx.me.role, "admin", "re-connecting, editing, deleting and trying calls"),
       ),
     ),
+    health,
+    admin ? tryCallForm(ctx, base, a) : null,
     h(
       "section",
       { "aria-labelledby": "timeline" },
@@ -244,13 +308,20 @@ export async function accountPage(ctx: PageContext): Promise<void> {
       h("h2", { id: "calls" }, "Recent proxied calls"),
       table(
         "Recent proxied calls",
-        ["Time", "Request", "Provider status", "Status", "Duration", "Error"],
+        ["Time", "Request", "Provider status", "Attempts", "Status", "Duration (ms)", "By", "Error"],
         calls.data.map((c) => [
           time(c.event_datetime),
-          h("code", null, `${c.step_requests?.[0]?.http_method ?? ""} ${c.step_requests?.[0]?.path ?? ""}`),
-          c.step_requests?.[0]?.status ?? "—",
+          h(
+            "code",
+            null,
+            `${c.step_requests?.[0]?.http_method ?? ""} `,
+            breakable(c.step_requests?.[0]?.path ?? ""),
+          ),
+          c.step_requests?.at(-1)?.status ?? "—",
+          c.step_requests?.length ?? "—",
           badge(String(c.status), c.status < 400 ? "ok" : "error"),
-          `${c.duration} ms`,
+          c.duration,
+          c.source_value ?? "—",
           c.error ?? "—",
         ]),
         "No proxied calls yet.",

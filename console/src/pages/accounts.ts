@@ -1,6 +1,6 @@
 import { api, qs } from "../api.js";
-import { badge, field, filterForm, h, pager, replace, table, time } from "../dom.js";
-import type { PageContext } from "../main.js";
+import type { PageContext } from "../context.js";
+import { badge, breakable, field, filterForm, h, pager, replace, table, time } from "../dom.js";
 import type { Account, Integration, Page } from "../types.js";
 
 const STATUSES = ["active", "inactive", "error"];
@@ -29,13 +29,14 @@ export async function accountsPage(ctx: PageContext): Promise<void> {
     api<{ integrations: Integration[] }>("GET", `/projects/${ctx.projectId}/integrations`),
   ]);
 
+  // The providers this project offers, not the whole catalog (and the one filtered by, if it no
+  // longer is: its accounts stay).
+  const offered = catalog.integrations.filter((i) => i.active || i.provider === filters.provider);
   const provider = h(
     "select",
     { name: "provider" },
     h("option", { value: "" }, "Any provider"),
-    catalog.integrations.map((i) =>
-      h("option", { value: i.provider, selected: i.provider === filters.provider }, i.name),
-    ),
+    offered.map((i) => h("option", { value: i.provider, selected: i.provider === filters.provider }, i.name)),
   );
   const status = h(
     "select",
@@ -81,7 +82,7 @@ export async function accountsPage(ctx: PageContext): Promise<void> {
           "a",
           { href: ctx.href(`/accounts/${encodeURIComponent(a.id)}`) },
           h("span", { className: "owner-name" }, a.origin_owner_name),
-          h("span", { className: "sub mono" }, a.origin_owner_id),
+          h("span", { className: "sub mono" }, breakable(a.origin_owner_id)),
         ),
         a.provider_name ?? a.provider,
         badge(a.status),

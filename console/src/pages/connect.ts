@@ -1,6 +1,6 @@
 import { api } from "../api.js";
-import { actionForm, copyable, field, h, replace, time, uid } from "../dom.js";
-import type { PageContext } from "../main.js";
+import type { PageContext } from "../context.js";
+import { actionForm, copyable, field, h, replace, roleNote, time, uid } from "../dom.js";
 import type { AuthLink, Integration } from "../types.js";
 
 const EXPIRY: [number, string][] = [
@@ -92,10 +92,16 @@ export async function connectPage(ctx: PageContext): Promise<void> {
     field("Link valid for", expiry),
     h("div", { className: "actions" }, h("button", { type: "submit", className: "primary" }, "Create link")),
   );
+  if (!ctx.can("admin")) {
+    // Shown, so a viewer sees what an admin would fill in; every control disabled.
+    for (const el of form.querySelectorAll("input, select, button, textarea"))
+      (el as HTMLInputElement).disabled = true;
+  }
   replace(
     ctx.main,
     h("h1", null, "Connect an account"),
     h("p", null, "Create a connect session for one of your customers and get its auth link."),
+    ctx.can("admin") ? null : roleNote(ctx.me.role, "admin", "creating links"),
     form,
     result,
   );

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
-import { actionForm, alertBox, badge, copyable, field, h, replace } from "../dom.js";
-import type { PageContext } from "../main.js";
+import type { PageContext } from "../context.js";
+import { actionForm, alertBox, badge, copyable, field, h, replace, roleNote } from "../dom.js";
 import type { Integration } from "../types.js";
 
 type Catalog = { redirect_uri: string; categories: string[]; integrations: Integration[] };
@@ -46,12 +46,18 @@ function oauthForm(ctx: PageContext, i: Integration, redirectUri: string): HTMLE
     o.built_in_app
       ? h("p", { className: "hint" }, "Without an app of yours, Portico's built-in sandbox app is used.")
       : null,
-    h(
-      "div",
-      { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, "Save OAuth app"),
-    ),
+    ctx.can("admin")
+      ? h(
+          "div",
+          { className: "actions" },
+          h("button", { type: "submit", className: "primary" }, "Save OAuth app"),
+        )
+      : null,
   );
+  if (!ctx.can("admin"))
+    for (const el of [clientId, secret, scopes]) {
+      el.disabled = true;
+    }
 
   return h("details", { className: "oauth" }, h("summary", null, "OAuth app settings"), form);
 }
@@ -62,6 +68,7 @@ function card(ctx: PageContext, i: Integration, redirectUri: string): HTMLElemen
     role: "switch",
     checked: i.active,
     id: `toggle-${i.provider}`,
+    disabled: !ctx.can("admin"),
   });
   toggle.addEventListener("change", async () => {
     toggle.disabled = true;
@@ -94,6 +101,10 @@ function card(ctx: PageContext, i: Integration, redirectUri: string): HTMLElemen
       state,
     ),
     h("div", { className: "switch" }, toggle, h("label", { for: toggle.id }, `Offer ${i.name} to end users`)),
+    // Enabled but not offered in the hub: end users are told only that it is not available.
+    i.problem
+      ? h("p", { className: "alert", role: "alert" }, `Not offered to end users: ${i.problem}`)
+      : null,
     i.oauth ? oauthForm(ctx, i, redirectUri) : null,
   );
 }
@@ -143,6 +154,7 @@ export async function integrationsPage(ctx: PageContext): Promise<void> {
     ctx.main,
     h("h1", null, "Integrations"),
     h("p", null, "The providers this project offers its end users in the hub."),
+    ctx.can("admin") ? null : roleNote(ctx.me.role, "admin", "enabling providers and setting OAuth apps"),
     h(
       "form",
       {

@@ -1,13 +1,22 @@
 import { api, qs } from "../api.js";
-import { badge, type Child, field, filterForm, h, pager, replace, table, time } from "../dom.js";
-import type { PageContext } from "../main.js";
-import type { AccountEvent, ApiKey, AuditEntry, Page, RequestLog } from "../types.js";
-import { actorText, detailText, EVENT_TEXT, eventText } from "./account.js";
+import type { PageContext } from "../context.js";
+import { badge, breakable, type Child, field, filterForm, h, pager, replace, table, time } from "../dom.js";
+import type {
+  AccountEvent,
+  ApiKey,
+  AuditEntry,
+  ConsoleUser,
+  Page,
+  RefusedCount,
+  RequestLog,
+} from "../types.js";
+import { actorText, auditWords, detailText, EVENT_TEXT, eventText } from "../words.js";
 
 const TABS: [string, string][] = [
   ["requests", "Request log"],
   ["events", "Account events"],
   ["audit", "Audit log"],
+  ["refused", "Refused (429)"],
 ];
 
 /** datetime-local (the browser's local time) to ISO, and back. */
@@ -66,7 +75,7 @@ export async function logsPage(ctx: PageContext): Promise<void> {
         ["", "Any status"],
         ["success", "Succeeded (below 400)"],
         ["failure", "Failed (400 and above)"],
-        ...["200", "201", "400", "401", "403", "404", "408", "429", "500", "502"].map((c) => [c, c]),
+        ...["200", "201", "400", "401", "403", "404", "408", "500", "502"].map((c) => [c, c]),
       ].map(([v, t]) => h("option", { value: v!, selected: (q.get("status") ?? "") === v }, t!)),
     );
     const s = q.get("status") ?? "";
@@ -87,12 +96,12 @@ export async function logsPage(ctx: PageContext): Promise<void> {
       field("API key", keySelect("key", "Any key")),
       field("Status", status),
     ];
-    head = ["Time", "Call", "Status", "Duration", "Account", "Provider call", "Key"];
+    head = ["Time", "Call", "Status", "Duration (ms)", "Account", "Provider call", "Key"];
     rows = logs.data.map((l) => [
       time(l.event_datetime),
-      h("code", null, `${l.http_method} ${l.path}`),
+      h("code", null, `${l.http_method} `, breakable(l.path)),
       badge(String(l.status), l.status < 400 ? "ok" : "error"),
-      `${l.duration} ms`,
+      l.duration,
       l.account_id
         ? h(
             "a",
@@ -104,7 +113,9 @@ export async function logsPage(ctx: PageContext): Promise<void> {
         ? h(
             "code",
             null,
-            `${l.step_requests[0].http_method} ${l.step_requests[0].path} → ${l.step_requests[0].status ?? "no answer"}`,
+            `${l.step_requests[0].http_method} `,
+            breakable(l.step_requests[0].path ?? ""),
+            ` → ${l.step_requests[0].status ?? "no answer"}`,
           )
         : (l.error ?? "—"),
       l.source_value ?? "—",
@@ -136,24 +147,50 @@ export async function logsPage(ctx: PageContext): Promise<void> {
       actorText(e.actor),
       detailText(e.detail) ?? "—",
     ]);
-  } else {
-    const audit = await api<Page<AuditEntry>>(
+  } else if (tab === "refused") {
+    // Calls answered 429 are counted per key and minute, not logged one row each.
+    const refused = await api<{ data: RefusedCount[] }>(
       "GET",
-      `${base}/audit${qs({ ...range, actor_id: q.get("key") ?? undefined, target_id: q.get("account") ?? undefined })}`,
+      `${base}/refused${qs({ start_date: range.start_date, end_date: range.end_date, key_id: q.get("key") ?? undefined })}`,
     );
-    page = audit;
-    fields = [
-      field("Changed item (account, key, endpoint id or provider)", account),
-      field("By API key", keySelect("key", "Anyone")),
-    ];
-    head = ["Time", "Action", "Item", "By", "Detail"];
-    rows = audit.data.map((a) => [
-      time(a.created_at),
-      a.action,
-      a.target_id ? h("code", null, a.target_id) : "—",
-      actorText(a.actor),
-      a.detail ? h("code", null, JSON.stringify(a.detail)) : "—",
+    page = { data: refused.data, next: null };
+    fields = [field("API key", keySelect("key", "Any key"))];
+    head = ["Minute", "API key", "Calls refused (429)"];
+    const prefix = new Map(keys.map((k) => [k.id, `${k.name ?? "key"} ${k.prefix}`]));
+    rows = refused.data.map((r) => [
+      time(r.minute),
+      prefix.get(r.key_id) ?? r.key_id,
+      r.count.toLocaleString(),
     ]);
+  } else {
+    const [audit, users] = await Promise.all([
+      api<Page<AuditEntry>>(
+        "GET",
+        `${base}/audit${qs({ ...range, actor_id: q.get("key") ?? undefined, target_id: q.get("account") ?? undefined })}`,
+      ),
+      api<ConsoleUser[]>("GET", `/organizations/${ctx.project.organization_id}/users`),
+    ]);
+    page = audit;
+    const by = keySelect("key", "Anyone");
+    by.append(
+      h(
+        "optgroup",
+        { label: "Operators" },
+        users.map((u) => h("option", { value: u.id, selected: q.get("key") === u.id }, u.email)),
+      ),
+    );
+    fields = [field("Changed item (account, key, endpoint id or provider)", account), field("By", by)];
+    head = ["Time", "Action", "Details", "By", "Item"];
+    rows = audit.data.map((a) => {
+      const words = auditWords(a);
+      return [
+        time(a.created_at),
+        h("span", { title: a.action }, words.action),
+        words.detail || "—",
+        actorText(a.actor),
+        a.target_id ? h("code", null, breakable(a.target_id)) : "—",
+      ];
+    });
   }
 
   const form = filterForm(

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
-import { h, replace, table } from "../dom.js";
-import type { PageContext } from "../main.js";
+import type { PageContext } from "../context.js";
+import { h, num, replace, table } from "../dom.js";
 import type { Overview } from "../types.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -94,6 +94,21 @@ const count = (n: number, noun: string) => `${n.toLocaleString()} ${noun}${n ===
 
 const percent = (r: number | null) => (r === null ? "—" : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`);
 
+/**
+ * A headline number: the figure large and in tabular digits, what it counts beside it, and the
+ * list behind it as an ordinary link below (not the number itself).
+ */
+const stat = (value: string, label: string, link?: [string, string]) => [
+  h(
+    "p",
+    { className: "stat" },
+    h("span", { className: "stat-value" }, value),
+    " ",
+    h("span", { className: "stat-label" }, label),
+  ),
+  link ? h("p", { className: "stat-link" }, h("a", { href: link[0] }, link[1])) : null,
+];
+
 export async function overviewPage(ctx: PageContext): Promise<void> {
   replace(ctx.main, h("h1", null, "Overview"), h("p", { className: "loading" }, "Loading…"));
   const o = await api<Overview>("GET", `/projects/${ctx.projectId}/overview`);
@@ -108,11 +123,10 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         "section",
         { className: "card", "aria-labelledby": "ov-accounts" },
         h("h2", { id: "ov-accounts" }, "Accounts"),
-        h(
-          "p",
-          { className: "big" },
-          h("a", { href: ctx.href("/accounts") }, count(o.accounts.total, "account")),
-        ),
+        stat(o.accounts.total.toLocaleString(), o.accounts.total === 1 ? "account" : "accounts", [
+          ctx.href("/accounts"),
+          "All accounts",
+        ]),
         h("h3", null, "By status"),
         o.accounts.by_status.length
           ? h(
@@ -123,7 +137,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
                   "li",
                   null,
                   h("a", { href: ctx.href(`/accounts?status=${encodeURIComponent(s.status)}`) }, s.status),
-                  h("span", null, s.count.toLocaleString()),
+                  num(s.count),
                 ),
               ),
             )
@@ -137,7 +151,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
               "li",
               null,
               h("a", { href: ctx.href(`/accounts?provider=${encodeURIComponent(p.provider)}`) }, p.name),
-              h("span", null, p.count.toLocaleString()),
+              num(p.count),
             ),
           ),
         ),
@@ -146,15 +160,9 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         "section",
         { className: "card", "aria-labelledby": "ov-webhooks" },
         h("h2", { id: "ov-webhooks" }, "Webhooks"),
-        h(
-          "p",
-          { className: "big" },
-          h(
-            "a",
-            { href: ctx.href("/webhooks") },
-            w.success_rate === null ? "No deliveries" : `${percent(w.success_rate)} delivered`,
-          ),
-        ),
+        w.success_rate === null
+          ? stat("0", "deliveries tried", [ctx.href("/webhooks"), "Endpoints"])
+          : stat(percent(w.success_rate), "delivered", [ctx.href("/webhooks"), "Endpoints"]),
         h("p", { className: "hint" }, "Of the deliveries of the last 24 hours that were tried."),
         h(
           "ul",
@@ -169,14 +177,14 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
               "li",
               null,
               h("a", { href: ctx.href(`/webhooks/deliveries?state=${state}`) }, label),
-              h("span", null, count),
+              num(count as number),
             ),
           ),
           h(
             "li",
             null,
             h("a", { href: ctx.href("/webhooks") }, "Endpoints active / disabled"),
-            h("span", null, `${w.endpoints.active} / ${w.endpoints.disabled}`),
+            h("span", { className: "num" }, `${w.endpoints.active} / ${w.endpoints.disabled}`),
           ),
         ),
       ),
@@ -184,14 +192,10 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
         "section",
         { className: "card", "aria-labelledby": "ov-refresh" },
         h("h2", { id: "ov-refresh" }, "Token refresh"),
-        h(
-          "p",
-          { className: "big" },
-          h(
-            "a",
-            { href: ctx.href("/logs?tab=events&type=refresh_failed") },
-            count(o.refresh_failures.last_7_days, "failure"),
-          ),
+        stat(
+          o.refresh_failures.last_7_days.toLocaleString(),
+          o.refresh_failures.last_7_days === 1 ? "failure" : "failures",
+          [ctx.href("/logs?tab=events&type=refresh_failed"), "Refresh failures"],
         ),
         h("p", { className: "hint" }, "Failed token refreshes in the last 7 days."),
         h(
@@ -218,6 +222,15 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
       h("h2", { id: "ov-activity" }, "Activity per day"),
       chart(o.per_day),
       h("p", null, h("a", { href: ctx.href("/logs") }, "See the request log")),
+      h(
+        "p",
+        null,
+        h(
+          "a",
+          { href: ctx.href("/logs?tab=refused") },
+          `${count(o.refused_last_24h, "call")} refused with 429 (rate limits) in the last 24 hours`,
+        ),
+      ),
     ),
   );
 }

@@ -1,18 +1,20 @@
 import { api, qs } from "../api.js";
+import type { PageContext } from "../context.js";
 import {
   actionForm,
   badge,
+  breakable,
   copyable,
   dangerButton,
   field,
   filterForm,
   h,
   replace,
+  roleNote,
   table,
   time,
   uid,
 } from "../dom.js";
-import type { PageContext } from "../main.js";
 import type { Delivery, Endpoint } from "../types.js";
 
 /** A secret shown once, with the reminder that it will not be shown again. */
@@ -26,11 +28,49 @@ function secretBox(title: string, secret: string): HTMLElement {
   );
 }
 
+/**
+ * Sends a test event to an endpoint and says what became of it: the delivery worker sends it
+ * within a moment, so the answer is watched for a few seconds, then left to the deliveries list.
+ */
+async function sendTestEvent(
+  ctx: PageContext,
+  ep: Endpoint,
+  status: HTMLElement,
+  after?: () => Promise<void>,
+): Promise<void> {
+  const base = `/projects/${ctx.projectId}/webhooks`;
+  const sent = await api<{ event_id: string; delivery_id: string }>("POST", `${base}/${ep.id}/test`);
+  const detail = ctx.href(`/webhooks/deliveries/${encodeURIComponent(sent.delivery_id)}`);
+  replace(status, `Test event ${sent.event_id} queued for ${ep.url}…`);
+  ctx.notify("Test event sent");
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const d = await api<{ delivery: Delivery }>(
+      "GET",
+      `${base}/deliveries/${encodeURIComponent(sent.delivery_id)}`,
+    );
+    const last = d.delivery.attempts.at(-1);
+    if (!last) continue;
+    replace(
+      status,
+      d.delivery.status === "delivered"
+        ? `Test event delivered: ${ep.url} answered ${last.status_code}. `
+        : `Test event not delivered: ${last.error ?? `HTTP ${last.status_code}`}; it will be retried. `,
+      h("a", { href: detail }, "See the delivery"),
+    );
+    break;
+  }
+  if (!status.querySelector("a")) status.append(" ", h("a", { href: detail }, "See the delivery"));
+  await after?.();
+}
+
 export async function webhooksPage(ctx: PageContext): Promise<void> {
   const base = `/projects/${ctx.projectId}/webhooks`;
+  const admin = ctx.can("admin");
   replace(ctx.main, h("h1", null, "Webhooks"), h("p", { className: "loading" }, "Loading…"));
   const view = await api<{ event_types: string[]; endpoints: Endpoint[] }>("GET", base);
   const shown = h("div", { "aria-live": "polite" });
+  const testStatus = h("p", { role: "status", className: "test-status" });
 
   const url = h("input", {
     type: "url",
@@ -80,7 +120,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       const r = await api<{ events: number; deliveries: number }>("POST", `${base}/replay`, {
         since: new Date(since.value).toISOString(),
       });
-      replayStatus.textContent = `Queued ${r.deliveries} deliveries of ${r.events} events.`;
+      replayStatus.textContent = `Queued ${r.deliveries.toLocaleString()} deliveries of ${r.events.toLocaleString()} events.`;
     },
     h("h2", { id: "replay-heading" }, "Replay"),
     field("Every event since (your local time)", since),
@@ -97,7 +137,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
         "Webhook endpoints",
         ["Endpoint", "Events", "Status", "Created", "Actions"],
         fresh.endpoints.map((ep) => [
-          h("a", { href: ctx.href(`/webhooks/${ep.id}`), className: "mono" }, ep.url),
+          h("a", { href: ctx.href(`/webhooks/${ep.id}`), className: "mono" }, breakable(ep.url)),
           ep.events?.join(", ") ?? "all",
           h(
             "span",
@@ -115,49 +155,74 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
               "Deliveries",
               h("span", { className: "visually-hidden" }, ` of ${ep.url}`),
             ),
-            h(
-              "button",
-              {
-                type: "button",
-                onClick: async () => {
-                  const r = await api<Endpoint & { secret: string }>(
-                    "POST",
-                    `${base}/${ep.id}/rotate-secret`,
-                  );
-                  replace(shown, secretBox(`New secret for ${ep.url}`, r.secret));
-                  ctx.notify("Secret rotated");
-                },
-              },
-              "Rotate secret",
-              h("span", { className: "visually-hidden" }, ` of ${ep.url}`),
-            ),
-            h(
-              "button",
-              {
-                type: "button",
-                onClick: async () => {
-                  await api("POST", `${base}/${ep.id}/${ep.status === "active" ? "disable" : "enable"}`);
-                  ctx.notify(`Endpoint ${ep.status === "active" ? "disabled" : "enabled"}`);
-                  await render();
-                },
-              },
-              ep.status === "active" ? "Disable" : "Enable",
-              h("span", { className: "visually-hidden" }, ` ${ep.url}`),
-            ),
-            dangerButton(
-              "Remove",
-              ep.url,
-              {
-                title: "Remove this endpoint?",
-                text: `${ep.url} gets no more events; its pending deliveries are dropped.`,
-                confirm: "Remove endpoint",
-              },
-              async () => {
-                await api("DELETE", `${base}/${ep.id}`);
-                ctx.notify("Endpoint removed");
-                await render();
-              },
-            ),
+            admin
+              ? [
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      disabled: ep.status !== "active",
+                      onClick: (e: Event) => {
+                        const button = e.currentTarget as HTMLButtonElement;
+                        button.disabled = true;
+                        sendTestEvent(ctx, ep, testStatus)
+                          .catch((err: Error) => replace(testStatus, err.message))
+                          .finally(() => {
+                            button.disabled = false;
+                          });
+                      },
+                    },
+                    "Send a test event",
+                    h("span", { className: "visually-hidden" }, ` to ${ep.url}`),
+                  ),
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      onClick: async () => {
+                        const r = await api<Endpoint & { secret: string }>(
+                          "POST",
+                          `${base}/${ep.id}/rotate-secret`,
+                        );
+                        replace(shown, secretBox(`New secret for ${ep.url}`, r.secret));
+                        ctx.notify("Secret rotated");
+                      },
+                    },
+                    "Rotate secret",
+                    h("span", { className: "visually-hidden" }, ` of ${ep.url}`),
+                  ),
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      onClick: async () => {
+                        await api(
+                          "POST",
+                          `${base}/${ep.id}/${ep.status === "active" ? "disable" : "enable"}`,
+                        );
+                        ctx.notify(`Endpoint ${ep.status === "active" ? "disabled" : "enabled"}`);
+                        await render();
+                      },
+                    },
+                    ep.status === "active" ? "Disable" : "Enable",
+                    h("span", { className: "visually-hidden" }, ` ${ep.url}`),
+                  ),
+                  dangerButton(
+                    "Remove",
+                    ep.url,
+                    {
+                      title: "Remove this endpoint?",
+                      text: `${ep.url} gets no more events; its pending deliveries are dropped.`,
+                      confirm: "Remove endpoint",
+                    },
+                    async () => {
+                      await api("DELETE", `${base}/${ep.id}`);
+                      ctx.notify("Endpoint removed");
+                      await render();
+                    },
+                  ),
+                ]
+              : null,
           ),
         ]),
         "No endpoints yet.",
@@ -174,9 +239,11 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       "Portico tells your backend about account changes, signed with each endpoint's secret. ",
       h("a", { href: ctx.href("/webhooks/deliveries") }, "Deliveries to every endpoint"),
     ),
+    admin ? null : roleNote(ctx.me.role, "admin", "adding, testing and changing endpoints"),
     shown,
+    testStatus,
     list,
-    h("div", { className: "columns" }, add, replay),
+    admin ? h("div", { className: "columns" }, add, replay) : null,
   );
 }
 
@@ -198,6 +265,7 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
   const state = ctx.query.get("state") ?? "";
   const base = `/projects/${ctx.projectId}/webhooks`;
   const here = id ? `/webhooks/${encodeURIComponent(id)}` : "/webhooks/deliveries";
+  const admin = ctx.can("admin");
   replace(ctx.main, h("h1", null, "Deliveries"), h("p", { className: "loading" }, "Loading…"));
   const [view, deliveries] = await Promise.all([
     api<{ endpoints: Endpoint[] }>("GET", base),
@@ -207,6 +275,7 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
     ),
   ]);
   const urlOf = (endpointId: string) => view.endpoints.find((e) => e.id === endpointId)?.url ?? endpointId;
+  const endpoint = id ? view.endpoints.find((e) => e.id === id) : undefined;
   const status = h("div", { role: "status" });
   const select = h(
     "select",
@@ -221,6 +290,26 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
     field("State", select),
   );
   const stateLabel = STATES.find(([value]) => value === state)?.[1];
+  const testButton =
+    admin && endpoint
+      ? h(
+          "button",
+          {
+            type: "button",
+            disabled: endpoint.status !== "active",
+            onClick: (e: Event) => {
+              const button = e.currentTarget as HTMLButtonElement;
+              button.disabled = true;
+              sendTestEvent(ctx, endpoint, status, () => deliveriesPage(ctx))
+                .catch((err: Error) => replace(status, err.message))
+                .finally(() => {
+                  button.disabled = false;
+                });
+            },
+          },
+          "Send a test event",
+        )
+      : null;
   replace(
     ctx.main,
     h(
@@ -233,9 +322,10 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
     h(
       "h1",
       null,
-      id ? `Deliveries to ${urlOf(id)}` : "Deliveries to every endpoint",
+      id ? ["Deliveries to ", breakable(urlOf(id))] : "Deliveries to every endpoint",
       stateLabel ? `: ${stateLabel.toLowerCase()}` : "",
     ),
+    testButton ? h("div", { className: "actions" }, testButton) : null,
     form,
     status,
     table(
@@ -246,7 +336,7 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
         "Status",
         "Attempts",
         "Response",
-        "Duration",
+        "Duration (ms)",
         "Next retry",
         "Created",
         "",
@@ -260,31 +350,43 @@ export async function deliveriesPage(ctx: PageContext): Promise<void> {
                 h(
                   "a",
                   { href: ctx.href(`/webhooks/${encodeURIComponent(d.endpoint_id)}`) },
-                  urlOf(d.endpoint_id),
+                  breakable(urlOf(d.endpoint_id)),
                 ),
               ]),
-          h("span", null, d.type, h("span", { className: "sub mono" }, d.event_id)),
+          h(
+            "span",
+            null,
+            h(
+              "a",
+              { href: ctx.href(`/webhooks/deliveries/${encodeURIComponent(d.id)}`) },
+              d.type,
+              h("span", { className: "visually-hidden" }, ` ${d.event_id}: payload and headers`),
+            ),
+            h("span", { className: "sub mono" }, d.event_id),
+          ),
           badge(d.status),
           d.attempts.length,
           last ? (last.status_code ?? last.error ?? "—") : "—",
-          last ? `${last.duration_ms} ms` : "—",
+          last ? last.duration_ms : "—",
           time(d.next_attempt_at),
           time(d.created_at),
-          h(
-            "button",
-            {
-              type: "button",
-              onClick: async () => {
-                const r = await api<{ deliveries: number }>("POST", `${base}/replay`, {
-                  event_id: d.event_id,
-                  endpoint_id: d.endpoint_id,
-                });
-                replace(status, `Queued ${r.deliveries} delivery of ${d.event_id}.`);
-              },
-            },
-            "Replay",
-            h("span", { className: "visually-hidden" }, ` ${d.event_id}`),
-          ),
+          admin
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  onClick: async () => {
+                    const r = await api<{ deliveries: number }>("POST", `${base}/replay`, {
+                      event_id: d.event_id,
+                      endpoint_id: d.endpoint_id,
+                    });
+                    replace(status, `Queued ${r.deliveries} delivery of ${d.event_id}.`);
+                  },
+                },
+                "Replay",
+                h("span", { className: "visually-hidden" }, ` ${d.event_id}`),
+              )
+            : "",
         ];
       }),
       state ? "No deliveries in this state." : "No deliveries yet.",

@@ -68,7 +68,8 @@ export function compactRequestLog(dialect: Dialect): Migration {
         provider_path text,
         path text,
         provider_url text,
-        error text
+        error text,
+        provider_steps text
       ) partition by range (id)`.execute(db);
       // Time (and an id's row) through BRIN: a few bytes a megabyte of rows, since ids grow with time.
       await sql`create index request_log_brin_time on request_log using brin (id) with (pages_per_range = 32)`.execute(

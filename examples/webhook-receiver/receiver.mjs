@@ -3,7 +3,7 @@
 // StackOne's x-stackone-signature) with node:crypto only, rejects stale timestamps, de-duplicates
 // by webhook-id, and prints each event.
 //
-//   WEBHOOK_SECRET=whsec_... node examples/webhook-receiver.mjs      (listens on 127.0.0.1:4567)
+//   WEBHOOK_SECRET=whsec_... node receiver.mjs      (listens on 127.0.0.1:4567; PORT changes it)
 //
 // While switching after `portico webhooks rotate-secret`, give both secrets, the new one first:
 // WEBHOOK_SECRET=whsec_new,whsec_old. Any one of them verifying is enough.
