@@ -9,7 +9,11 @@ const result = await autocannon({
   method: cfg.method ?? "GET",
   headers: cfg.headers ?? {},
   body: cfg.body,
+  // Several paths: each connection sends them in turn (a random owner's page each request).
+  ...(cfg.paths ? { requests: cfg.paths.map((p) => ({ path: p })) } : {}),
   connections: cfg.connections ?? 10,
+  // A steady rate (requests a second, all connections together) instead of as fast as it answers.
+  ...(cfg.rate ? { overallRate: cfg.rate } : {}),
   pipelining: 1,
   ...(cfg.amount ? { amount: cfg.amount } : { duration: cfg.duration }),
   timeout: 10,
@@ -20,6 +24,7 @@ process.stdout.write(
     rps: result.requests.average,
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
+    p999_ms: result.latency.p99_9,
     requests: result.requests.total,
     ok,
     non2xx: result.non2xx,

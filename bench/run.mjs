@@ -24,6 +24,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { buckets, newestProfile, perRequestTable } from "./profile-summary.mjs";
+import { foldAccountCounts, requestLogBytes } from "./seed.mjs";
 import { createDatabase, freePort, PG_ADMIN_URL, postgresReachable } from "./support.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -299,6 +300,13 @@ async function measure(base, sc, baseline, watchPid) {
   return { size, b, p };
 }
 
+/** A scenario on one server only (warm-up, timed run), against no baseline of its own. */
+async function measureOnly(base, sc, watchPid) {
+  const req = { url: `${base}${sc.path}`, method: sc.method, headers: sc.headers, body: sc.body };
+  await load({ ...req, amount: WARMUP_REQUESTS, connections: CONNECTIONS });
+  return load({ ...req, duration: DURATION, connections: CONNECTIONS }, watchPid);
+}
+
 /**
  * The floor for each path it has (create, authenticate, get) that `modes` names: its ratio against
  * the same baseline, the CPU it spends per request, and with --profile its CPU profile in
@@ -387,6 +395,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
   };
   const rows = [];
   let server;
+  let serverOff;
   try {
     const init = JSON.parse(
       execFileSync(process.execPath, [path.join(ROOT, "bin", "portico.js"), "init", "--json"], {
@@ -412,6 +421,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     ];
     await enableIntegrations(dialect, database.url, init.project_id, ["bench-upstream", ...catalogKeys]);
     await seedAccounts(dialect, database.url, init.project_id);
+    await foldAccountCounts(dialect, database.url);
 
     server = start(
       SERVER_CPU,
@@ -425,6 +435,19 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     );
     const base = `http://127.0.0.1:${port}`;
     await waitHttp(`${base}/healthz`, server);
+    // The same server with the request log off (PORTICO_REQUEST_LOG=off), idle beside it until
+    // its turn: each logged path is measured on both back to back, for the log's own cost.
+    const portOff = await freePort();
+    serverOff = start(SERVER_CPU, [process.execPath, path.join(ROOT, "bin", "portico.js"), "serve"], {
+      ...env,
+      PORTICO_PORT: String(portOff),
+      PORTICO_REQUEST_LOG: "off",
+      PORTICO_WORKERS: "false",
+      // Metrics on as beside it, on a port of its own.
+      PORTICO_METRICS_PORT: String(await freePort()),
+    });
+    const baseOff = `http://127.0.0.1:${portOff}`;
+    await waitHttp(`${baseOff}/healthz`, serverOff);
     const auth = { authorization: basic(init.api_key), "content-type": "application/json" };
     const sessionBody = SESSION_BODY;
     const session = await (
@@ -444,6 +467,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     const scenarios = [
       {
         name: "session create",
+        logged: true,
         method: "POST",
         path: "/connect_sessions",
         headers: auth,
@@ -453,6 +477,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
       },
       {
         name: "session authenticate",
+        logged: true,
         method: "POST",
         path: "/connect_sessions/authenticate",
         headers: auth,
@@ -469,6 +494,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
       },
       {
         name: `accounts list (${ACCOUNTS.toLocaleString("en")} accounts)`,
+        logged: true,
         method: "GET",
         path: `/accounts?origin_owner_id=${owner}&page_size=25`,
         headers: auth,
@@ -476,6 +502,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
       },
       {
         name: "account get",
+        logged: true,
         method: "GET",
         path: `/accounts/${someId}`,
         headers: auth,
@@ -484,6 +511,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
       },
       {
         name: "proxy",
+        logged: true,
         method: "POST",
         path: "/unified/proxy",
         headers: { ...auth, "x-account-id": proxyAccount },
@@ -494,6 +522,7 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
     ];
     for (const sc of scenarios.filter((x) => !ONLY || x.name.includes(ONLY))) {
       const { size, b, p } = await measure(base, sc, baseline, server.child.pid);
+      const off = sc.logged ? await measureOnly(baseOff, sc, serverOff.child.pid) : null;
       if (PROFILE_DIR)
         profiled.push({
           dialect,
@@ -520,14 +549,30 @@ async function runDialect(dialect, baseline, upstreamUrl, upstreamPort, floors) 
         floor_ratio: floors[sc.floor]?.ratio ?? null,
         cpu_us_per_request: p.cpu_us_per_request,
         floor_cpu_us_per_request: floors[sc.floor]?.cpu_us_per_request ?? null,
-        errors: p.non2xx + p.errors + p.timeouts,
+        errors: p.non2xx + p.errors + p.timeouts + (off ? off.non2xx + off.errors + off.timeouts : 0),
+        // With the request log off: its throughput, and the log's share (on / off).
+        rps_log_off: off ? Math.round(off.rps) : null,
+        log_effect: off ? Number((p.rps / off.rps).toFixed(2)) : null,
+        cpu_us_per_request_log_off: off?.cpu_us_per_request ?? null,
+        // Portico's throughput as a share of the floor's, both against the same baseline.
+        of_floor: floors[sc.floor] ? Number((p.rps / b.rps / floors[sc.floor].ratio).toFixed(2)) : null,
       };
       rows.push(row);
       log(
-        `${dialect} ${sc.name}: ${row.rps} req/s vs ${row.baseline_rps} (ratio ${row.ratio}), p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, RSS ${row.rss_mb} MB${row.errors ? `, ${row.errors} ERRORS` : ""}`,
+        `${dialect} ${sc.name}: ${row.rps} req/s vs ${row.baseline_rps} (ratio ${row.ratio})${off ? `, log off ${row.rps_log_off} req/s (on/off ${row.log_effect})` : ""}${row.of_floor ? `, ${row.of_floor} of the floor` : ""}, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, RSS ${row.rss_mb} MB${row.errors ? `, ${row.errors} ERRORS` : ""}`,
       );
     }
+    // What the log holds now, a row a logged request of the runs above, on disk.
+    await stop(server);
+    await stop(serverOff);
+    const size = await requestLogBytes(dialect, database.url);
+    const perRequest = size.rows ? Number((size.bytes / size.rows).toFixed(1)) : null;
+    log(
+      `${dialect} request log: ${size.bytes} bytes for ${size.rows} logged requests = ${perRequest} bytes a request`,
+    );
+    for (const r of rows) Object.assign(r, { log_bytes_per_request: perRequest, log_rows: size.rows });
   } finally {
+    if (serverOff) await stop(serverOff);
     if (server) await stop(server);
     await database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -862,15 +907,21 @@ async function runTelemetry(dialect) {
  */
 function markdown(rows) {
   const head =
-    "| scenario | dialect | req/s | baseline req/s | ratio to baseline | floor's ratio | of the floor | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+    "| scenario | dialect | req/s | baseline req/s | ratio to baseline | floor's ratio | of the floor | req/s, log off (on/off) | CPU µs a request (floor) | p50 ms (baseline) | p99 ms | RSS MB at rest / under load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
   const share = (r) => (r.floor_ratio ? `${Math.round((100 * r.ratio) / r.floor_ratio)}%` : "-");
   const lines = rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} | ${r.floor_ratio ?? "-"} | ${share(r)} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : r.baseline_cpu_us_per_request ? ` (${r.baseline_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
+      `| ${r.scenario} | ${r.dialect} | ${r.rps} | ${r.baseline_rps} | ${r.ratio} | ${r.floor_ratio ?? "-"} | ${share(r)} | ${r.rps_log_off ? `${r.rps_log_off} (${r.log_effect})` : "-"} | ${r.cpu_us_per_request ?? "-"}${r.floor_cpu_us_per_request ? ` (${r.floor_cpu_us_per_request})` : r.baseline_cpu_us_per_request ? ` (${r.baseline_cpu_us_per_request})` : ""} | ${r.p50_ms} (${r.baseline_p50_ms}) | ${r.p99_ms} | ${r.rss_rest_mb ?? "-"} / ${r.rss_mb ?? "-"} |`,
   );
   const notes = [
     ...rows.filter((r) => r.processes).map(processesNote),
     ...(rows.some((r) => r.telemetry) ? [telemetryNote(rows.find((r) => r.telemetry).slices)] : []),
+    ...rows
+      .filter((x, i, all) => x.log_bytes_per_request && all.findIndex((y) => y.dialect === x.dialect) === i)
+      .map(
+        (r) =>
+          `Request log on ${r.dialect}: ${r.log_bytes_per_request} bytes on disk a logged request, indexes included (${r.log_rows} requests of the runs above); "req/s, log off" is the same path on a server beside it with PORTICO_REQUEST_LOG=off, measured right after.`,
+      ),
   ];
   return [head, ...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }

@@ -40,6 +40,8 @@ import { webhookRoutes } from "./webhooks/routes.js";
  */
 export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promise<FastifyInstance> {
   const errorHandler = createErrorHandler(ctx.database.availability);
+  // Request ids are the request log's ids (time-ordered, unique across processes): a writer tag first.
+  await ctx.history.start();
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One access line per request is written by the onResponse hook below instead of two by Fastify.
@@ -49,6 +51,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
     trustProxy: ctx.config.trustedProxies.length ? ctx.config.trustedProxies : false,
     // Shutdown answers are the lifecycle's (StackOne's body), not Fastify's.
     return503OnClosing: false,
+    genReqId: ctx.history.requestIds.next,
     serverFactory: lifecycle.serverFactory(ctx.config),
     // Errors the router raises before any route runs (a bad percent-escape, an over-long path
     // parameter) and those Node's parser raises go through the same StackOne body as the rest.
@@ -107,7 +110,7 @@ export async function buildApp(ctx: Context, lifecycle = new Lifecycle()): Promi
         failedAuth("api-key"),
       ),
     );
-    api.addHook("onResponse", requestLogHook(ctx.history));
+    api.addHook("onRoute", requestLogHook(ctx.history));
     // API-key scopes, from each route's declaration (after the key is known).
     registerScopeCheck(api);
     await api.register(sessionsRoutes, { sessions: ctx.sessions });

@@ -67,6 +67,33 @@ const isProxyAddress = (v: string) => {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
 
+/**
+ * Which calls the request log keeps (PORTICO_REQUEST_LOG): every one, the failed ones (4xx, 5xx),
+ * the failed ones and one in n of the others (at random), or none. Daily counters count every call
+ * whatever it says.
+ */
+export type RequestLogVolume =
+  | { mode: "all" }
+  | { mode: "errors" }
+  | { mode: "sample"; every: number }
+  | { mode: "off" };
+
+const requestLogVolume = z
+  .string()
+  .optional()
+  .transform((v, ctx): RequestLogVolume => {
+    const s = (v ?? "").trim().toLowerCase();
+    if (s === "" || s === "all") return { mode: "all" };
+    if (s === "errors" || s === "off") return { mode: s };
+    const m = /^sample:(\d{1,7})$/.exec(s);
+    if (m && Number(m[1]) >= 1) return { mode: "sample", every: Number(m[1]) };
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "must be all, errors, sample:<n> (keep failed calls and one in n of the others, n >= 1) or off",
+    });
+    return z.NEVER;
+  });
 /** An email domain as single sign-on compares it: lower-case labels, at least two. */
 const isDomain = (v: string) => /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v);
 
@@ -266,6 +293,7 @@ const envSchema = z.object({
   PORTICO_CONSOLE: bool(true),
   PORTICO_CONSOLE_LINK_MINUTES: int(15, 1, 24 * 60),
   PORTICO_CONSOLE_IDLE_MINUTES: int(60, 5, 7 * 24 * 60),
+  PORTICO_REQUEST_LOG: requestLogVolume,
   PORTICO_CONSOLE_INVITATION_HOURS: int(168, 1, 30 * 24),
   PORTICO_CONSOLE_OIDC_ISSUER: z
     .string()
@@ -370,6 +398,8 @@ export type Config = {
   console: boolean;
   consoleLinkMinutes: number;
   consoleIdleMinutes: number;
+  /** Which calls the request log keeps (PORTICO_REQUEST_LOG). */
+  requestLog: RequestLogVolume;
   /** How long a console invitation link works (once). */
   consoleInvitationHours: number;
   /** Single sign-on to the console with OpenID Connect; null when not configured. */
@@ -555,6 +585,7 @@ export function loadConfig(env?: NodeJS.ProcessEnv): Config {
     console: e.PORTICO_CONSOLE,
     consoleLinkMinutes: e.PORTICO_CONSOLE_LINK_MINUTES,
     consoleIdleMinutes: e.PORTICO_CONSOLE_IDLE_MINUTES,
+    requestLog: e.PORTICO_REQUEST_LOG,
     consoleInvitationHours: e.PORTICO_CONSOLE_INVITATION_HOURS,
     consoleOidc: oidc
       ? {

@@ -20,6 +20,7 @@ import { type Database, dialectOf, openDatabase } from "./db/database.js";
 import { migrateUrl } from "./db/migrations.js";
 import { RateLimitCounters } from "./db/rate-limit-counters.js";
 import { RefusedRequestsStore } from "./history/refused-requests-store.js";
+import { openRequestLog } from "./history/request-log-open.js";
 import { HistoryService } from "./history/service.js";
 import { HistoryStore } from "./history/store.js";
 import { Outbound } from "./http/outbound.js";
@@ -163,9 +164,19 @@ export async function createContext(
   });
   const logoUrl = (entry: CatalogEntry) => `${config.publicUrl}/assets/logos/${entry.logo}`;
   const accountsStore = new AccountsStore(database.db, database.dialect);
-  const history = new HistoryService(new HistoryStore(database.db), {
+  const requestLog = await openRequestLog(database, config.databaseUrl, {
+    logger,
+    timeouts: config.databaseTimeouts,
+    backgroundCheckpoints: opts.backgroundCheckpoints ?? true,
+  }).catch(async (err) => {
+    await database.close();
+    throw err;
+  });
+  const history = new HistoryService(new HistoryStore(database.db), requestLog.store, {
     logger,
     publicUrl: config.publicUrl,
+    requestLog: config.requestLog,
+    legacy: requestLog.legacy,
     requestLogRetentionDays: config.requestLogRetentionDays,
     accountEventsRetentionDays: config.accountEventsRetentionDays,
     auditRetentionDays: config.auditRetentionDays,
@@ -308,6 +319,7 @@ export async function createContext(
       await history.close();
       await rateLimiter.close();
       await outbound.close();
+      await requestLog.close();
       await database.close();
     },
   };

@@ -77,6 +77,22 @@ function startWorkers(ctx: Context): Periodic[] {
       ctx.logger,
       ctx.database.availability,
     ).start(),
+    // The request log's days ahead of the writers, and rows of the earlier layout to move (issue 22).
+    new Periodic(
+      "request-log",
+      15 * 60_000,
+      () => ctx.history.prepareRequestLog(),
+      ctx.logger,
+      ctx.database.availability,
+    ).start(),
+    // The console overview's account counts: the changes recorded since the last fold (issue 22).
+    new Periodic(
+      "account-counts",
+      60_000,
+      () => ctx.accountsBrowser.counter.fold(),
+      ctx.logger,
+      ctx.database.availability,
+    ).start(),
     new Periodic(
       "health-checks",
       ctx.config.healthCheck.pollSeconds * 1000,

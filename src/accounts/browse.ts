@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from "kyse
 import { type CursorValue, cursorScope, decodeCursor, encodeCursor } from "../db/cursor.js";
 import type { Dialect } from "../db/database.js";
 import type { DB } from "../db/schema.js";
+import { type AccountCounts, AccountCountsStore } from "./counts.js";
 import type { LinkedAccount } from "./schemas.js";
 import { WIRE_COLUMNS, type WireRow } from "./store.js";
 
@@ -19,11 +20,7 @@ export type BrowseFilter = {
 
 export type BrowsePage = { data: LinkedAccount[]; next: string | null };
 
-export type AccountCounts = {
-  total: number;
-  by_status: { status: string; count: number }[];
-  by_provider: { provider: string; count: number }[];
-};
+export type { AccountCounts };
 
 /** The highest code point: `prefix + TOP` bounds every string that starts with `prefix`. */
 const TOP = "\u{10FFFF}";
@@ -33,12 +30,13 @@ type Query = SelectQueryBuilder<DB, "accounts", WireRow>;
 /**
  * The operator's view of a project's accounts, built to stay fast at millions of accounts: keyset
  * pages (never OFFSET) in orders that an index serves for each filter, and counts by status and
- * provider from covering indexes (migration 007). Newest first by default; a search walks owner
+ * provider kept as accounts change (migration 016). Newest first by default; a search walks owner
  * ids by prefix, then owner names by prefix, each along its own index.
  */
 export class AccountsBrowser {
   /** On PostgreSQL prefix ranges compare bytewise, as the indexes behind them are built. */
   private readonly bytewise: RawBuilder<unknown>;
+  readonly counter: AccountCountsStore;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -46,6 +44,7 @@ export class AccountsBrowser {
     private readonly toWire: (row: WireRow) => LinkedAccount,
   ) {
     this.bytewise = dialect === "postgres" ? sql` collate "C"` : sql``;
+    this.counter = new AccountCountsStore(db, dialect);
   }
 
   async page(projectId: string, f: BrowseFilter, limit: number, cursor?: string): Promise<BrowsePage> {
@@ -126,31 +125,8 @@ export class AccountsBrowser {
     return out;
   }
 
-  /** Accounts by status and by provider, each from an index that holds both columns. */
-  async counts(projectId: string): Promise<AccountCounts> {
-    const [byStatus, byProvider] = await Promise.all([
-      this.db
-        .selectFrom("accounts")
-        .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("project_id", "=", projectId)
-        .groupBy("status")
-        .execute(),
-      this.db
-        .selectFrom("accounts")
-        .select(["provider", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("project_id", "=", projectId)
-        .groupBy("provider")
-        .execute(),
-    ]);
-    const by_status = byStatus
-      .map((r) => ({ status: r.status, count: Number(r.n) }))
-      .sort((a, b) => b.count - a.count);
-    return {
-      total: by_status.reduce((sum, s) => sum + s.count, 0),
-      by_status,
-      by_provider: byProvider
-        .map((r) => ({ provider: r.provider, count: Number(r.n) }))
-        .sort((a, b) => b.count - a.count),
-    };
+  /** Accounts by status and by provider (the counts migration 016 keeps). */
+  counts(projectId: string): Promise<AccountCounts> {
+    return this.counter.counts(projectId);
   }
 }

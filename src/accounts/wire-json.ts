@@ -1,7 +1,7 @@
+import { isoTime as iso } from "../db/iso-time.js";
 import type { WireRow } from "./store.js";
 
 const str = JSON.stringify;
-const iso = (ms: number | string) => new Date(Number(ms)).toISOString();
 
 /**
  * A LinkedAccount's JSON text written straight from its row: the same document as

@@ -1,3 +1,4 @@
+import { isoTime } from "../db/iso-time.js";
 import { fromJson } from "../db/json.js";
 import type { LinkedAccount, StatusReason } from "./schemas.js";
 import type { WireRow } from "./store.js";
@@ -23,7 +24,7 @@ export function linkedAccount(row: WireRow, providerName: string | null): Linked
     metadata: fromJson(row.metadata),
     shared: row.shared === null ? null : Number(row.shared) === 1,
     integration_id: row.provider,
-    created_at: new Date(Number(row.created_at)).toISOString(),
-    updated_at: new Date(Number(row.updated_at)).toISOString(),
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
   };
 }

@@ -351,26 +351,27 @@ export const consoleApiRoutes: FastifyPluginAsyncZod<ConsoleApiOptions> = async 
         const duration = Date.now() - started;
         // In the request log beside the backend's calls (the account page's recent calls), by
         // "console" where a key would be; who it was is in the audit log.
-        o.history.recordRequest({
-          project_id: projectId,
-          created_at: started,
-          duration_ms: duration,
-          method: "POST",
-          service: "proxy",
-          route: request.routeOptions.url ?? "",
-          path: bare(request.url),
-          status: answered,
-          key_id: null,
-          key_prefix: "console",
-          account_id: request.params.id.slice(0, 255),
-          provider: call.provider,
-          provider_method: call.method,
-          provider_path: call.path,
-          provider_url: call.url,
-          provider_status: call.status,
-          error: call.error,
-          provider_steps: call.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
-        });
+        if (o.history.keeps(answered))
+          o.history.recordRequest({
+            id: request.id,
+            project_id: projectId,
+            duration_ms: duration,
+            method: "POST",
+            service: "proxy",
+            route: request.routeOptions.url ?? "",
+            path: bare(request.url),
+            status: answered,
+            key_id: null,
+            key_prefix: "console",
+            account_id: request.params.id.slice(0, 255),
+            provider: call.provider,
+            provider_method: call.method,
+            provider_path: call.path,
+            provider_url: call.url,
+            provider_status: call.status,
+            error: call.error,
+            provider_steps: call.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
+          });
         await o.history.audit(o.auth.executor, {
           projectId,
           actor: actor(request),

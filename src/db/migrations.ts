@@ -10,7 +10,9 @@ import { history } from "./migrations/007-history.js";
 import { coveringOwnerIndex } from "./migrations/009-covering-owner-index.js";
 import { refusedRequests } from "./migrations/010-refused-requests.js";
 import { healthScopesBranding } from "./migrations/011-health-scopes-branding.js";
+import { compactRequestLog } from "./migrations/012-compact-request-log.js";
 import { consoleUsers } from "./migrations/013-console-users.js";
+import { accountCounts } from "./migrations/016-account-counts.js";
 import type { AnyDb } from "./migrations/support.js";
 
 /**
@@ -31,7 +33,9 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     "009_covering_owner_index": coveringOwnerIndex(dialect),
     "010_refused_requests": refusedRequests,
     "011_health_scopes_branding": healthScopesBranding,
+    "012_compact_request_log": compactRequestLog(dialect),
     "013_console_users": consoleUsers(dialect),
+    "016_account_counts": accountCounts(dialect),
   };
 }
 

@@ -246,32 +246,8 @@ export interface AccountEventsTable {
   created_at: number;
 }
 
-/** One API call or proxied call: never a body, a header value, a query value or a credential. */
-export interface RequestLogTable {
-  id: string;
-  project_id: string;
-  created_at: number;
-  duration_ms: number;
-  method: string;
-  /** The API area called: connect_sessions, accounts, connectors, proxy, webhooks, request_logs. */
-  service: string;
-  /** The route pattern (`/accounts/:id`); `path` is the path called, without its query string. */
-  route: string;
-  path: string;
-  status: number;
-  key_id: string | null;
-  key_prefix: string | null;
-  account_id: string | null;
-  provider: string | null;
-  provider_method: string | null;
-  provider_path: string | null;
-  provider_url: string | null;
-  provider_status: number | null;
-  /** Portico's own error message when the call failed before or without the provider's answer. */
-  error: string | null;
-  /** JSON of every attempt when the proxy retried (status, start, duration); null: one attempt. */
-  provider_steps: string | null;
-}
+// The request log (history/request-log-store.ts) is queried with raw SQL over tables named by day
+// (and, on SQLite, in a file of its own): it has no place in this typed schema.
 
 /** Operator and API-key actions that change configuration. */
 export interface AuditLogTable {
@@ -377,7 +353,6 @@ export interface DB {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   account_events: AccountEventsTable;
-  request_log: RequestLogTable;
   audit_log: AuditLogTable;
   history_daily: HistoryDailyTable;
   refused_requests: RefusedRequestsTable;

@@ -11,12 +11,16 @@ import { migrate } from "../db/migrations.js";
 import { cleanText } from "./clean-text.js";
 import { RefusedRequests } from "./refused-requests.js";
 import { type RefusedCount, RefusedRequestsStore } from "./refused-requests-store.js";
-import { RequestLogBuffer, type RequestRecord } from "./request-log-buffer.js";
-import { type DailyCount, HistoryStore, type RequestLogRow } from "./store.js";
+import { RequestLogBuffer, type RequestLogSink, type RequestRecord } from "./request-log-buffer.js";
+import { RequestIds } from "./request-log-ids.js";
+import { type OpenRequestLog, openRequestLog } from "./request-log-open.js";
+import { HistoryStore } from "./store.js";
+
+const ids = new RequestIds();
 
 const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
+  id: ids.next(),
   project_id: "proj_a",
-  created_at: Date.now(),
   duration_ms: 3,
   method: "GET",
   service: "accounts",
@@ -48,35 +52,89 @@ describe("history text", () => {
   });
 });
 
+describe("request log buffer", () => {
+  it("flush writes what was pushed after a write already under way began, once that one ends", async () => {
+    const written: string[][] = [];
+    let release: () => void = () => {};
+    const slow = new Promise<void>((r) => {
+      release = r;
+    });
+    const buffer = new RequestLogBuffer(
+      {
+        insertBatch: async (records) => {
+          if (!written.length) await slow;
+          written.push(records.map((r) => r.path));
+        },
+        addDaily: async () => {},
+      },
+      { intervalMs: 60_000, maxPending: 100, logger: silent },
+    );
+    buffer.push(record({ path: "/a" }));
+    const first = buffer.flush();
+    buffer.push(record({ path: "/b" }));
+    const second = buffer.flush();
+    release();
+    await second;
+    await first;
+    expect(written).toEqual([["/a"], ["/b"]]);
+    await buffer.close();
+  });
+
+  it("writes the daily counters even when the rows fail, and never counts them twice", async () => {
+    const counted: number[] = [];
+    let fail = true;
+    const buffer = new RequestLogBuffer(
+      {
+        insertBatch: async () => {
+          if (fail) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+        },
+        addDaily: async (counts) => {
+          counted.push(...counts.map((c) => c.count));
+        },
+      },
+      { intervalMs: 60_000, maxPending: 100, logger: silent },
+    );
+    buffer.push(record());
+    buffer.count("proj_1", "sessions_opened", Date.now());
+    buffer.count("proj_1", "sessions_opened", Date.now());
+    await buffer.flush();
+    fail = false;
+    await buffer.flush();
+    expect(counted).toEqual([2]);
+    expect(buffer.stats).toEqual({ written: 1, dropped: 0, refused: 0 });
+    await buffer.close();
+  });
+});
+
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialectAvailable(dialect))(`the request log writer on ${dialect}`, () => {
     let test: TestDatabase;
     let database: Database;
     let store: HistoryStore;
+    let log: OpenRequestLog;
+    let sink: RequestLogSink;
 
     beforeAll(async () => {
       test = await createTestDatabase(dialect);
       database = openDatabase(test.url, { poolSize: 2 });
       await migrate(database.db, database.dialect);
       store = new HistoryStore(database.db);
+      log = await openRequestLog(database, test.url, { logger: silent });
+      ids.setWriter(await log.store.claimWriter());
+      sink = { insertBatch: (r) => log.store.insertBatch(r), addDaily: (c) => store.addDaily(c) };
     });
     afterAll(async () => {
+      await log?.close();
       await database?.close();
       await test?.drop();
     });
 
-    const rows = (project: string) =>
-      database.db
-        .selectFrom("request_log")
-        .selectAll()
-        .where("project_id", "=", project)
-        .orderBy("id")
-        .execute();
+    const rows = (project: string) => log.store.list(project, {}, "eventDatetime", "asc", 1000);
 
     it("writes a record whose text held NUL, cleaned, and the rest of its batch", async () => {
-      const buffer = new RequestLogBuffer(store, { intervalMs: 10_000, maxPending: 1000, logger: silent });
+      const buffer = new RequestLogBuffer(sink, { intervalMs: 10_000, maxPending: 1000, logger: silent });
       buffer.push(record({ project_id: "proj_nul", account_id: "x\u0000y", path: "/accounts/x\u0000y" }));
-      buffer.push(record({ project_id: "proj_nul", account_id: "acc_2" }));
+      buffer.push(record({ project_id: "proj_nul", account_id: "acc_2", path: "/accounts/acc_2" }));
       buffer.count("proj_nul", "sessions_opened", Date.now());
       await buffer.flush();
       const written = await rows("proj_nul");
@@ -88,7 +146,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("drops only the records the database refuses, counts them, and keeps writing", async () => {
-      const buffer = new RequestLogBuffer(store, { intervalMs: 10_000, maxPending: 1000, logger: silent });
+      const buffer = new RequestLogBuffer(sink, { intervalMs: 10_000, maxPending: 1000, logger: silent });
       // A record no cleaning can save: a required column missing (what a future bug could send).
       const bad = record({ project_id: "proj_bad", method: null as unknown as string });
       const good = Array.from({ length: 37 }, (_, i) => record({ project_id: "proj_bad", path: `/p/${i}` }));
@@ -140,16 +198,14 @@ for (const dialect of DIALECTS) {
 
     it("keeps a batch whose connection failed and writes it once the database answers", async () => {
       let failures = 1;
-      const flaky = new Proxy(store, {
-        get(target, prop, receiver) {
-          if (prop !== "insertBatch") return Reflect.get(target, prop, receiver);
-          return async (requests: RequestLogRow[], counts: DailyCount[]) => {
-            if (failures-- > 0)
-              throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
-            return target.insertBatch(requests, counts);
-          };
+      const flaky: RequestLogSink = {
+        insertBatch: async (records) => {
+          if (failures-- > 0)
+            throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+          return sink.insertBatch(records);
         },
-      });
+        addDaily: (counts) => sink.addDaily(counts),
+      };
       const buffer = new RequestLogBuffer(flaky, { intervalMs: 10_000, maxPending: 1000, logger: silent });
       buffer.push(record({ project_id: "proj_down", path: "/one" }));
       buffer.push(record({ project_id: "proj_down", path: "/two" }));

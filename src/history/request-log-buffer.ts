@@ -2,10 +2,16 @@ import type { Logger } from "pino";
 import { isDataError } from "../db/availability.js";
 import { telemetry } from "../telemetry/telemetry.js";
 import { cleanRecord } from "./clean-text.js";
-import { sortableId } from "./sortable-id.js";
-import type { DailyCount, HistoryStore, RequestLogRow } from "./store.js";
+import type { RequestRecord } from "./request-log-store.js";
+import type { DailyCount } from "./store.js";
 
-export type RequestRecord = Omit<RequestLogRow, "id">;
+export type { RequestRecord };
+
+/** Where the buffer writes: the request log's rows, and the daily counters (main database). */
+export type RequestLogSink = {
+  insertBatch(records: RequestRecord[]): Promise<void>;
+  addDaily(counts: DailyCount[]): Promise<void>;
+};
 
 export type RequestLogBufferOptions = {
   /** How often buffered records are written. */
@@ -29,10 +35,13 @@ export type RequestLogStats = {
 
 /**
  * The request log's write path. Requests only push a small record into memory; a timer writes
- * what accumulated with a few multi-row INSERTs in one transaction, so logging costs a request an
- * object and an array push, never a database round trip. When the database cannot keep up (or is
- * down) the buffer stays bounded: the oldest records go first, counted in `dropped` and logged.
- * Daily counters (connect sessions opened) ride along as increments.
+ * what accumulated in one transaction, so logging costs a request an object and an array push,
+ * never a database round trip. When the database cannot keep up (or is down) the buffer stays
+ * bounded: the oldest records go first, counted in `dropped` and logged.
+ *
+ * Daily counters (connect sessions opened) ride along as increments, written on their own: on
+ * SQLite they live in the main database and the rows in the log's own file, and a batch of rows
+ * that fails must not hold the counters back (nor be counted twice when it is retried).
  *
  * A batch the database refuses for its data (a constraint, a value out of range: not the connection
  * or anything else a retry may mend) is never put back: one bad record would otherwise block every
@@ -55,7 +64,7 @@ export class RequestLogBuffer {
   written = 0;
 
   constructor(
-    private readonly store: HistoryStore,
+    private readonly store: RequestLogSink,
     private readonly opts: RequestLogBufferOptions,
   ) {}
 
@@ -93,13 +102,21 @@ export class RequestLogBuffer {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.flush();
+      void this.writeNow();
     }, this.opts.intervalMs);
     this.timer.unref();
   }
 
-  /** Writes everything buffered so far; never throws (a failed write is retried later). */
-  flush(): Promise<void> {
+  /**
+   * Writes everything buffered so far; never throws (a failed write is retried later). A write
+   * already under way took only what was buffered when it began: the rest waits for it, then goes.
+   */
+  async flush(): Promise<void> {
+    if (this.flushing) await this.flushing;
+    return this.writeNow();
+  }
+
+  private writeNow(): Promise<void> {
     this.flushing ??= this.write().finally(() => {
       this.flushing = null;
       if (this.pending.length || this.counts.size) this.schedule();
@@ -117,39 +134,37 @@ export class RequestLogBuffer {
     if (!records.length && !counts.length) return;
     this.pending = [];
     this.counts = new Map();
-    for (const r of records) {
-      (r as RequestLogRow).id ??= sortableId("req_", r.created_at);
-      cleanRecord(r);
+    if (counts.length) {
+      try {
+        await this.store.addDaily(counts);
+      } catch (err) {
+        if (isDataError(err)) this.refusedWarning(err, 0);
+        else this.putBack([], counts, err);
+      }
     }
+    if (!records.length) return;
+    for (const r of records) cleanRecord(r);
     try {
-      await this.store.insertBatch(records as RequestLogRow[], counts);
+      await this.store.insertBatch(records);
       this.written += records.length;
       telemetry.count("portico_request_log_written_total", undefined, records.length);
     } catch (err) {
-      if (!isDataError(err)) return this.putBack(records, counts, err);
-      await this.writeApart(records as RequestLogRow[], counts);
+      if (!isDataError(err)) return this.putBack(records, [], err);
+      await this.writeApart(records);
     }
   }
 
   /**
-   * A batch refused for its data: the counters on their own, then the records in halves down to
-   * single ones, so a bad record costs about log2(batch) more statements and only itself. A
-   * connection failure on the way puts back what is not written yet.
+   * A batch refused for its data: the records in halves down to single ones, so a bad record
+   * costs about log2(batch) more statements and only itself. A connection failure on the way puts
+   * back what is not written yet.
    */
-  private async writeApart(records: RequestLogRow[], counts: DailyCount[]): Promise<void> {
-    if (counts.length) {
-      try {
-        await this.store.insertBatch([], counts);
-      } catch (err) {
-        if (!isDataError(err)) return this.putBack(records, counts, err);
-        this.refusedWarning(err, 0);
-      }
-    }
+  private async writeApart(records: RequestRecord[]): Promise<void> {
     const chunks = [records];
     while (chunks.length) {
       const chunk = chunks.pop()!;
       try {
-        await this.store.insertBatch(chunk, []);
+        await this.store.insertBatch(chunk);
         this.written += chunk.length;
         telemetry.count("portico_request_log_written_total", undefined, chunk.length);
       } catch (err) {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from "fastify";
 import type { HistoryService } from "./service.js";
 
 /**
@@ -64,46 +64,52 @@ function serviceOf(route: string): string {
 }
 
 /**
- * onResponse hook of the API: one small record per call with a caller, pushed into the history's
- * buffer. It runs after the response is sent and never waits for anything.
+ * onRoute hook of the API: each route gets an onResponse hook of its own that records its calls,
+ * one small record per call with a caller, pushed into the history's buffer unless
+ * PORTICO_REQUEST_LOG leaves the call out; a call answered 429 is counted per key and minute
+ * instead (HistoryService.recordRefused). The route's pattern and service are bound once, not read
+ * on every request. The hook runs after the response is sent and never waits for anything. The
+ * record's id is the request's own (`genReqId`, made as it started), which is also the id in
+ * Portico's log lines about it.
  */
 export function requestLogHook(history: HistoryService) {
-  return function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
-    const principal = request.principal;
-    if (principal && reply.statusCode === 429) {
-      // Counted per key and minute, never a row each: see HistoryService.recordRefused.
-      history.recordRefused(principal.projectId, principal.keyId);
-    } else if (principal) {
-      const route = request.routeOptions.url ?? "";
-      const duration = reply.elapsedTime;
-      const call = request.proxied;
-      const params = request.params as { id?: unknown } | undefined;
-      history.recordRequest({
-        project_id: principal.projectId,
-        created_at: Math.round(Date.now() - duration),
-        duration_ms: Math.round(duration),
-        method: request.method,
-        service: serviceOf(route),
-        route,
-        path: bare(request.url),
-        status: reply.statusCode,
-        key_id: principal.keyId,
-        key_prefix: principal.keyPrefix,
-        account_id:
-          call?.account_id ??
-          ((route.startsWith("/accounts/:id") || route.startsWith("/portico/v1/accounts/:id")) &&
-          typeof params?.id === "string"
-            ? params.id.slice(0, 255)
-            : null),
-        provider: call?.provider ?? null,
-        provider_method: call?.method ?? null,
-        provider_path: call?.path ?? null,
-        provider_url: call?.url ?? null,
-        provider_status: call?.status ?? null,
-        error: call?.error ?? null,
-        provider_steps: call?.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
-      });
-    }
-    done();
+  return (routeOptions: RouteOptions) => {
+    const route = routeOptions.url;
+    const service = serviceOf(route);
+    const accountRoute = route.startsWith("/accounts/:id") || route.startsWith("/portico/v1/accounts/:id");
+    const logRequest = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const principal = request.principal;
+      if (principal && reply.statusCode === 429) {
+        // Counted per key and minute, never a row each: see HistoryService.recordRefused.
+        history.recordRefused(principal.projectId, principal.keyId);
+      } else if (principal && history.keeps(reply.statusCode)) {
+        const duration = reply.elapsedTime;
+        const call = request.proxied;
+        const id = accountRoute ? (request.params as { id?: unknown }).id : undefined;
+        history.recordRequest({
+          id: request.id,
+          project_id: principal.projectId,
+          duration_ms: Math.round(duration),
+          method: request.method,
+          service,
+          route,
+          path: bare(request.url),
+          status: reply.statusCode,
+          key_id: principal.keyId,
+          key_prefix: principal.keyPrefix,
+          account_id: call?.account_id ?? (typeof id === "string" ? id.slice(0, 255) : null),
+          provider: call?.provider ?? null,
+          provider_method: call?.method ?? null,
+          provider_path: call?.path ?? null,
+          provider_url: call?.url ?? null,
+          provider_status: call?.status ?? null,
+          error: call?.error ?? null,
+          provider_steps: call?.steps && call.steps.length > 1 ? JSON.stringify(call.steps) : null,
+        });
+      }
+      done();
+    };
+    const own = routeOptions.onResponse;
+    routeOptions.onResponse = own ? [...(Array.isArray(own) ? own : [own]), logRequest] : [logRequest];
   };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { commaList } from "../http/comma-list.js";
-import { REQUEST_LOG_ORDER } from "./store.js";
+import { REQUEST_LOG_ORDER } from "./request-log-store.js";
 
 /**
  * StackOne's Request Logs API as the official SDK 4.28 calls it (`requestLogs.listLogs`,

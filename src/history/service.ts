@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { RequestLogVolume } from "../config.js";
 import { type CursorPart, type CursorValue, decodeCursor, encodeCursor } from "../db/cursor.js";
 import { fromJson, toJson } from "../db/json.js";
 import { PorticoError } from "../errors.js";
@@ -7,19 +8,18 @@ import { cleanRecord } from "./clean-text.js";
 import { RefusedRequests } from "./refused-requests.js";
 import type { RefusedRequestsStore } from "./refused-requests-store.js";
 import { RequestLogBuffer, type RequestLogStats, type RequestRecord } from "./request-log-buffer.js";
-import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
-import { sortableId } from "./sortable-id.js";
+import { DAY_MS, parseWireId, RequestIds } from "./request-log-ids.js";
+import type { LegacyRequestLog } from "./request-log-legacy.js";
 import {
-  type AccountEventRow,
-  type AuditFilter,
-  type AuditRow,
-  type EventFilter,
-  type Executor,
-  type HistoryStore,
+  type After,
   REQUEST_LOG_ORDER,
   type RequestLogFilter,
   type RequestLogOrder,
-} from "./store.js";
+  type RequestLogStore,
+} from "./request-log-store.js";
+import type { RequestLogsQuery, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
+import { sortableId } from "./sortable-id.js";
+import type { AccountEventRow, AuditFilter, AuditRow, EventFilter, Executor, HistoryStore } from "./store.js";
 import { unifiedLog, unifiedLogPartial } from "./wire.js";
 
 /** What can happen to an account (docs/history.md). */
@@ -83,6 +83,10 @@ export type AuditView = {
 export type HistoryOptions = {
   logger: Logger;
   publicUrl: string;
+  /** Which calls the request log keeps (PORTICO_REQUEST_LOG); all by default. */
+  requestLog?: RequestLogVolume;
+  /** The rows of the earlier layout still to move into the request log (migration 012), if any. */
+  legacy?: LegacyRequestLog;
   requestLogRetentionDays: number;
   accountEventsRetentionDays: number;
   auditRetentionDays: number;
@@ -91,12 +95,15 @@ export type HistoryOptions = {
   /** Where requests answered 429 are counted per key and minute (none: not counted). */
   refusedStore?: RefusedRequestsStore;
   now?: () => number;
+  /** The sampler's coin (tests pass their own). */
+  random?: () => number;
 };
+
+/** Days of the request log made ahead of today, so no writer waits for one. */
+const DAYS_AHEAD = 2;
 
 /** One API key's requests answered 429 in one minute. */
 export type RefusedView = { key_id: string; minute: string; count: number };
-
-const DAY_MS = 86_400_000;
 
 /** What each ordering's cursor holds before the id: its column's type. */
 const ORDER_PART: Record<RequestLogOrder, CursorPart> = {
@@ -117,18 +124,35 @@ const iso = (ms: number) => new Date(Number(ms)).toISOString();
  */
 export class HistoryService {
   private readonly buffer: RequestLogBuffer;
+  /** This process's request ids (Fastify's `genReqId`): the request log's ids. */
+  readonly requestIds = new RequestIds();
+  /** Whether the request log keeps a call that ended with this status (PORTICO_REQUEST_LOG). */
+  readonly keeps: (status: number) => boolean;
   private readonly refused: RefusedRequests | null;
 
   constructor(
     private readonly store: HistoryStore,
+    readonly log: RequestLogStore,
     private readonly opts: HistoryOptions,
   ) {
-    this.buffer = new RequestLogBuffer(store, {
-      intervalMs: opts.flushIntervalMs ?? 250,
-      maxPending: opts.maxPendingRequests ?? 50_000,
-      logger: opts.logger,
-    });
+    this.buffer = new RequestLogBuffer(
+      {
+        insertBatch: (records) => log.insertBatch(records),
+        addDaily: (counts) => store.addDaily(counts),
+      },
+      {
+        intervalMs: opts.flushIntervalMs ?? 250,
+        maxPending: opts.maxPendingRequests ?? 50_000,
+        logger: opts.logger,
+      },
+    );
+    this.keeps = keeper(opts.requestLog ?? { mode: "all" }, opts.random ?? Math.random);
     this.refused = opts.refusedStore ? new RefusedRequests(opts.refusedStore, { logger: opts.logger }) : null;
+  }
+
+  /** Takes this process's writer tag for request ids; before serving. */
+  async start(): Promise<void> {
+    this.requestIds.setWriter(await this.log.claimWriter());
   }
 
   private now(): number {
@@ -137,9 +161,25 @@ export class HistoryService {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /** Records account events inside the transaction that changed the account. */
+  /**
+   * Records account events inside the transaction that changed the account; a link also counts
+   * in the project's accounts linked that day (the console's chart), in the same transaction.
+   */
   async accountEvent(trx: Executor, ...events: AccountEventInput[]): Promise<void> {
     const at = this.now();
+    const linked = new Map<string, number>();
+    for (const e of events)
+      if (e.type === "linked") linked.set(e.projectId, (linked.get(e.projectId) ?? 0) + 1);
+    if (linked.size)
+      await this.store.addDaily(
+        [...linked].map(([project_id, count]) => ({
+          project_id,
+          metric: "accounts_linked",
+          day: Math.floor(at / DAY_MS),
+          count,
+        })),
+        trx,
+      );
     await this.store.insertAccountEvents(
       trx,
       events.map((e) =>
@@ -250,25 +290,22 @@ export class HistoryService {
     const order: RequestLogOrder = q.order_by ?? "eventDatetime";
     const direction = q.order_direction ?? "desc";
     const scope = `requests:${order}:${direction}`;
-    const after = toAfter(decodeCursor(scope, q.next, [ORDER_PART[order], "text"]));
+    const after = requestLogAfter(decodeCursor(scope, q.next, [ORDER_PART[order], "text"]), order);
     const size = q.page_size ?? 25;
     const filter = requestLogFilter(q);
     if (!filter) return { data: [], next: null };
-    const rows = await this.store.requestLogs(
-      projectId,
-      { ...filter, ...extra },
-      order,
-      direction,
-      size + 1,
-      after,
-    );
+    const rows = await this.log.list(projectId, { ...filter, ...extra }, order, direction, size + 1, after);
     const page = rows.slice(0, size);
     const lastRow = page.at(-1);
     const column = REQUEST_LOG_ORDER[order];
     const next =
       rows.length > size && lastRow
         ? encodeCursor(scope, [
-            column === "provider" ? (lastRow.provider ?? "") : Number(lastRow[column]),
+            column === "provider"
+              ? (lastRow.provider ?? "")
+              : column === "service"
+                ? lastRow.service
+                : Number(lastRow[column]),
             lastRow.id,
           ])
         : null;
@@ -277,7 +314,8 @@ export class HistoryService {
   }
 
   async getRequestLog(projectId: string, id: string, include?: string): Promise<UnifiedLogs> {
-    const row = await this.store.requestLog(projectId, id);
+    const parts = parseWireId(id);
+    const row = parts && (await this.log.get(projectId, parts));
     if (!row) throw new PorticoError("NOT_FOUND", `id: request log ${id} not found`);
     return unifiedLog(row, this.opts.publicUrl, include?.split(",").includes("step_logs") ?? false);
   }
@@ -311,7 +349,7 @@ export class HistoryService {
     const from = today - days + 1;
     const [sessions, linked] = await Promise.all([
       this.store.daily(projectId, "sessions_opened", from),
-      this.store.eventsPerDay(projectId, "linked", from),
+      this.store.daily(projectId, "accounts_linked", from),
     ]);
     return Array.from({ length: days }, (_, i) => {
       const day = from + i;
@@ -343,17 +381,20 @@ export class HistoryService {
   // ---- retention ------------------------------------------------------------------------------
 
   /**
-   * The cleanup job: deletes history older than each retention setting, `batch` rows per
+   * The cleanup job: drops the request log's days past its retention (whole partitions or
+   * tables), and deletes account events and audit entries older than theirs, `batch` rows per
    * statement so no transaction holds the database for long, until nothing old is left.
    */
   async purgeExpired(batch = 5000): Promise<Record<string, number>> {
     const now = this.now();
+    const deleted: Record<string, number> = {};
+    const days = await this.log.dropBefore(now - this.opts.requestLogRetentionDays * DAY_MS);
+    if (days.length) this.opts.logger.info({ days }, "request log: days past retention dropped");
+    deleted.request_log_days = days.length;
     const plan = [
-      ["request_log", this.opts.requestLogRetentionDays],
       ["account_events", this.opts.accountEventsRetentionDays],
       ["audit_log", this.opts.auditRetentionDays],
     ] as const;
-    const deleted: Record<string, number> = {};
     for (const [table, days] of plan) {
       let total = 0;
       for (;;) {
@@ -374,6 +415,49 @@ export class HistoryService {
     );
     return deleted;
   }
+
+  /**
+   * The request log's upkeep, run by the jobs worker of whichever node gets there first: makes
+   * today's and the next days' partitions (tables on SQLite) ahead of the writers, and moves the
+   * rows an earlier version wrote into the compact layout (migration 012).
+   */
+  async prepareRequestLog(): Promise<{ days_made: number; legacy_moved: number }> {
+    const made = await this.log.days.prepareAhead(DAYS_AHEAD);
+    const moved =
+      (await this.opts.legacy?.moveAll(this.now() - this.opts.requestLogRetentionDays * DAY_MS)) ?? 0;
+    return { days_made: made.length, legacy_moved: moved };
+  }
+}
+
+/** The request log's keep-or-skip decision for a call's status (PORTICO_REQUEST_LOG). */
+export function keeper(volume: RequestLogVolume, random: () => number): (status: number) => boolean {
+  switch (volume.mode) {
+    case "all":
+      return () => true;
+    case "off":
+      return () => false;
+    case "errors":
+      return (status) => status >= 400;
+    case "sample": {
+      const p = 1 / volume.every;
+      return (status) => status >= 400 || random() < p;
+    }
+  }
+}
+
+/**
+ * Where a Request Logs page starts, from its cursor: the sort value (a number, or the provider's
+ * name) and the last row's id. A cursor that says otherwise is a 400 naming `next`.
+ */
+function requestLogAfter(v: CursorValue[] | undefined, order: RequestLogOrder): After | undefined {
+  if (!v) return undefined;
+  const [value, id] = v;
+  const parts = typeof id === "string" ? parseWireId(id) : null;
+  const valueOk =
+    order === "provider" || order === "service" ? typeof value === "string" : Number.isFinite(value);
+  if (!parts || !valueOk)
+    throw new PorticoError("VALIDATION", "next: not a cursor of this list and ordering");
+  return { value: value!, id: parts };
 }
 
 /**

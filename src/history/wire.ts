@@ -1,6 +1,6 @@
 import type { ProviderStep } from "./request-log-hook.js";
+import type { RequestLogRow } from "./request-log-store.js";
 import type { StepLogPartial, UnifiedLogs, UnifiedLogsPartial } from "./schemas.js";
-import type { RequestLogRow } from "./store.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

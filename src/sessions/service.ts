@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import type { CatalogEntry } from "../catalog/schema.js";
 import { generateSecret, generateUuid, PREFIX, safeEqual, sha256 } from "../crypto/tokens.js";
+import { isoTime } from "../db/iso-time.js";
 import { fromJson, toJson } from "../db/json.js";
 import type { DB } from "../db/schema.js";
 import { PorticoError } from "../errors.js";
@@ -245,7 +246,7 @@ export function toWire(
     multiple: row.multiple === 1,
     integration_id: row.integration_id,
     expires_in: Number(row.expires_in),
-    expires_at: new Date(Number(row.expires_at)).toISOString(),
-    created_at: new Date(Number(row.created_at)).toISOString(),
+    expires_at: isoTime(row.expires_at),
+    created_at: isoTime(row.created_at),
   };
 }

@@ -1,9 +1,9 @@
 import * as errors from "@stackone/stackone-client-ts/sdk/models/errors/index.js";
 import type { UnifiedLogsPartial } from "@stackone/stackone-client-ts/sdk/models/shared/index.js";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
 import { createSession, linkSandboxHris, SANDBOX_HRIS_KEY } from "../helpers/hub.js";
+import { storedRows } from "../helpers/request-log.js";
 import { sdkFor, thrown } from "../helpers/sdk.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -129,9 +129,9 @@ for (const dialect of DIALECTS) {
     });
 
     it("never stores a body, a header value, a query value or a credential", async () => {
-      const rows = await sql`select * from request_log`.execute(s.ctx.database.db);
-      const text = JSON.stringify(rows.rows);
-      expect(rows.rows.length).toBeGreaterThanOrEqual(6);
+      const rows = await storedRows(s);
+      const text = JSON.stringify(rows);
+      expect(rows.filter((r) => "duration" in r).length).toBeGreaterThanOrEqual(6);
       expect(text).toContain("/employees");
       for (const secret of [
         "query-value-xyz",
@@ -160,6 +160,9 @@ for (const dialect of DIALECTS) {
       expect(await all({ filter: { sourceIds: "key_other" } })).toEqual([]);
       expect(await all({ filter: { endDate: started } })).toEqual([]);
       expect(await all({ filter: { startDate: new Date(Date.now() + 60_000) } })).toEqual([]);
+      expect((await all({ filter: { startDate: new Date(0) } })).length).toBe(6);
+      // Times far outside any id still answer (not a bigint out of range).
+      expect((await api("GET", "/requests/logs?end_date=9999-12-31T00:00:00Z&page_size=1")).status).toBe(200);
       expect((await all({ filter: { startDate: started } })).length).toBe(6);
       expect(await all({ filter: { resources: "employees" } })).toEqual([]);
       expect(await all({ filter: { sourceTypes: "DASHBOARD" } })).toEqual([]);

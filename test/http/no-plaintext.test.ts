@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 const ATS_PASSWORD = "sandbox-password";
 
-/** After linking, the raw database (SQLite file and WAL, or a pg_dump) holds no credential in clear. */
+/** After linking, the raw database (SQLite files and WALs, or a pg_dump) holds no credential in clear. */
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialectAvailable(dialect))(`no plaintext credentials at rest on ${dialect}`, () => {
     let s: TestServer;
@@ -34,7 +34,9 @@ for (const dialect of DIALECTS) {
     function rawDatabase(): string {
       if (dialect === "sqlite") {
         const file = s.config.databaseUrl.slice("file:".length);
-        return [file, `${file}-wal`]
+        // The request log's own file beside it too.
+        const log = file.replace(/\.db$/, "-requests.db");
+        return [file, `${file}-wal`, log, `${log}-wal`]
           .filter((f) => fs.existsSync(f))
           .map((f) => fs.readFileSync(f).toString("latin1"))
           .join("\n");

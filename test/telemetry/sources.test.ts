@@ -2,8 +2,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { asideRowsOf, openDatabase } from "../../src/db/database.js";
-import { RequestLogBuffer } from "../../src/history/request-log-buffer.js";
-import type { HistoryStore } from "../../src/history/store.js";
+import { RequestLogBuffer, type RequestLogSink } from "../../src/history/request-log-buffer.js";
 import { TelemetryService } from "../../src/telemetry/service.js";
 import { installTelemetry } from "../../src/telemetry/telemetry.js";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
@@ -139,12 +138,13 @@ describe("the request log's written and dropped records", () => {
     try {
       let fail = true;
       const written: number[] = [];
-      const store = {
-        insertBatch: async (rows: unknown[]) => {
+      const store: RequestLogSink = {
+        insertBatch: async (rows) => {
           if (fail) throw new Error("database down");
           written.push(rows.length);
         },
-      } as unknown as HistoryStore;
+        addDaily: async () => {},
+      };
       const buffer = new RequestLogBuffer(store, {
         intervalMs: 60_000,
         maxPending: 10,
@@ -152,8 +152,8 @@ describe("the request log's written and dropped records", () => {
       });
       const record = () =>
         buffer.push({
+          id: "req_0mxcmcncf000vz",
           project_id: "proj_1",
-          created_at: Date.now(),
           duration_ms: 1,
           method: "GET",
           service: "accounts",
