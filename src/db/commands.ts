@@ -44,6 +44,7 @@ export function registerDbCommands(program: Command): void {
               : `No keyring at ${file} and PORTICO_ENCRYPTION_KEYS is not set: keep the keyring this database was written with.`,
           "The credentials, tokens and secrets in the backup are encrypted with it: without it they cannot be read.",
           "Store it apart from the backup.",
+          "The request log (its own file beside the database) is history, not state: it is not copied (docs/operations.md).",
         ].join("\n"),
       );
     });
