@@ -4,7 +4,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedHeaders } from "../../src/webhooks/signing.js";
 import { REQUIRE_ALL } from "../helpers/env.js";
-import { EXAMPLES, type ExampleProcess, eventually, onFreePort, startExample } from "../helpers/examples.js";
+import {
+  EXAMPLES,
+  type ExampleProcess,
+  eventually,
+  startExample,
+  startWebhookExample,
+} from "../helpers/examples.js";
 import { createSession, linkSandboxHris } from "../helpers/hub.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -39,31 +45,18 @@ describe.skipIf(!php && !REQUIRE_ALL)("examples/php-backend", () => {
   beforeAll(async () => {
     s = await startTestServer("sqlite");
     timer = setInterval(() => void s.ctx.webhookWorker.tick().catch(() => {}), 25);
-    backend = await onFreePort(async (port) => {
-      base = `http://127.0.0.1:${port}`;
-      const res = await fetch(`${s.url}/portico/v1/webhooks`, {
-        method: "POST",
-        headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
-        body: JSON.stringify({ url: `${base}/webhooks` }),
-      });
-      const endpoint = (await res.json()) as { id: string; secret: string };
-      secret = endpoint.secret;
-      try {
-        return await startExample(
-          "php-backend",
-          ["php", "-S", `127.0.0.1:${port}`, "-t", "public"],
-          { PORTICO_URL: s.url, PORTICO_API_KEY: s.apiKey, WEBHOOK_SECRET: secret },
-          /Development Server .* started/,
-        );
-      } catch (err) {
-        // The port was taken meanwhile: that endpoint would deliver to someone else.
-        await fetch(`${s.url}/portico/v1/webhooks/${endpoint.id}`, {
-          method: "DELETE",
-          headers: { authorization: basic(s.apiKey) },
-        });
-        throw err;
-      }
-    });
+    ({
+      example: backend,
+      base,
+      secret,
+    } = await startWebhookExample(s, (port, secret) =>
+      startExample(
+        "php-backend",
+        ["php", "-S", `127.0.0.1:${port}`, "-t", "public"],
+        { PORTICO_URL: s.url, PORTICO_API_KEY: s.apiKey, WEBHOOK_SECRET: secret },
+        /Development Server .* started/,
+      ),
+    ));
   });
   afterAll(async () => {
     clearInterval(timer);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedHeaders } from "../../src/webhooks/signing.js";
-import { type ExampleProcess, eventually, onFreePort, startExample } from "../helpers/examples.js";
+import { type ExampleProcess, eventually, startExample, startWebhookExample } from "../helpers/examples.js";
 import { createSession, linkSandboxHris } from "../helpers/hub.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -19,32 +19,20 @@ describe("examples/webhook-receiver", () => {
     s = await startTestServer("sqlite");
     // The delivery worker, polling as `portico serve` does.
     timer = setInterval(() => void s.ctx.webhookWorker.tick().catch(() => {}), 25);
-    receiver = await onFreePort(async (port) => {
-      url = `http://127.0.0.1:${port}/webhooks`;
-      const res = await fetch(`${s.url}/portico/v1/webhooks`, {
-        method: "POST",
-        headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
-        body: JSON.stringify({ url }),
-      });
-      expect(res.status).toBe(201);
-      const endpoint = (await res.json()) as { id: string; secret: string };
-      secret = endpoint.secret;
-      try {
-        return await startExample(
-          "webhook-receiver",
-          ["npm", "start"],
-          { WEBHOOK_SECRET: secret, PORT: String(port) },
-          /receiving webhooks on/,
-        );
-      } catch (err) {
-        // The port was taken meanwhile: that endpoint would deliver to someone else.
-        await fetch(`${s.url}/portico/v1/webhooks/${endpoint.id}`, {
-          method: "DELETE",
-          headers: { authorization: basic(s.apiKey) },
-        });
-        throw err;
-      }
-    });
+    let base: string;
+    ({
+      example: receiver,
+      base,
+      secret,
+    } = await startWebhookExample(s, (port, secret) =>
+      startExample(
+        "webhook-receiver",
+        ["npm", "start"],
+        { WEBHOOK_SECRET: secret, PORT: String(port) },
+        /receiving webhooks on/,
+      ),
+    ));
+    url = `${base}/webhooks`;
   });
   afterAll(async () => {
     clearInterval(timer);

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { REQUIRE_ALL } from "./env.js";
 import { freePort } from "./processes.js";
+import { basic, type TestServer } from "./test-server.js";
 
 export const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
 
@@ -85,4 +86,36 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>): Promis
       if (attempt >= 3 || !/EADDRINUSE|Address already in use/.test(String(err))) throw err;
     }
   }
+}
+
+/**
+ * Starts an example that receives the test server's webhooks, on a free port: an endpoint is
+ * registered for `http://127.0.0.1:<port>/webhooks` and its secret handed to `start`. When the
+ * start fails (the port taken meanwhile) the endpoint is removed before the next try, or it would
+ * deliver to someone else.
+ */
+export async function startWebhookExample(
+  s: TestServer,
+  start: (port: number, secret: string) => Promise<ExampleProcess>,
+): Promise<{ example: ExampleProcess; base: string; secret: string }> {
+  return onFreePort(async (port) => {
+    const base = `http://127.0.0.1:${port}`;
+    const res = await fetch(`${s.url}/portico/v1/webhooks`, {
+      method: "POST",
+      headers: { authorization: basic(s.apiKey), "content-type": "application/json" },
+      body: JSON.stringify({ url: `${base}/webhooks` }),
+    });
+    if (res.status !== 201)
+      throw new Error(`webhook endpoint not created: ${res.status} ${await res.text()}`);
+    const endpoint = (await res.json()) as { id: string; secret: string };
+    try {
+      return { example: await start(port, endpoint.secret), base, secret: endpoint.secret };
+    } catch (err) {
+      await fetch(`${s.url}/portico/v1/webhooks/${endpoint.id}`, {
+        method: "DELETE",
+        headers: { authorization: basic(s.apiKey) },
+      });
+      throw err;
+    }
+  });
 }
