@@ -48,13 +48,18 @@ export type ServeProcess = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** `portico serve [args]` in its own process; resolves once it answers /healthz. */
-export async function spawnServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
-  const port = env.PORTICO_PORT ? Number(env.PORTICO_PORT) : await freePort();
-  const child = spawn(process.execPath, [BIN, "serve", ...args], {
-    env: { ...process.env, ...HERMETIC, PORTICO_PORT: String(port), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Spawns a server and resolves once `readyUrl` answers 2xx (within 30 s), with its output kept;
+ * fails with that output if it exits or never gets ready.
+ */
+export async function spawnUntilReady(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => {
     out += d;
@@ -62,23 +67,36 @@ export async function spawnServe(env: Record<string, string>, args: string[] = [
   child.stderr!.on("data", (d) => {
     out += d;
   });
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`portico serve exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${out}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(readyUrl)).ok) break;
     } catch {}
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`portico serve did not start:\n${out}`);
+      throw new Error(`${name} did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { child, output: () => out };
+}
+
+/** `portico serve [args]` in its own process; resolves once it answers /healthz. */
+export async function spawnServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
+  const port = env.PORTICO_PORT ? Number(env.PORTICO_PORT) : await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const { child, output } = await spawnUntilReady(
+    "portico serve",
+    process.execPath,
+    [BIN, "serve", ...args],
+    { ...process.env, ...HERMETIC, PORTICO_PORT: String(port), ...env },
+    `${url}/healthz`,
+  );
   return {
     child,
     url,
-    output: () => out,
+    output,
     stop: (signal = "SIGTERM") =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);

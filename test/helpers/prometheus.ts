@@ -1,9 +1,9 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PROMETHEUS, PROMTOOL, REQUIRE_ALL } from "./env.js";
-import { freePort } from "./processes.js";
+import { freePort, spawnUntilReady } from "./processes.js";
 
 /**
  * Whether the Prometheus server and promtool are installed (Debian: apt-get install -y prometheus);
@@ -44,7 +44,9 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusServ
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(
+  const url = `http://127.0.0.1:${port}`;
+  const { child, output } = await spawnUntilReady(
+    "prometheus",
     PROMETHEUS,
     [
       `--config.file=${path.join(dir, "prometheus.yml")}`,
@@ -52,28 +54,9 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusServ
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    process.env,
+    `${url}/-/ready`,
   );
-  let out = "";
-  child.stdout!.on("data", (d) => {
-    out += d;
-  });
-  child.stderr!.on("data", (d) => {
-    out += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${out}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`prometheus did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   const query = async (expr: string): Promise<Sample[]> => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
     const body = (await res.json()) as {
@@ -98,7 +81,7 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusServ
         await new Promise((r) => setTimeout(r, 250));
       }
     },
-    output: () => out,
+    output,
     close: async () => {
       if (child.exitCode === null && child.signalCode === null)
         await new Promise<void>((r) => {
