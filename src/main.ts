@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import fs from "node:fs";
 import { Command, CommanderError } from "commander";
-import pc from "picocolors";
+import { pc } from "./cli/colors.js";
 import { registerAccountCommands } from "./accounts/commands.js";
 import { registerCatalogCommands } from "./catalog/commands.js";
 import { registerConfigCommand } from "./cli/config-command.js";

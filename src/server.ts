@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import v8 from "node:v8";
 import type { FastifyInstance } from "fastify";
-import pc from "picocolors";
+import { pc } from "./cli/colors.js";
 import { buildApp } from "./app.js";
 import { initialize } from "./bootstrap.js";
 import type { Config } from "./config.js";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import pc from "picocolors";
+import { pc } from "../cli/colors.js";
 import { print } from "../cli/output.js";
 import { loadConfig } from "../config.js";
 import { Outbound } from "../http/outbound.js";

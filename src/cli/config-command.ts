@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
-import pc from "picocolors";
+import { pc } from "./colors.js";
 import { effectiveSettings, readSettings, type SettingSource } from "../config.js";
 import { print, table } from "./output.js";
 

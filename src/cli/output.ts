@@ -1,4 +1,4 @@
-import pc from "picocolors";
+import { pc } from "./colors.js";
 
 /** Prints a command's result: the object as JSON with --json, else a human-readable rendering. */
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import pc from "picocolors";
+import { pc } from "../cli/colors.js";
 import { print, table } from "../cli/output.js";
 import { inProject } from "../cli/project-principal.js";
 import { cliActor } from "../history/actor.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import pc from "picocolors";
+import { pc } from "../cli/colors.js";
 import { print } from "../cli/output.js";
 import { projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import pc from "picocolors";
+import { pc } from "../cli/colors.js";
 import { initialize } from "../bootstrap.js";
 import { print, table } from "../cli/output.js";
 import { projectPrincipal } from "../cli/project-principal.js";

@@ -153,6 +153,22 @@ describe("PORTICO_ENV_FILE and portico config", () => {
     expect(local.settings.PORTICO_PORT).toMatchObject({ value: "1111", source: "file", line: 1 });
   });
 
+  it("prints plain text into a pipe even where CI is set, as on CI runners, and colours with FORCE_COLOR", async () => {
+    const dir = workdir({});
+    const env = (extra: Record<string, string>) => {
+      const e = cleanEnv({ PORTICO_ENV_FILE: "", CI: "true", ...extra });
+      if (!("FORCE_COLOR" in extra)) delete e.FORCE_COLOR;
+      delete e.NO_COLOR;
+      return e;
+    };
+    const plain = await run(process.execPath, [BIN, "config"], { cwd: dir, env: env({}) });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^PORTICO_PORT\s+4000\s+default$/m);
+    expect(plain.stdout).not.toContain("\x1b[");
+    const coloured = await run(process.execPath, [BIN, "config"], { cwd: dir, env: env({ FORCE_COLOR: "1" }) });
+    expect(coloured.stdout).toContain("\x1b[2mdefault\x1b[22m");
+  });
+
   it("refuses a bad file at once, naming the file and line, in every command", async () => {
     const dir = workdir({
       ".env": "PORTICO_PORT=4100\nPORTICO_SANBOX=false\n",
