@@ -165,7 +165,10 @@ describe("PORTICO_ENV_FILE and portico config", () => {
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/^PORTICO_PORT\s+4000\s+default$/m);
     expect(plain.stdout).not.toContain("\x1b[");
-    const coloured = await run(process.execPath, [BIN, "config"], { cwd: dir, env: env({ FORCE_COLOR: "1" }) });
+    const coloured = await run(process.execPath, [BIN, "config"], {
+      cwd: dir,
+      env: env({ FORCE_COLOR: "1" }),
+    });
     expect(coloured.stdout).toContain("\x1b[2mdefault\x1b[22m");
   });
 
