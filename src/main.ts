@@ -1,9 +1,9 @@
 import cluster from "node:cluster";
 import fs from "node:fs";
 import { Command, CommanderError } from "commander";
-import { pc } from "./cli/colors.js";
 import { registerAccountCommands } from "./accounts/commands.js";
 import { registerCatalogCommands } from "./catalog/commands.js";
+import { pc } from "./cli/colors.js";
 import { registerConfigCommand } from "./cli/config-command.js";
 import { servePrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfig, parseProcesses } from "./config.js";

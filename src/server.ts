@@ -1,9 +1,9 @@
 import cluster from "node:cluster";
 import v8 from "node:v8";
 import type { FastifyInstance } from "fastify";
-import { pc } from "./cli/colors.js";
 import { buildApp } from "./app.js";
 import { initialize } from "./bootstrap.js";
+import { pc } from "./cli/colors.js";
 import type { Config } from "./config.js";
 import type { ConsoleLink } from "./console/auth.js";
 import { type Context, createContext } from "./context.js";

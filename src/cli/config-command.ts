@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { pc } from "./colors.js";
 import { effectiveSettings, readSettings, type SettingSource } from "../config.js";
+import { pc } from "./colors.js";
 import { print, table } from "./output.js";
 
 const sourceText = (s: SettingSource): string =>

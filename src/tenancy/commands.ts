@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { pc } from "../cli/colors.js";
 import { initialize } from "../bootstrap.js";
+import { pc } from "../cli/colors.js";
 import { print, table } from "../cli/output.js";
 import { projectPrincipal } from "../cli/project-principal.js";
 import { withContext } from "../cli/with-context.js";
