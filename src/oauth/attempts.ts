@@ -155,7 +155,7 @@ export class AttemptsService {
       if (!(err instanceof PorticoError)) throw err;
       return this.failStart(attempt, "integration_unavailable", err.message);
     }
-    if (!entry || entry.auth.scheme !== "oauth2" || entry.auth.oauth2?.grant !== "authorization_code") {
+    if (entry?.auth.scheme !== "oauth2" || entry.auth.oauth2?.grant !== "authorization_code") {
       throw new OAuthPageError(
         "Not available",
         "This integration is not available through OAuth in this session.",

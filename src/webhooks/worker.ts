@@ -105,7 +105,7 @@ export class WebhookWorker {
         for (const rest of deliveries.slice(i)) await this.store.finishDelivery(rest.id, this.owner, {});
         return;
       }
-      if (!endpoint || endpoint.status !== "active") {
+      if (endpoint?.status !== "active") {
         await this.store.finishDelivery(d.id, this.owner, {});
         continue;
       }

@@ -126,7 +126,7 @@ for (const dialect of DIALECTS) {
         [`${p}/accounts?q=ac&`, "cursor", "accounts:owner-id:ac", "text", "time", "text"],
         [`${p}/accounts?q=ac&`, "cursor", "accounts:owner-name:ac", "text", "text"],
         [`${p}/logs/events?`, "next", "events", "time", "text"],
-        [`${p}/logs/audit?`, "next", "audit:" + s.projectId, "time", "text"],
+        [`${p}/logs/audit?`, "next", `audit:${s.projectId}`, "time", "text"],
         [`${p}/accounts/acc_x/events?`, "next", "events", "time", "text"],
         [`${p}/accounts/acc_x/requests?`, "next", "requests:eventDatetime:desc", "time", "text"],
         [`${p}/logs/requests?`, "next", "requests:eventDatetime:desc", "time", "text"],
