@@ -57,6 +57,12 @@ process.stdout.write(JSON.stringify(statuses));
  * routes 63 KB adversarial user agents (about the most the 64 KB header limit lets through).
  * The old detection took /healthz from 3 ms to over a second with 4 such requests a second.
  */
+/** A process's CPU time so far, user and system, in ms (Linux clock ticks are 10 ms). */
+const cpuMs = (pid: number): number => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
 describe("a flood of crafted User-Agent headers", () => {
   let server: ServeProcess;
   let dataDir: string;
@@ -88,28 +94,44 @@ describe("a flood of crafted User-Agent headers", () => {
       report += d;
     });
     const done = new Promise((resolve) => flood.once("exit", resolve));
+    const cpuBefore = cpuMs(server.child.pid!);
     await new Promise((r) => setTimeout(r, 1000));
-    const latencies: number[] = [];
-    const until = Date.now() + 4000;
-    while (Date.now() < until) {
-      const at = performance.now();
-      const res = await fetch(`${server.url}/healthz`);
-      await res.arrayBuffer();
-      latencies.push(performance.now() - at);
-      expect(res.status).toBe(200);
-      await new Promise((r) => setTimeout(r, 10));
+    // Up to three windows of 3 s: the first whose p99 is under the bound ends the measurement. The
+    // suite shares two cores with other files, whose bursts can cost one window its tail; the old
+    // detection cost 0.2 to 1 s per crafted request, and lost every window by seconds.
+    const windows: { p50: number; p99: number; n: number }[] = [];
+    while (windows.length < 3 && !windows.some((w) => w.p99 < 50)) {
+      const latencies: number[] = [];
+      const until = Date.now() + 3000;
+      while (Date.now() < until) {
+        const at = performance.now();
+        const res = await fetch(`${server.url}/healthz`);
+        await res.arrayBuffer();
+        latencies.push(performance.now() - at);
+        expect(res.status).toBe(200);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      latencies.sort((a, b) => a - b);
+      windows.push({
+        p50: latencies[latencies.length >> 1]!,
+        p99: latencies[Math.floor(latencies.length * 0.99)]!,
+        n: latencies.length,
+      });
     }
+    const cpu = cpuMs(server.child.pid!) - cpuBefore;
     flood.kill("SIGTERM");
     await done;
 
-    latencies.sort((a, b) => a - b);
-    const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
-    const p50 = latencies[latencies.length >> 1]!;
     const statuses = JSON.parse(report || "{}") as Record<string, number>;
-    expect(latencies.length).toBeGreaterThan(100);
+    const seen = windows.map((w) => `p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms`).join("; ");
+    for (const w of windows) expect(w.n).toBeGreaterThan(70);
     // The flood was served, not refused: every call answered 200.
     expect(Object.keys(statuses)).toEqual(["200"]);
     expect(statuses["200"]).toBeGreaterThan(400);
-    expect(p99, `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`).toBeLessThan(50);
+    expect(Math.min(...windows.map((w) => w.p99)), seen).toBeLessThan(50);
+    // What the server's CPU spent per crafted request (at most, counting /healthz too), whatever
+    // else the machine runs: a few hundred microseconds parsing 63 KB of headers, where the old
+    // detection spent 200 ms or more.
+    expect(cpu / statuses["200"]!, `${cpu} ms of CPU for ${statuses["200"]} requests`).toBeLessThan(5);
   }, 60_000);
 });
