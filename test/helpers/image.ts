@@ -57,16 +57,22 @@ export async function baseImage(): Promise<string> {
   const dir = imageCacheDir();
   fs.mkdirSync(dir, { recursive: true });
   const tar = path.join(dir, "base-trixie-nodejs.tar");
-  const stale = !fs.existsSync(tar) || Date.now() - fs.statSync(tar).mtimeMs > BASE_MAX_AGE_MS;
+  const found = fs.existsSync(tar) ? fs.statSync(tar) : null;
+  // A directory there is what an earlier helper left when mmdebstrap, guessing the format from a
+  // name that did not end in .tar, wrote a directory tree: not a base, made again.
+  const stale = !found?.isFile() || Date.now() - found.mtimeMs > BASE_MAX_AGE_MS;
   if (stale) {
-    const tmp = `${tar}.tmp-${process.pid}`;
+    const tmp = path.join(dir, `base-trixie-nodejs.tmp-${process.pid}.tar`);
     try {
-      await must("mmdebstrap", ["--variant=minbase", "--include=nodejs,npm,ca-certificates", "trixie", tmp], {
-        timeoutMs: 1_200_000,
-      });
+      await must(
+        "mmdebstrap",
+        ["--variant=minbase", "--format=tar", "--include=nodejs,npm,ca-certificates", "trixie", tmp],
+        { timeoutMs: 1_200_000 },
+      );
+      fs.rmSync(tar, { recursive: true, force: true });
       fs.renameSync(tmp, tar);
     } finally {
-      fs.rmSync(tmp, { force: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
   const st = fs.statSync(tar);
