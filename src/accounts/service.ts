@@ -111,7 +111,16 @@ export class AccountsService {
 
   /** `get` as the JSON text the API answers with. */
   async getJson(projectId: string, id: string): Promise<string> {
-    const row = await this.store.getWire(projectId, id);
+    return this.wireJson(await this.store.getWire(projectId, id), id);
+  }
+
+  /** getJson at once where the database answers without waiting (SQLite), else null. */
+  getJsonNow(projectId: string, id: string): string | null {
+    const row = this.store.getWireNow(projectId, id);
+    return row === null ? null : this.wireJson(row, id);
+  }
+
+  private wireJson(row: WireRow | undefined, id: string): string {
     if (!row) throw accountNotFound(id);
     return linkedAccountJson(row, this.providerName(row.provider));
   }

@@ -59,14 +59,17 @@ export class AccountsStore {
   }
 
   async getWire(projectId: string, id: string): Promise<WireRow | undefined> {
-    const rows = await this.shapes.rows<WireRow>(
-      "accounts.getWire",
-      () =>
-        this.db.selectFrom("accounts").select(WIRE_COLUMNS).where("project_id", "=", "").where("id", "=", ""),
-      [projectId, id],
-    );
-    return rows[0];
+    return (await this.shapes.rows<WireRow>("accounts.getWire", this.wireById, [projectId, id]))[0];
   }
+
+  /** getWire answered at once where the database can (see QueryShapes.rowsNow): null where not. */
+  getWireNow(projectId: string, id: string): WireRow | undefined | null {
+    const rows = this.shapes.rowsNow<WireRow>("accounts.getWire", this.wireById, [projectId, id]);
+    return rows ? rows[0] : null;
+  }
+
+  private readonly wireById = () =>
+    this.db.selectFrom("accounts").select(WIRE_COLUMNS).where("project_id", "=", "").where("id", "=", "");
 
   /** The whole row (the proxy's path, and every write). Outside a transaction, a compiled shape. */
   async get(projectId: string, id: string, ex?: Executor): Promise<AccountRow | undefined> {
