@@ -35,8 +35,17 @@ const PREFIX = "req_";
 /** Earlier versions' ids: `req_` + 9 digits of time + 4 base-36 digits of a counter + 12 hex digits of the process. */
 const LEGACY_LENGTH = PREFIX.length + MS_DIGITS + 4 + 12;
 
-export const wireId = (ms: number, low: number): string =>
-  `${PREFIX}${ms.toString(36).padStart(MS_DIGITS, "0")}${low.toString(36).padStart(LOW_DIGITS, "0")}`;
+/** The last millisecond's part of an id: every request of that millisecond shares it. */
+let lastMs = -1;
+let lastMsPart = "";
+
+export function wireId(ms: number, low: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastMsPart = `${PREFIX}${ms.toString(36).padStart(MS_DIGITS, "0")}`;
+  }
+  return `${lastMsPart}${low.toString(36).padStart(LOW_DIGITS, "0")}`;
+}
 
 const BASE36 = /^[0-9a-z]+$/;
 const HEX = /^[0-9a-f]+$/;
@@ -90,9 +99,18 @@ export const idAt = (ms: number): bigint =>
 /** The UTC day (days since 1970-01-01) of a time. */
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
+/** The last day's table name: each write of a batch asks for it, nearly always the same day. */
+let lastDay = Number.NaN;
+let lastDayTable = "";
+
 /** A day's table: `request_log_20261201`. */
-export const dayTable = (day: number): string =>
-  `request_log_${new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll("-", "")}`;
+export function dayTable(day: number): string {
+  if (day !== lastDay) {
+    lastDayTable = `request_log_${new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll("-", "")}`;
+    lastDay = day;
+  }
+  return lastDayTable;
+}
 
 const DAY_TABLE = /^request_log_(\d{4})(\d{2})(\d{2})$/;
 
