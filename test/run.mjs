@@ -3,7 +3,7 @@
 // one plain line `N passed, N failed`: CI reads that line, not vitest's summary. With
 // PORTICO_TEST_REQUIRE_ALL=1 a skipped test counts as failed, so a missing PostgreSQL or Chromium
 // can never turn CI green.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,8 +13,10 @@ let failed = 0;
 
 const vitestArgs = process.argv.slice(2);
 // A filtered run (`npm test -- test/http`) is a developer's quick loop: skip the static checks.
+// They run side by side (none of them times anything: the benchmark smokes check only that every
+// scenario runs and reports), each one's output printed whole when it ends.
 if (vitestArgs.length === 0) {
-  for (const [name, cmd, args] of [
+  const checks = [
     ["typecheck (tsc --noEmit)", "npx", ["tsc", "--noEmit"]],
     ["lint (biome check)", "npx", ["biome", "check", "."]],
     ["catalog lint (portico catalog lint)", process.execPath, ["bin/portico.js", "catalog", "lint"]],
@@ -26,14 +28,31 @@ if (vitestArgs.length === 0) {
       process.execPath,
       ["bench/console.mjs", "--smoke"],
     ],
-  ]) {
-    const r = spawnSync(cmd, args, { stdio: "inherit" });
-    if (r.status === 0) passed++;
+  ];
+  const results = await Promise.all(
+    checks.map(
+      ([name, cmd, args]) =>
+        new Promise((resolve) => {
+          const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+          const out = [];
+          child.stdout.on("data", (d) => out.push(d));
+          child.stderr.on("data", (d) => out.push(d));
+          child.on("error", (err) => out.push(Buffer.from(`${err.message}\n`)));
+          child.on("close", (code) => {
+            process.stdout.write(`\n== ${name}: ${code === 0 ? "ok" : `exit ${code}`}\n`);
+            process.stdout.write(Buffer.concat(out));
+            resolve(code === 0);
+          });
+        }),
+    ),
+  );
+  results.forEach((ok, i) => {
+    if (ok) passed++;
     else {
       failed++;
-      console.log(`FAILED: ${name}`);
+      console.log(`FAILED: ${checks[i][0]}`);
     }
-  }
+  });
 }
 
 // The examples' own dependencies (each example has its own package.json and lock file), so their
