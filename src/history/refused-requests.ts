@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { isDataError } from "../db/availability.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import type { RefusedCount, RefusedRequestsStore } from "./refused-requests-store.js";
 
 const MINUTE_MS = 60_000;
@@ -32,9 +33,15 @@ export class RefusedRequests {
     const key = `${projectId}\u0000${keyId}\u0000${minute}`;
     const c = this.pending.get(key);
     if (c) c.count++;
-    else if (this.pending.size >= MAX_PENDING) this.lost++;
+    else if (this.pending.size >= MAX_PENDING) this.lose(1);
     else this.pending.set(key, { project_id: projectId, key_id: keyId, minute, count: 1 });
     this.schedule();
+  }
+
+  /** Counts lost, in `lost` and in the request log's drop metric (what the drop alert watches). */
+  private lose(n: number): void {
+    this.lost += n;
+    telemetry.count("portico_request_log_dropped_total", undefined, n);
   }
 
   private schedule(): void {
@@ -67,10 +74,10 @@ export class RefusedRequests {
           const now = this.pending.get(key);
           if (now) now.count += c.count;
           else if (this.pending.size < MAX_PENDING) this.pending.set(key, c);
-          else this.lost += c.count;
+          else this.lose(c.count);
         }
         this.schedule();
-      } else this.lost += counts.reduce((n, c) => n + c.count, 0);
+      } else this.lose(counts.reduce((n, c) => n + c.count, 0));
       const now = Date.now();
       if (now - this.lastWarning > 60_000) {
         this.lastWarning = now;

@@ -266,11 +266,6 @@ export class HistoryService {
     return this.buffer.stats;
   }
 
-  /** Calls answered 429 whose counts were lost since start (too many key-minutes at once, or refused). */
-  get refusedCountsLost(): number {
-    return this.refused?.lost ?? 0;
-  }
-
   async flush(): Promise<void> {
     await Promise.all([this.buffer.flush(), this.refused?.flush()]);
   }

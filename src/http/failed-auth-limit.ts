@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { PorticoError } from "../errors.js";
+import { telemetry } from "../telemetry/telemetry.js";
 import { addressBucket, clientAddress } from "./client-address.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { INTERNAL_CALLER } from "./rate-limit-hooks.js";
@@ -38,6 +39,8 @@ export function failedAuthLimit(
       if (internal(request)) return;
       const verdict = limiter.peek(bucket(request), perMinute);
       if (verdict.allowed) return;
+      // One limit in the metrics for every surface: the alert on refusals sees guessing too.
+      telemetry.count("portico_rate_limited_total", { limit: "failed-auth" });
       throw new PorticoError(
         "TOO_MANY_REQUESTS",
         `Too many failed authentications from this address: at most ${perMinute} per minute; retry in ${verdict.resetSeconds} s`,

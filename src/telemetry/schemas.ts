@@ -49,13 +49,18 @@ export const COUNTERS = {
     initial: [{ outcome: "delivered" }, { outcome: "retry" }, { outcome: "failed" }],
   },
   portico_rate_limited_total: {
-    help: "Requests refused by a rate limit, by limit: api-key, address or replay-events",
+    help: "Requests refused by a rate limit, by limit: api-key, address, replay-events or failed-auth",
     labels: ["limit"],
-    initial: [{ limit: "api-key" }, { limit: "address" }, { limit: "replay-events" }],
+    initial: [
+      { limit: "api-key" },
+      { limit: "address" },
+      { limit: "replay-events" },
+      { limit: "failed-auth" },
+    ],
   },
   portico_request_log_written_total: { help: "Request-log records written to the database", labels: [] },
   portico_request_log_dropped_total: {
-    help: "Request-log records dropped: the buffer was full (the database did not keep up, or was down), or the database refused the record",
+    help: "Request-log records dropped: the buffer was full (the database did not keep up, or was down), or the database refused the record; also 429 answers whose per-key counts were lost",
     labels: [],
   },
 } as const satisfies Record<string, Def>;

@@ -2,7 +2,9 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { asideRowsOf, openDatabase } from "../../src/db/database.js";
+import { RefusedRequests } from "../../src/history/refused-requests.js";
 import { RequestLogBuffer, type RequestLogSink } from "../../src/history/request-log-buffer.js";
+import { failedAuthLimit } from "../../src/http/failed-auth-limit.js";
 import { TelemetryService } from "../../src/telemetry/service.js";
 import { installTelemetry } from "../../src/telemetry/telemetry.js";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
@@ -181,6 +183,43 @@ describe("the request log's written and dropped records", () => {
       expect(buffer.dropped).toBeGreaterThan(0);
       expect(value("portico_request_log_written_total")).toBe(written.reduce((a, b) => a + b, 0));
       expect(value("portico_request_log_written_total") + buffer.dropped).toBe(25);
+    } finally {
+      installTelemetry(previous);
+      await service.close();
+    }
+  });
+});
+
+describe("refusals and losses that happen outside the request log's buffer", () => {
+  it("counts a failed-authentication refusal as a rate-limited request, and a lost 429 count as a dropped record", async () => {
+    const service = new TelemetryService(
+      loadConfig({ PORTICO_METRICS_PORT: "9464" }),
+      pino({ level: "silent" }),
+    );
+    const previous = installTelemetry(service);
+    try {
+      // An address past its failed-authentication limit (the limiter's verdict, as every node shares it).
+      const limiter = { peek: () => ({ allowed: false, limit: 20, remaining: 0, resetSeconds: 7 }) };
+      const limit = failedAuthLimit(limiter as never, 20, "api-key")!;
+      const request = { raw: { socket: { remoteAddress: "198.51.100.7" } }, headers: {} } as never;
+      expect(() => limit.check(request)).toThrow(/Too many failed authentications/);
+      expect(() => limit.check(request)).toThrow(/Too many failed authentications/);
+
+      // 429 answers are counted per key and minute, up to 10,000 distinct ones between writes.
+      const counter = new RefusedRequests({ add: async () => {} } as never, {
+        logger: pino({ level: "silent" }),
+      });
+      const minute = Date.UTC(2026, 0, 1, 10, 5);
+      for (let i = 0; i <= 10_000; i++) counter.count("proj_flood", `key_${i}`, minute);
+      expect(counter.lost).toBe(1);
+      await counter.close();
+
+      const text = await service.metrics!.text();
+      const value = (series: string) =>
+        Number(new RegExp(`^${series.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+      expect(value('portico_rate_limited_total{limit="failed-auth"}')).toBe(2);
+      expect(value('portico_rate_limited_total{limit="api-key"}')).toBe(0);
+      expect(value("portico_request_log_dropped_total")).toBe(1);
     } finally {
       installTelemetry(previous);
       await service.close();
