@@ -4,7 +4,12 @@ import { openDatabase } from "../../src/db/database.js";
 import { DIALECTS, dialectAvailable } from "../helpers/dialects.js";
 import { createSession, hubFetch } from "../helpers/hub.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
-import { SCRIPTED_KEY, type ScriptedProvider, startScriptedProvider } from "../helpers/scripted-provider.js";
+import {
+  SCRIPTED_KEY,
+  SCRIPTED_USER,
+  type ScriptedProvider,
+  startScriptedProvider,
+} from "../helpers/scripted-provider.js";
 import { basic, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 /**
@@ -22,11 +27,15 @@ for (const dialect of DIALECTS) {
     let p: ScriptedProvider;
     let r: Receiver;
 
-    const link = async (owner: string) => {
+    const link = async (owner: string, integration = "scripted-key") => {
       const session = await createSession(s, { origin_owner_id: owner, origin_owner_name: owner });
+      const credentials =
+        integration === "scripted-basic"
+          ? { username: SCRIPTED_USER, api_key: SCRIPTED_KEY }
+          : { api_key: SCRIPTED_KEY };
       const res = await hubFetch(s, session.token, "/accounts", {
         method: "POST",
-        body: { integration_id: "scripted-key", credentials: { api_key: SCRIPTED_KEY } },
+        body: { integration_id: integration, credentials },
       });
       if (res.status !== 201) throw new Error(`link failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
@@ -72,6 +81,7 @@ for (const dialect of DIALECTS) {
         PORTICO_HEALTH_CHECK_CONCURRENCY: "2",
       });
       await s.ctx.integrations.enable(s.projectId, "scripted-key", {});
+      await s.ctx.integrations.enable(s.projectId, "scripted-basic", {});
       await s.ctx.webhooks.add(s.projectId, {
         url: r.url,
         events: ["account.updated", "account.error", "account.recovered"],
@@ -140,6 +150,26 @@ for (const dialect of DIALECTS) {
       );
       await deliver((h) => h.some((x) => x.event === "account.recovered" && x.account.id === id));
       expect((await s.ctx.history.accountTimeline(s.projectId, id)).data[0]!.type).toBe("recovered");
+    });
+
+    it("checks a basic-auth account with its user name and password: refused, it goes to error; accepted, back", async () => {
+      const id = await link("basic-co", "scripted-basic");
+      p.keys.delete(SCRIPTED_KEY);
+      await makeDue(id);
+      p.calls.length = 0;
+      expect(await s.ctx.health.runDue()).toBeGreaterThanOrEqual(1);
+      expect(p.calls.filter((c) => c.path === "/me")).toHaveLength(2);
+      const a = await account(id);
+      expect(a.status).toBe("error");
+      expect(a.status_reasons![0]!.code).toBe("credentials_rejected");
+      expect(a.status_reasons![0]!.description).toMatch(/Scripted Basic refused the account's credentials/);
+      await deliver((h) => h.some((x) => x.event === "account.error" && x.account.id === id));
+      // The provider takes the password again: a check asked for over the API brings the account back.
+      p.keys.add(SCRIPTED_KEY);
+      const res = await api("POST", `/portico/v1/accounts/${id}/check`);
+      expect(await res.json()).toMatchObject({ account_id: id, result: "ok", status: "active" });
+      expect((await account(id)).status).toBe("active");
+      await deliver((h) => h.some((x) => x.event === "account.recovered" && x.account.id === id));
     });
 
     it("a single refusal the second request does not confirm changes nothing", async () => {

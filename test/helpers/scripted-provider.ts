@@ -7,8 +7,9 @@ import { freePort } from "./processes.js";
 /**
  * A provider API on 127.0.0.1 whose answers a test scripts: which API keys it accepts right now
  * (a key it stops accepting is a key revoked at the provider), and canned answers queued for the
- * next calls (429s with Retry-After, 503s...). It writes a catalog directory with one API-key
- * entry, `scripted-key`, whose verification request is `GET /me` (200 accepted, 401 refused).
+ * next calls (429s with Retry-After, 503s...). It writes a catalog directory with two entries whose
+ * verification request is `GET /me` (200 accepted, 401 refused): `scripted-key` sends the key in
+ * `X-Api-Key`, `scripted-basic` as HTTP Basic (user `SCRIPTED_USER`, the key as password).
  */
 export type Scripted = { status: number; headers?: Record<string, string>; body?: unknown };
 
@@ -27,6 +28,18 @@ export type ScriptedProvider = {
 };
 
 export const SCRIPTED_KEY = "scripted-key-123";
+export const SCRIPTED_USER = "scripted-user";
+
+/** The key a request carries: `X-Api-Key`, or the password of HTTP Basic for SCRIPTED_USER. */
+function keyOf(req: http.IncomingMessage): string | undefined {
+  const header = req.headers["x-api-key"];
+  if (typeof header === "string") return header;
+  const m = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return decoded.slice(0, colon) === SCRIPTED_USER ? decoded.slice(colon + 1) : undefined;
+}
 
 export async function startScriptedProvider(): Promise<ScriptedProvider> {
   const port = await freePort();
@@ -42,8 +55,8 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     state.calls.push({ method: req.method ?? "GET", path: p, at: Date.now() });
     req.resume();
     req.on("end", () => {
-      const key = req.headers["x-api-key"];
-      const accepted = typeof key === "string" && state.keys.has(key);
+      const key = keyOf(req);
+      const accepted = key !== undefined && state.keys.has(key);
       const send = (s: Scripted) => {
         res.writeHead(s.status, { "content-type": "application/json", ...(s.headers ?? {}) });
         res.end(JSON.stringify(s.body ?? { status: s.status }));
@@ -78,6 +91,29 @@ auth:
 api:
   base_url: ${url}/api
   inject: { headers: { X-Api-Key: "{{api_key}}" } }
+verify: { path: /me, expect_status: 200, reject_status: 401 }
+`,
+  );
+  fs.writeFileSync(
+    path.join(catalogDir, "logos", "scripted-basic.svg"),
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><circle cx="4" cy="4" r="4"/></svg>',
+  );
+  fs.writeFileSync(
+    path.join(catalogDir, "scripted-basic.yaml"),
+    `key: scripted-basic
+name: Scripted Basic
+categories: [ats]
+logo: scripted-basic.svg
+docs: ${url}/docs
+sources: [${url}/docs]
+auth:
+  scheme: basic
+  fields:
+    - { key: username, label: User name, type: text, secret: false }
+    - { key: api_key, label: API key, type: password }
+api:
+  base_url: ${url}/api
+  inject: { basic: { username: "{{username}}", password: "{{api_key}}" } }
 verify: { path: /me, expect_status: 200, reject_status: 401 }
 `,
   );
