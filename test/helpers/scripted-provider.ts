@@ -73,40 +73,43 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   const catalogDir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-scripted-"));
   fs.mkdirSync(path.join(catalogDir, "logos"));
-  fs.writeFileSync(
-    path.join(catalogDir, "logos", "scripted-key.svg"),
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8"/></svg>',
-  );
-  fs.writeFileSync(
-    path.join(catalogDir, "scripted-key.yaml"),
-    `key: scripted-key
-name: Scripted Key
-categories: [hris]
-logo: scripted-key.svg
+  /** One catalog entry of this provider: its logo, and the YAML that differs between entries. */
+  const entry = (key: string, name: string, category: string, logo: string, auth: string) => {
+    fs.writeFileSync(
+      path.join(catalogDir, "logos", `${key}.svg`),
+      `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8">${logo}</svg>`,
+    );
+    fs.writeFileSync(
+      path.join(catalogDir, `${key}.yaml`),
+      `key: ${key}
+name: ${name}
+categories: [${category}]
+logo: ${key}.svg
 docs: ${url}/docs
 sources: [${url}/docs]
-auth:
+${auth}verify: { path: /me, expect_status: 200, reject_status: 401 }
+`,
+    );
+  };
+  entry(
+    "scripted-key",
+    "Scripted Key",
+    "hris",
+    '<rect width="8" height="8"/>',
+    `auth:
   scheme: api_key
   fields: [{ key: api_key, label: API key, type: password }]
 api:
   base_url: ${url}/api
   inject: { headers: { X-Api-Key: "{{api_key}}" } }
-verify: { path: /me, expect_status: 200, reject_status: 401 }
 `,
   );
-  fs.writeFileSync(
-    path.join(catalogDir, "logos", "scripted-basic.svg"),
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><circle cx="4" cy="4" r="4"/></svg>',
-  );
-  fs.writeFileSync(
-    path.join(catalogDir, "scripted-basic.yaml"),
-    `key: scripted-basic
-name: Scripted Basic
-categories: [ats]
-logo: scripted-basic.svg
-docs: ${url}/docs
-sources: [${url}/docs]
-auth:
+  entry(
+    "scripted-basic",
+    "Scripted Basic",
+    "ats",
+    '<circle cx="4" cy="4" r="4"/>',
+    `auth:
   scheme: basic
   fields:
     - { key: username, label: User name, type: text, secret: false }
@@ -114,7 +117,6 @@ auth:
 api:
   base_url: ${url}/api
   inject: { basic: { username: "{{username}}", password: "{{api_key}}" } }
-verify: { path: /me, expect_status: 200, reject_status: 401 }
 `,
   );
   return {
