@@ -20,7 +20,7 @@ import {
   type PatchAccount,
   type StatusReason,
 } from "./schemas.js";
-import type { AccountRow, AccountsStore, WireRow } from "./store.js";
+import type { AccountFilters, AccountRow, AccountsStore, WireRow } from "./store.js";
 import { linkedAccount } from "./wire.js";
 import { linkedAccountJson } from "./wire-json.js";
 
@@ -105,6 +105,14 @@ export class AccountsService {
 
   /** `list` as the JSON text the API answers with (see wire-json.ts). */
   async listJson(projectId: string, q: ListAccountsQuery): Promise<string> {
+    const parts = this.store.listJsonParts(projectId, ...this.pageOf(q));
+    if (parts) {
+      const rows = await parts;
+      // A timestamp PostgreSQL does not write as toISOString would leaves `tail` null (wire-json-sql.ts).
+      if (rows.every((r) => r.tail !== null)) {
+        return `[${rows.map((r) => `${r.head},"provider_name":${this.providerNameJson(r.provider)}${r.tail}`).join(",")}]`;
+      }
+    }
     const rows = await this.listRows(projectId, q);
     return `[${rows.map((r) => linkedAccountJson(r, this.providerName(r.provider))).join(",")}]`;
   }
@@ -126,6 +134,11 @@ export class AccountsService {
   }
 
   private listRows(projectId: string, q: ListAccountsQuery): Promise<WireRow[]> {
+    return this.store.list(projectId, ...this.pageOf(q));
+  }
+
+  /** A list query as the store's filters, limit and offset. */
+  private pageOf(q: ListAccountsQuery): [AccountFilters, number, number] {
     const size = q.page_size ?? PAGE_SIZE.default;
     const page = q.page ?? 1;
     // An empty `origin_owner_id=` filters for that empty id (no account has one), never for all:
@@ -135,16 +148,17 @@ export class AccountsService {
       ...(q.origin_owner_id !== undefined ? [q.origin_owner_id] : []),
     ];
     const providers = [...(q.providers ?? []), ...(q.provider !== undefined ? [q.provider] : [])];
-    return this.store.list(
-      projectId,
-      { ownerIds, providers, accountIds: q.account_ids, statuses: q.status },
-      size,
-      (page - 1) * size,
-    );
+    return [{ ownerIds, providers, accountIds: q.account_ids, statuses: q.status }, size, (page - 1) * size];
   }
 
   private providerName(provider: string): string | null {
     return this.deps.catalog.get(provider)?.name ?? null;
+  }
+
+  /** The provider's name as JSON text (`null` once it left the catalog). */
+  private providerNameJson(provider: string): string {
+    const name = this.providerName(provider);
+    return name === null ? "null" : JSON.stringify(name);
   }
 
   async get(projectId: string, id: string): Promise<LinkedAccount> {

@@ -1,7 +1,15 @@
-import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from "kysely";
+import {
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  sql,
+  type Transaction,
+  type Updateable,
+} from "kysely";
 import { asideRowsOf, type Dialect } from "../db/database.js";
 import { QueryShapes } from "../db/query-shapes.js";
 import type { AccountsTable, DB } from "../db/schema.js";
+import { WIRE_JSON_PARTS, type WireJsonParts } from "./wire-json-sql.js";
 
 export type AccountRow = Selectable<AccountsTable>;
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -121,17 +129,45 @@ export class AccountsStore {
 
   /** One page in the stable (created_at, id) order the indexes serve. */
   list(projectId: string, f: AccountFilters, limit: number, offset: number): Promise<WireRow[]> {
+    return this.page<WireRow>("accounts.list", WIRE_COLUMNS, projectId, f, limit, offset);
+  }
+
+  /**
+   * `list` with each account's JSON text written by the database (wire-json-sql.ts), on
+   * PostgreSQL; null on SQLite, where reading the columns in process costs less.
+   */
+  listJsonParts(
+    projectId: string,
+    f: AccountFilters,
+    limit: number,
+    offset: number,
+  ): Promise<WireJsonParts[]> | null {
+    if (this.dialect !== "postgres") return null;
+    return this.page<WireJsonParts>("accounts.listJson", WIRE_JSON_PARTS, projectId, f, limit, offset);
+  }
+
+  private page<R>(
+    name: string,
+    columns: readonly (string | RawBuilder<unknown>)[],
+    projectId: string,
+    f: AccountFilters,
+    limit: number,
+    offset: number,
+  ): Promise<R[]> {
     const owners = f.ownerIds ?? [];
     const providers = f.providers ?? [];
     const ids = f.accountIds ?? [];
     const statuses = f.statuses ?? [];
-    const shape = `accounts.list/${owners.length}/${providers.length}/${ids.length}/${statuses.length}`;
+    const shape = `${name}/${owners.length}/${providers.length}/${ids.length}/${statuses.length}`;
     const params = [projectId, ...owners, ...providers, ...ids, ...statuses, limit, offset];
-    return this.shapes.rows<WireRow>(
+    return this.shapes.rows<R>(
       shape,
       () => {
         const any = (n: number) => Array.from({ length: n }, () => "");
-        let q = this.db.selectFrom("accounts").select(WIRE_COLUMNS).where("project_id", "=", "");
+        let q = this.db
+          .selectFrom("accounts")
+          .select(columns as (typeof WIRE_COLUMNS)[number][])
+          .where("project_id", "=", "");
         if (owners.length === 1) q = q.where("origin_owner_id", "=", "");
         else if (owners.length) q = q.where("origin_owner_id", "in", any(owners.length));
         if (providers.length) q = q.where("provider", "in", any(providers.length));
