@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDialectContext, type DialectContext } from "../../test/helpers/context.js";
 import { DIALECTS, dialectAvailable } from "../../test/helpers/dialects.js";
+import { AccountCountsStore } from "./counts.js";
 
 /** The overview's account counts: exact through inserts, status changes and deletes, folded or not. */
 for (const dialect of DIALECTS) {
@@ -71,6 +72,32 @@ for (const dialect of DIALECTS) {
       expect(await counts()).toEqual(expected);
       expect(await t.ctx.accountsBrowser.counter.fold()).toBe(0);
       expect((await counts(otherId)).total).toBe(1);
+    });
+
+    it("folds a backlog a batch at a time, every change once", async () => {
+      const project = (await t.ctx.tenancy.createProject({ name: "Backlog" })).project_id;
+      for (let i = 0; i < 11; i++) await insert(`acc_backlog${i}`, project, i % 2 ? "xero" : "hubspot");
+      await sql`update accounts set status = 'error' where id in ('acc_backlog0', 'acc_backlog1')`.execute(
+        t.ctx.database.db,
+      );
+      const small = new AccountCountsStore(t.ctx.database.db, dialect, 3);
+      expect(await small.fold()).toBeGreaterThanOrEqual(15);
+      const { rows } = await sql<{ n: number }>`select count(*) as n from account_count_changes`.execute(
+        t.ctx.database.db,
+      );
+      expect(Number(rows[0]!.n)).toBe(0);
+      expect(await counts(project)).toEqual({
+        total: 11,
+        by_status: [
+          { status: "active", count: 9 },
+          { status: "error", count: 2 },
+        ],
+        by_provider: [
+          { provider: "hubspot", count: 6 },
+          { provider: "xero", count: 5 },
+        ],
+      });
+      expect(await truth(project)).toBe(11);
     });
 
     it("counts a link in the day's accounts linked with the link's transaction, not without it", async () => {
