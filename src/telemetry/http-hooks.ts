@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { INTERNAL_CALLER } from "../http/rate-limit-hooks.js";
 import type { Metrics } from "./metrics.js";
 import { failed } from "./span-status.js";
-import type { Tracing } from "./tracing.js";
+import { spanTime, type Tracing } from "./tracing.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -51,6 +51,7 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics | null, tr
               "url.scheme": request.protocol,
               "network.protocol.version": request.raw.httpVersion,
             },
+            startTime: spanTime(),
           },
           parent,
         );
@@ -74,7 +75,7 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics | null, tr
     if (span) {
       span.setAttribute("http.response.status_code", status);
       if (status >= 500) failed(span, String(status));
-      span.end();
+      span.end(spanTime());
     }
     done();
   });

@@ -3,6 +3,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import { PorticoError } from "../errors.js";
+import { startOtlpReceiver } from "../../test/helpers/otlp.js";
 import { errorType, Tracing } from "./tracing.js";
 
 /** A port nothing listens on: the collector is down. */
@@ -45,5 +46,39 @@ describe("tracing", () => {
     expect(warned).toHaveLength(1);
     expect(warned[0]!.collector).toBe(`http://127.0.0.1:${port}/v1/traces`);
     expect(JSON.stringify(lines)).not.toContain("hunter2");
+  });
+
+  it("puts every span on one clock: a child that ends just before its parent is inside it", async () => {
+    const otlp = await startOtlpReceiver();
+    try {
+      const config = loadConfig({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces`,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+        OTEL_BSP_SCHEDULE_DELAY: "10",
+      });
+      const tracing = new Tracing(config.traces!, pino({ level: "silent" }));
+      const observe = tracing.queryObserver("sqlite");
+      const PAIRS = 100;
+      // Each SDK span anchored on Date.now() when it starts (a millisecond clock) would put a child
+      // that ends microseconds before its parent up to a millisecond after it, about half the time.
+      for (let i = 0; i < PAIRS; i++) {
+        await tracing.span(`parent ${i}`, {}, async () => {
+          await tracing.span(`child ${i}`, {}, async () => {});
+          observe("select 1", performance.now(), false);
+        });
+      }
+      await otlp.waitFor((spans) => spans.length === PAIRS * 3);
+      const byId = new Map(otlp.spans.map((s) => [s.spanId, s]));
+      const children = otlp.spans.filter((s) => s.parentSpanId !== "");
+      expect(children).toHaveLength(PAIRS * 2);
+      for (const child of children) {
+        const parent = byId.get(child.parentSpanId)!;
+        expect(child.startNanos).toBeGreaterThanOrEqual(parent.startNanos);
+        expect(child.endNanos).toBeLessThanOrEqual(parent.endNanos);
+      }
+      await tracing.shutdown();
+    } finally {
+      await otlp.close();
+    }
   });
 });

@@ -3,12 +3,13 @@ import {
   type Context,
   context,
   defaultTextMapGetter,
+  type HrTime,
   SpanKind,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { setGlobalErrorHandler, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { hrTime, setGlobalErrorHandler, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
@@ -26,6 +27,15 @@ import type { TracesConfig } from "../config.js";
 import { VERSION } from "../version.js";
 import { failed } from "./span-status.js";
 import type { Attributes, SpanKind as PorticoSpanKind, QueryObserver, SpanScope } from "./telemetry.js";
+
+/**
+ * A span time on one clock for every span: the process's time origin plus its monotonic clock.
+ * Left to itself the SDK anchors each span on `Date.now()` when the span starts, a millisecond
+ * clock, so a child could appear to end up to a millisecond after its parent.
+ */
+export function spanTime(performanceNow: number = performance.now()): HrTime {
+  return hrTime(performanceNow);
+}
 
 /** The standard's samplers by their OTEL_TRACES_SAMPLER names. */
 function sampler(config: TracesConfig): Sampler {
@@ -157,7 +167,11 @@ export class Tracing {
     const parent = context.active();
     const span = this.tracer.startSpan(
       name,
-      { kind: kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: defined(attributes) },
+      {
+        kind: kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL,
+        attributes: defined(attributes),
+        startTime: spanTime(),
+      },
       parent,
     );
     const scope: SpanScope = {
@@ -171,7 +185,7 @@ export class Tracing {
         failed(span, errorType(err));
         throw err;
       } finally {
-        span.end();
+        span.end(spanTime());
       }
     });
   }
@@ -206,11 +220,11 @@ export class Tracing {
       }
       const span = this.tracer.startSpan(
         summary.name,
-        { kind: SpanKind.CLIENT, startTime: startedAt, attributes: summary.attributes },
+        { kind: SpanKind.CLIENT, startTime: spanTime(startedAt), attributes: summary.attributes },
         active,
       );
       if (isFailed) failed(span, "db_error");
-      span.end(performance.now());
+      span.end(spanTime());
     };
   }
 
