@@ -34,7 +34,8 @@ export const HOSTS: Lookup = {
 
 /** Values looked up at once in one statement. */
 const CHUNK = 100;
-const SEP = "\u0000";
+/** Joins a value's columns into its reference (no column holds NUL: history text is cleaned of it). */
+export const SEP = "\u0000";
 
 /**
  * The request log's lookup tables (keys, routes, provider URL prefixes): a row names each by a
@@ -47,34 +48,51 @@ export class LookupCache {
 
   constructor(readonly lookup: Lookup) {}
 
-  /** The id of a value this process knows, or undefined. */
-  get(values: readonly string[]): number | undefined {
-    return this.ids.get(values.join(SEP));
+  /** The reference of a value: its lookup columns joined (what `get` takes). */
+  static ref(values: readonly string[]): string {
+    return values.join(SEP);
+  }
+
+  /** The id of a value this process knows (by `ref`), or undefined. */
+  get(ref: string): number | undefined {
+    return this.ids.get(ref);
   }
 
   /**
-   * Ids of every value given (`values` the lookup columns, then its extra columns), looking up and
-   * adding those not cached. `ex` is the log's database or a transaction on it.
+   * Ids of every item's value, looking up and adding those not cached. `refOf` names an item's
+   * value (null: none); `valuesOf`, asked only for a value not cached, gives its lookup columns
+   * and then its extra columns. `ex` is the log's database or a transaction on it.
    */
-  async resolve(ex: AnyKysely, values: readonly (readonly string[])[]): Promise<void> {
-    const missing = new Map<string, readonly string[]>();
-    for (const v of values) {
-      const key = v.slice(0, this.lookup.columns.length).join(SEP);
-      if (!this.ids.has(key)) missing.set(key, v);
+  async resolve<T>(
+    ex: AnyKysely,
+    items: readonly T[],
+    refOf: (item: T) => string | null,
+    valuesOf: (item: T) => readonly string[],
+  ): Promise<void> {
+    let missing: Map<string, readonly string[]> | null = null;
+    for (const item of items) {
+      const ref = refOf(item);
+      if (ref === null || this.ids.has(ref) || missing?.has(ref)) continue;
+      missing ??= new Map();
+      missing.set(ref, valuesOf(item));
     }
-    if (!missing.size) return;
+    if (!missing) return;
     if (this.ids.size + missing.size > this.lookup.max) this.ids.clear();
     const wanted = [...missing.values()];
     const found = await this.find(ex, wanted);
-    const absent = wanted.filter((v) => !found.has(v.slice(0, this.lookup.columns.length).join(SEP)));
+    const absent = wanted.filter((v) => !found.has(this.refOfValues(v)));
     if (absent.length) {
       await this.insert(ex, absent);
       for (const [k, id] of await this.find(ex, absent)) found.set(k, id);
     }
     for (const [k, id] of found) this.ids.set(k, id);
-    for (const key of missing.keys())
-      if (!this.ids.has(key))
-        throw new Error(`${this.lookup.table}: could not record ${key.split(SEP).join(" ")}`);
+    for (const ref of missing.keys())
+      if (!this.ids.has(ref))
+        throw new Error(`${this.lookup.table}: could not record ${ref.split(SEP).join(" ")}`);
+  }
+
+  private refOfValues(values: readonly string[]): string {
+    return LookupCache.ref(values.slice(0, this.lookup.columns.length));
   }
 
   private async find(ex: AnyKysely, values: readonly (readonly string[])[]): Promise<Map<string, number>> {
@@ -88,7 +106,7 @@ export class LookupCache {
       )} from ${sql.table(table)} where (${sql.join(columns.map((c) => sql.ref(c)))}) in (values ${sql.join(
         tuples,
       )})`.execute(ex);
-      for (const r of rows) out.set(columns.map((c) => String(r[c])).join(SEP), Number(r.id));
+      for (const r of rows) out.set(LookupCache.ref(columns.map((c) => String(r[c]))), Number(r.id));
     }
     return out;
   }

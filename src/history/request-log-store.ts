@@ -24,7 +24,7 @@ import {
   WRITER_TAGS,
   wireId,
 } from "./request-log-ids.js";
-import { HOSTS, KEYS, LookupCache, ROUTES } from "./request-log-lookups.js";
+import { HOSTS, KEYS, LookupCache, ROUTES, SEP } from "./request-log-lookups.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the log's tables are named by day, queried with raw SQL.
 type AnyKysely = Kysely<any>;
@@ -132,36 +132,54 @@ const PG_INSERT = `insert into request_log (${COLUMNS.join(", ")})
   select * from unnest($1::bigint[], $2::int[], $3::int[], $4::smallint[], $5::smallint[], $6::int[],
     $7::smallint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])`;
 
-/** A record ready to store: its id and lookup values, and the columns it keeps. */
+/** A record ready to store: its id, the references of its lookup values, and the columns it keeps. */
 export type Encoded = {
   parts: IdParts;
-  key: string[];
-  route: string[];
-  host: string[] | null;
+  /** The key's reference (LookupCache.ref of project, key id, key prefix). */
+  keyRef: string;
+  /** The route's reference (method, route pattern, provider method). */
+  routeRef: string;
+  /** The provider and URL prefix's reference; null when no provider was called. */
+  hostRef: string | null;
   account: string | null;
   path: string | null;
   providerUrl: string | null;
   record: RequestRecord;
 };
 
+/**
+ * The reference of three strings, kept from the last call: nearly every record of a batch names
+ * the same key, and a run of them the same route, so most records join nothing.
+ */
+class LastRef {
+  private a: string | null = null;
+  private b = "";
+  private c = "";
+  private ref = "";
+
+  of(a: string, b: string, c: string): string {
+    if (a !== this.a || b !== this.b || c !== this.c) {
+      this.a = a;
+      this.b = b;
+      this.c = c;
+      this.ref = a + SEP + b + SEP + c;
+    }
+    return this.ref;
+  }
+}
+
 /** Ids for records whose request id is not one of this layout (an app built without `genReqId`). */
 const strays = new RequestIds();
 strays.setWriter(Math.floor(Math.random() * WRITER_TAGS));
 
-function encode(r: RequestRecord): Encoded {
-  const parts = parseWireId(r.id) ?? strays.nextParts();
-  const url = splitProviderUrl(r.provider_url, r.provider_path);
-  return {
-    parts,
-    key: [r.project_id, r.key_id ?? "", r.key_prefix ?? ""],
-    route: [r.method, r.route, r.provider_method ?? "", r.service],
-    host: r.provider === null ? null : [r.provider, url.prefix],
-    account: encodeAccount(r.account_id),
-    path: storedPath(r.path, r.route, r.account_id),
-    providerUrl: url.rest,
-    record: r,
-  };
-}
+const keyValues = (e: Encoded) => [e.record.project_id, e.record.key_id ?? "", e.record.key_prefix ?? ""];
+const routeValues = (e: Encoded) => [
+  e.record.method,
+  e.record.route,
+  e.record.provider_method ?? "",
+  e.record.service,
+];
+const hostValues = (e: Encoded) => e.hostRef!.split(SEP);
 
 /** What a read selects: the row's own columns and its lookups' values. */
 const SELECT = `(r.id >> 22) as ms, (r.id & ${LOW_MASK}) as low, r.duration, r.status, r.account,
@@ -233,6 +251,8 @@ export class RequestLogStore {
   private readonly routes = new LookupCache(ROUTES);
   private readonly hosts = new LookupCache(HOSTS);
   private readonly insertTexts = new Map<string, string>();
+  private readonly lastKey = new LastRef();
+  private readonly lastRoute = new LastRef();
 
   constructor(
     readonly db: AnyKysely,
@@ -267,19 +287,33 @@ export class RequestLogStore {
 
   /** Encodes records, resolving their lookups and making their days. */
   async prepare(records: RequestRecord[]): Promise<Encoded[]> {
-    const rows = records.map(encode);
-    await this.keys.resolve(
-      this.db,
-      rows.map((r) => r.key),
-    );
-    await this.routes.resolve(
-      this.db,
-      rows.map((r) => r.route),
-    );
-    const hosts = rows.flatMap((r) => (r.host ? [r.host] : []));
-    if (hosts.length) await this.hosts.resolve(this.db, hosts);
-    for (const day of new Set(rows.map((r) => dayOf(r.parts.ms)))) await this.days.ensure(day);
+    const rows = records.map((r) => this.encode(r));
+    await this.keys.resolve(this.db, rows, (e) => e.keyRef, keyValues);
+    await this.routes.resolve(this.db, rows, (e) => e.routeRef, routeValues);
+    await this.hosts.resolve(this.db, rows, (e) => e.hostRef, hostValues);
+    let last = Number.NaN;
+    for (const r of rows) {
+      const day = dayOf(r.parts.ms);
+      if (day === last) continue;
+      last = day;
+      await this.days.ensure(day);
+    }
     return rows;
+  }
+
+  private encode(r: RequestRecord): Encoded {
+    const parts = parseWireId(r.id) ?? strays.nextParts();
+    const url = r.provider_url === null ? null : splitProviderUrl(r.provider_url, r.provider_path);
+    return {
+      parts,
+      keyRef: this.lastKey.of(r.project_id, r.key_id ?? "", r.key_prefix ?? ""),
+      routeRef: this.lastRoute.of(r.method, r.route, r.provider_method ?? ""),
+      hostRef: r.provider === null ? null : r.provider + SEP + (url?.prefix ?? ""),
+      account: encodeAccount(r.account_id),
+      path: storedPath(r.path, r.route, r.account_id),
+      providerUrl: url?.rest ?? null,
+      record: r,
+    };
   }
 
   /**
@@ -306,11 +340,11 @@ export class RequestLogStore {
           const rec = r.record;
           params.push(
             dbId(r.parts),
-            this.keys.get(r.key),
+            this.keys.get(r.keyRef),
             rec.duration_ms,
-            this.routes.get(r.route.slice(0, 3)),
+            this.routes.get(r.routeRef),
             rec.status,
-            r.host ? this.hosts.get(r.host) : null,
+            r.hostRef === null ? null : this.hosts.get(r.hostRef),
             rec.provider_status,
             r.account,
             rec.provider_path,
@@ -332,11 +366,11 @@ export class RequestLogStore {
     rows.forEach((r, i) => {
       const rec = r.record;
       columns[0]![i] = dbId(r.parts);
-      columns[1]![i] = this.keys.get(r.key);
+      columns[1]![i] = this.keys.get(r.keyRef);
       columns[2]![i] = rec.duration_ms;
-      columns[3]![i] = this.routes.get(r.route.slice(0, 3));
+      columns[3]![i] = this.routes.get(r.routeRef);
       columns[4]![i] = rec.status;
-      columns[5]![i] = r.host ? this.hosts.get(r.host) : null;
+      columns[5]![i] = r.hostRef === null ? null : this.hosts.get(r.hostRef);
       columns[6]![i] = rec.provider_status;
       columns[7]![i] = r.account;
       columns[8]![i] = rec.provider_path;
