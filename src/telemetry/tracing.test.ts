@@ -1,9 +1,9 @@
 import net from "node:net";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { startOtlpReceiver } from "../../test/helpers/otlp.js";
 import { loadConfig } from "../config.js";
 import { PorticoError } from "../errors.js";
-import { startOtlpReceiver } from "../../test/helpers/otlp.js";
 import { errorType, Tracing } from "./tracing.js";
 
 /** A port nothing listens on: the collector is down. */
